@@ -1,0 +1,164 @@
+//! The typed error of the MediaWiki API client.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// Why an api.php request failed. Match on it; new variants may come.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ApiError {
+    /// The request could not be sent or the answer not read.
+    Transport(String),
+    /// The wiki did not answer in time.
+    Timeout,
+    /// The wiki answered with an HTTP error status (not 429).
+    Http {
+        /// The status code.
+        status: u16,
+    },
+    /// The answer is not the JSON the API sends.
+    InvalidJson {
+        /// What went wrong, with the start of the body.
+        message: String,
+    },
+    /// The wiki does not accept the session's authorization: revoked or
+    /// unknown grant, bad signature, replayed nonce, stale timestamp, or an
+    /// anonymous answer to `assert=user` (`mwoauth-invalid-authorization*`,
+    /// `assertuserfailed`). The user should sign in again.
+    Authorization {
+        /// The API error code.
+        code: String,
+        /// The API's explanation.
+        info: String,
+    },
+    /// The CSRF (or other) token was not accepted, even after a fresh one.
+    BadToken {
+        /// The API's explanation.
+        info: String,
+    },
+    /// The wiki's replicas lag more than `maxlag` allowed, even after retries.
+    Maxlag {
+        /// Seconds of lag reported.
+        lag: f64,
+        /// How long the wiki asked us to wait.
+        retry_after: Option<Duration>,
+    },
+    /// The wiki is in read-only mode.
+    ReadOnly {
+        /// The API's explanation (the reason for the read-only mode).
+        info: String,
+    },
+    /// Rate limited (HTTP 429 or `ratelimited`).
+    RateLimited {
+        /// How long the wiki asked us to wait.
+        retry_after: Option<Duration>,
+    },
+    /// Any other API error: `{"error": {"code", "info", …}}`.
+    Api {
+        /// The API error code, e.g. `cantcreate`, `missingtitle`.
+        code: String,
+        /// The API's explanation.
+        info: String,
+        /// The whole `error` object, as sent.
+        raw: Value,
+    },
+    /// The caller's request cannot be made (e.g. a reserved `oauth_*` parameter).
+    InvalidRequest(String),
+}
+
+impl ApiError {
+    /// The API error code, for errors that have one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ApiError::Authorization { code, .. } | ApiError::Api { code, .. } => Some(code),
+            ApiError::BadToken { .. } => Some("badtoken"),
+            ApiError::Maxlag { .. } => Some("maxlag"),
+            ApiError::ReadOnly { .. } => Some("readonly"),
+            ApiError::RateLimited { .. } => Some("ratelimited"),
+            _ => None,
+        }
+    }
+
+    /// Whether the user's authorization is gone (sign them out).
+    pub fn is_authorization(&self) -> bool {
+        matches!(self, ApiError::Authorization { .. })
+    }
+
+    /// Classifies an API `error` object.
+    pub(crate) fn from_error_object(error: &Value, retry_after: Option<Duration>) -> ApiError {
+        let code = error.get("code").and_then(Value::as_str).unwrap_or("unknown").to_string();
+        let info = error
+            .get("info")
+            .or_else(|| error.get("text"))
+            .or_else(|| error.get("*"))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        match code.as_str() {
+            c if c.starts_with("mwoauth-invalid-authorization") || c == "assertuserfailed" || c == "assertnameduserfailed" => {
+                ApiError::Authorization { code, info }
+            }
+            "badtoken" => ApiError::BadToken { info },
+            "maxlag" => ApiError::Maxlag {
+                lag: error.get("lag").and_then(Value::as_f64).unwrap_or(0.0),
+                retry_after,
+            },
+            "readonly" => ApiError::ReadOnly { info },
+            "ratelimited" => ApiError::RateLimited { retry_after },
+            _ => ApiError::Api { code, info, raw: error.clone() },
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::Transport(e) => write!(f, "the wiki could not be reached: {e}"),
+            ApiError::Timeout => f.write_str("the wiki did not answer in time"),
+            ApiError::Http { status } => write!(f, "the wiki answered with HTTP status {status}"),
+            ApiError::InvalidJson { message } => write!(f, "the wiki's answer is not valid JSON: {message}"),
+            ApiError::Authorization { code, info } => write!(f, "the wiki no longer accepts this sign-in ({code}): {info}"),
+            ApiError::BadToken { info } => write!(f, "the wiki did not accept the token: {info}"),
+            ApiError::Maxlag { lag, .. } => write!(f, "the wiki is lagged by {lag} seconds; try again later"),
+            ApiError::ReadOnly { info } => write!(f, "the wiki is read-only: {info}"),
+            ApiError::RateLimited { .. } => f.write_str("the wiki is rate-limiting these requests; try again later"),
+            ApiError::Api { code, info, .. } => write!(f, "API error {code}: {info}"),
+            ApiError::InvalidRequest(e) => write!(f, "invalid API request: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl From<reqwest::Error> for ApiError {
+    fn from(e: reqwest::Error) -> Self {
+        if e.is_timeout() {
+            ApiError::Timeout
+        } else {
+            ApiError::Transport(e.to_string())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn classifies_real_errors() {
+        let e = ApiError::from_error_object(
+            &json!({"code":"mwoauth-invalid-authorization","info":"The authorization headers in your request are not valid: Invalid signature","*":"See …"}),
+            None,
+        );
+        assert!(e.is_authorization());
+        let e = ApiError::from_error_object(&json!({"code":"maxlag","info":"Waiting for x: 7 seconds lagged","lag":7,"type":"db"}), Some(Duration::from_secs(5)));
+        assert!(matches!(e, ApiError::Maxlag { lag, retry_after: Some(_) } if lag == 7.0));
+        let e = ApiError::from_error_object(&json!({"code":"cantcreate","info":"no"}), None);
+        assert_eq!(e.code(), Some("cantcreate"));
+        let e = ApiError::from_error_object(&json!({"code":"badtoken","info":"Invalid CSRF token."}), None);
+        assert!(matches!(e, ApiError::BadToken { .. }));
+    }
+}

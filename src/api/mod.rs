@@ -1,0 +1,430 @@
+//! The MediaWiki Action API client behind [`MwApi`](crate::MwApi), also usable
+//! on its own (background jobs, owner-only consumers).
+//!
+//! Every request is signed for the user, carries the configured User-Agent,
+//! `format=json`, `formatversion=2` and `assert=user` (so a lost session is an
+//! [`ApiError::Authorization`], never a silent anonymous answer); writes carry
+//! `maxlag=5` and are retried after `Retry-After` a bounded number of times.
+
+mod error;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::stream::{self, Stream};
+use reqwest::header::{HeaderMap, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+pub use self::error::ApiError;
+use crate::protocol::{self, oauth1, Credentials, TokenPair, WikiError};
+
+/// Longest GET URL sent; longer requests go as a signed form POST (MediaWiki
+/// and proxies refuse very long URLs).
+pub const MAX_GET_URL: usize = 2000;
+
+/// Largest API answer read, in bytes.
+pub const MAX_ANSWER: usize = 64 * 1024 * 1024;
+
+/// Modules that change the wiki: always POSTed.
+const WRITE_ACTIONS: &[&str] = &[
+    "edit", "upload", "delete", "undelete", "move", "protect", "rollback", "block", "unblock",
+    "emailuser", "filerevert", "import", "managetags", "mergehistory", "options", "patrol",
+    "purge", "revisiondelete", "setnotificationtimestamp", "tag", "userrights", "watch",
+    "wbeditentity", "wbcreateclaim", "wbsetclaim", "wbremoveclaims", "wbsetlabel",
+    "wbsetdescription", "wbsetaliases", "wbsetsitelink", "wbsetqualifier", "wbsetreference",
+    "thank", "createaccount", "changecontentmodel", "linkaccount", "logout",
+];
+
+/// How the client behaves; the defaults suit Wikimedia wikis.
+#[derive(Debug, Clone)]
+pub struct ApiOptions {
+    /// Send `formatversion=2` (default `true`).
+    pub formatversion2: bool,
+    /// Send `assert=user` (default `true`).
+    pub assert_user: bool,
+    /// `maxlag` sent with writes (default `Some(5)`), `None` to not send it.
+    pub maxlag: Option<u32>,
+    /// Attempts per request when the wiki says maxlag, read-only or 429 (default 4).
+    pub max_attempts: u32,
+    /// Total time a request may spend waiting between attempts (default 60 s).
+    pub max_wait: Duration,
+    /// Longest single wait, whatever `Retry-After` says (default 30 s).
+    pub max_delay: Duration,
+}
+
+impl Default for ApiOptions {
+    fn default() -> Self {
+        ApiOptions {
+            formatversion2: true,
+            assert_user: true,
+            maxlag: Some(5),
+            max_attempts: 4,
+            max_wait: Duration::from_secs(60),
+            max_delay: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Tokens (CSRF and others) by user, wiki and type; a cache, not state:
+/// losing it costs one `meta=tokens` request.
+#[derive(Debug, Default, Clone)]
+pub struct TokenCache(Arc<Mutex<HashMap<(String, String, String), String>>>);
+
+impl TokenCache {
+    const MAX_ENTRIES: usize = 10_000;
+
+    fn get(&self, key: &(String, String, String)) -> Option<String> {
+        self.0.lock().ok()?.get(key).cloned()
+    }
+
+    fn put(&self, key: (String, String, String), token: String) {
+        if let Ok(mut map) = self.0.lock() {
+            if map.len() >= Self::MAX_ENTRIES {
+                map.clear();
+            }
+            map.insert(key, token);
+        }
+    }
+
+    fn forget(&self, key: &(String, String, String)) {
+        if let Ok(mut map) = self.0.lock() {
+            map.remove(key);
+        }
+    }
+}
+
+/// Signed api.php requests as one user (or owner-only consumer) on one wiki.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), rocket_mediawiki_oauth::ApiError> {
+/// use rocket_mediawiki_oauth::ApiClient;
+/// // An owner-only consumer, e.g. in a background job:
+/// let api = ApiClient::owner_only(
+///     "https://meta.wikimedia.org/w/api.php",
+///     "consumer key", "consumer secret", "access token", "access secret",
+///     "MyBot/1.0 (https://mybot.toolforge.org; me@example.org)",
+/// )?;
+/// let me = api.get(&[("action", "query"), ("meta", "userinfo")]).await?;
+/// println!("{}", me["query"]["userinfo"]["name"]);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct ApiClient {
+    http: reqwest::Client,
+    consumer: TokenPair,
+    credentials: Credentials,
+    api_url: String,
+    options: ApiOptions,
+    tokens: TokenCache,
+}
+
+impl std::fmt::Debug for ApiClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiClient")
+            .field("api_url", &self.api_url)
+            .field("consumer", &self.consumer)
+            .field("credentials", &self.credentials)
+            .field("options", &self.options)
+            .finish()
+    }
+}
+
+impl ApiClient {
+    /// A client from its parts. `http` should carry a descriptive User-Agent
+    /// (Wikimedia requires one) and a timeout.
+    pub fn new(http: reqwest::Client, api_url: &str, consumer: TokenPair, credentials: Credentials) -> ApiClient {
+        ApiClient {
+            http,
+            consumer,
+            credentials,
+            api_url: api_url.to_string(),
+            options: ApiOptions::default(),
+            tokens: TokenCache::default(),
+        }
+    }
+
+    /// A client for an owner-only OAuth 1.0a consumer: its four tokens, no
+    /// handshake. `user_agent` is e.g. `MyBot/1.0 (contact)`.
+    pub fn owner_only(
+        api_url: &str,
+        consumer_key: &str,
+        consumer_secret: &str,
+        access_token: &str,
+        access_secret: &str,
+        user_agent: &str,
+    ) -> Result<ApiClient, ApiError> {
+        let http = reqwest::Client::builder()
+            .user_agent(format!("{user_agent} {}", crate::config::CRATE_AGENT))
+            .timeout(Duration::from_secs(30))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        let consumer = TokenPair { key: consumer_key.into(), secret: consumer_secret.into() };
+        let access = TokenPair { key: access_token.into(), secret: access_secret.into() };
+        Ok(ApiClient::new(http, api_url, consumer, Credentials::OAuth1(access)))
+    }
+
+    /// Uses a shared token cache (the fairing shares one between requests).
+    pub fn with_token_cache(mut self, tokens: TokenCache) -> ApiClient {
+        self.tokens = tokens;
+        self
+    }
+
+    /// Changes the options.
+    pub fn with_options(mut self, options: ApiOptions) -> ApiClient {
+        self.options = options;
+        self
+    }
+
+    /// The same user on another wiki's `api.php` (e.g. Wikidata after signing
+    /// in on Meta), like flask-mwoauth's `request(query, url=…)`.
+    pub fn at(&self, api_url: &str) -> ApiClient {
+        ApiClient { api_url: api_url.to_string(), ..self.clone() }
+    }
+
+    /// The `api.php` URL this client talks to.
+    pub fn api_url(&self) -> &str {
+        &self.api_url
+    }
+
+    /// The credentials this client signs with.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// GET for reads, a signed form POST for writes (a `token`, a write
+    /// module) and for requests too long for a URL.
+    pub async fn request(&self, params: &[(&str, &str)]) -> Result<Value, ApiError> {
+        let write = params
+            .iter()
+            .any(|(k, v)| *k == "token" || (*k == "action" && WRITE_ACTIONS.contains(v)));
+        if write {
+            self.post(params).await
+        } else {
+            self.get(params).await
+        }
+    }
+
+    /// Like [`request`](Self::request), deserialized into your type.
+    pub async fn request_as<T: DeserializeOwned>(&self, params: &[(&str, &str)]) -> Result<T, ApiError> {
+        let value = self.request(params).await?;
+        serde_json::from_value(value).map_err(|e| ApiError::InvalidJson { message: e.to_string() })
+    }
+
+    /// A signed GET (turned into a POST when the URL would be too long).
+    pub async fn get(&self, params: &[(&str, &str)]) -> Result<Value, ApiError> {
+        self.send(false, params).await
+    }
+
+    /// A signed `application/x-www-form-urlencoded` POST.
+    pub async fn post(&self, params: &[(&str, &str)]) -> Result<Value, ApiError> {
+        self.send(true, params).await
+    }
+
+    /// A token of `token_type` (`csrf`, `watch`, `rollback`, …), cached per
+    /// user and wiki.
+    pub async fn token(&self, token_type: &str) -> Result<String, ApiError> {
+        let key = self.token_key(token_type);
+        if let Some(t) = self.tokens.get(&key) {
+            return Ok(t);
+        }
+        let answer = self.get(&[("action", "query"), ("meta", "tokens"), ("type", token_type)]).await?;
+        let name = format!("{token_type}token");
+        let token = answer["query"]["tokens"][name.as_str()]
+            .as_str()
+            .ok_or_else(|| ApiError::InvalidJson { message: format!("no {name} in the meta=tokens answer") })?
+            .to_string();
+        self.tokens.put(key, token.clone());
+        Ok(token)
+    }
+
+    fn token_key(&self, token_type: &str) -> (String, String, String) {
+        let who = match &self.credentials {
+            Credentials::OAuth1(t) => t.key.clone(),
+        };
+        (who, self.api_url.clone(), token_type.to_string())
+    }
+
+    /// POSTs a write with a token of `token_type` added as `token`; a
+    /// `badtoken` answer fetches a fresh token and retries once.
+    ///
+    /// ```no_run
+    /// # async fn demo(api: rocket_mediawiki_oauth::ApiClient) -> Result<(), rocket_mediawiki_oauth::ApiError> {
+    /// let result = api
+    ///     .post_with_token("csrf", &[("action", "edit"), ("title", "Sandbox"), ("appendtext", "\nHello")])
+    ///     .await?;
+    /// assert_eq!(result["edit"]["result"], "Success");
+    /// # Ok(()) }
+    /// ```
+    pub async fn post_with_token(&self, token_type: &str, params: &[(&str, &str)]) -> Result<Value, ApiError> {
+        let mut last = None;
+        for _ in 0..2 {
+            let token = self.token(token_type).await?;
+            let mut all: Vec<(&str, &str)> = params.iter().filter(|(k, _)| *k != "token").copied().collect();
+            all.push(("token", &token));
+            match self.post(&all).await {
+                Err(ApiError::BadToken { info }) => {
+                    self.tokens.forget(&self.token_key(token_type));
+                    last = Some(ApiError::BadToken { info });
+                }
+                other => return other,
+            }
+        }
+        Err(last.unwrap_or(ApiError::BadToken { info: String::new() }))
+    }
+
+    /// Follows `continue` until the wiki says it is done or `max_batches`
+    /// answers were read: a stream of whole answers, one per batch.
+    ///
+    /// ```no_run
+    /// # async fn demo(api: rocket_mediawiki_oauth::ApiClient) -> Result<(), rocket_mediawiki_oauth::ApiError> {
+    /// use futures_util::TryStreamExt;
+    /// let batches: Vec<_> = api
+    ///     .continued(&[("action", "query"), ("list", "allpages"), ("aplimit", "max")], 10)
+    ///     .try_collect()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn continued<'a>(
+        &'a self,
+        params: &'a [(&'a str, &'a str)],
+        max_batches: usize,
+    ) -> impl Stream<Item = Result<Value, ApiError>> + 'a {
+        let start: Option<Vec<(String, String)>> = Some(Vec::new());
+        stream::unfold((start, 0usize), move |(cont, done)| async move {
+            let cont = cont?;
+            if done >= max_batches {
+                return None;
+            }
+            let mut all: Vec<(&str, &str)> =
+                params.iter().filter(|(k, _)| !cont.iter().any(|(c, _)| c == k)).copied().collect();
+            all.extend(cont.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            match self.request(&all).await {
+                Ok(answer) => {
+                    let next = answer.get("continue").and_then(Value::as_object).map(|c| {
+                        c.iter()
+                            .map(|(k, v)| {
+                                let v = match v {
+                                    Value::String(s) => s.clone(),
+                                    other => other.to_string(),
+                                };
+                                (k.clone(), v)
+                            })
+                            .collect::<Vec<_>>()
+                    });
+                    Some((Ok(answer), (next, done + 1)))
+                }
+                Err(e) => Some((Err(e), (None, done + 1))),
+            }
+        })
+    }
+
+    async fn send(&self, post: bool, params: &[(&str, &str)]) -> Result<Value, ApiError> {
+        let mut all: Vec<(&str, &str)> = params.to_vec();
+        let has = |all: &[(&str, &str)], k: &str| all.iter().any(|(key, _)| *key == k);
+        if !has(&all, "format") {
+            all.push(("format", "json"));
+        }
+        if self.options.formatversion2 && !has(&all, "formatversion") {
+            all.push(("formatversion", "2"));
+        }
+        if self.options.assert_user && !has(&all, "assert") {
+            all.push(("assert", "user"));
+        }
+        let maxlag = self.options.maxlag.map(|m| m.to_string());
+        if let Some(m) = &maxlag {
+            if post && !has(&all, "maxlag") {
+                all.push(("maxlag", m));
+            }
+        }
+        let post = post || self.api_url.len() + oauth1::encode_pairs(all.iter().copied()).len() + 1 > MAX_GET_URL;
+
+        let started = Instant::now();
+        let mut attempt = 0;
+        let mut nonce_retried = false;
+        loop {
+            attempt += 1;
+            let result = self.send_once(post, &all).await;
+            let wait = match &result {
+                Err(ApiError::Maxlag { retry_after, .. }) | Err(ApiError::RateLimited { retry_after }) => {
+                    Some(retry_after.unwrap_or(Duration::from_secs(5)))
+                }
+                Err(ApiError::ReadOnly { .. }) => Some(Duration::from_secs(5)),
+                Err(ApiError::Authorization { info, .. }) if !nonce_retried && info.contains("Nonce already used") => {
+                    // A nonce collision is not the user's fault: once more, fresh nonce.
+                    nonce_retried = true;
+                    attempt -= 1;
+                    Some(Duration::ZERO)
+                }
+                _ => None,
+            };
+            match wait {
+                Some(wait) if attempt < self.options.max_attempts => {
+                    let wait = wait.min(self.options.max_delay);
+                    if started.elapsed() + wait > self.options.max_wait {
+                        return result;
+                    }
+                    tokio::time::sleep(wait).await;
+                }
+                _ => return result,
+            }
+        }
+    }
+
+    async fn send_once(&self, post: bool, params: &[(&str, &str)]) -> Result<Value, ApiError> {
+        let method = if post { "POST" } else { "GET" };
+        let header = protocol::authorize_request(&self.consumer, &self.credentials, method, &self.api_url, params.iter().copied())
+            .map_err(|e| match e {
+                WikiError::BadRequest(m) => ApiError::InvalidRequest(m),
+                other => ApiError::InvalidRequest(other.to_string()),
+            })?;
+        let encoded = oauth1::encode_pairs(params.iter().copied());
+        let request = if post {
+            self.http
+                .post(&self.api_url)
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(encoded)
+        } else {
+            self.http.get(format!("{}?{encoded}", self.api_url))
+        };
+        let response = request.header(AUTHORIZATION, header).send().await?;
+        let status = response.status();
+        let retry_after = retry_after(response.headers());
+        if status.as_u16() == 429 {
+            return Err(ApiError::RateLimited { retry_after });
+        }
+        if !status.is_success() {
+            return Err(ApiError::Http { status: status.as_u16() });
+        }
+        let body = protocol::read_limited(response, MAX_ANSWER).await.map_err(|e| match e {
+            WikiError::Timeout => ApiError::Timeout,
+            WikiError::Unreachable(m) => ApiError::Transport(m),
+            other => ApiError::InvalidJson { message: other.to_string() },
+        })?;
+        let value: Value = serde_json::from_str(&body).map_err(|e| ApiError::InvalidJson {
+            message: format!("{e}: {:?}", protocol::excerpt(&body)),
+        })?;
+        if let Some(warnings) = value.get("warnings") {
+            log::warn!("MediaWiki API warnings from {}: {warnings}", self.api_url);
+        }
+        if let Some(error) = value.get("error") {
+            return Err(ApiError::from_error_object(error, retry_after));
+        }
+        if let Some(errors) = value.get("errors").and_then(Value::as_array).and_then(|e| e.first()) {
+            return Err(ApiError::from_error_object(errors, retry_after));
+        }
+        Ok(value)
+    }
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    headers
+        .get(RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}

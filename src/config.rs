@@ -1,0 +1,339 @@
+//! The `mwoauth` configuration table: read from Rocket's figment, checked, and
+//! turned into the URLs the rest of the crate uses.
+//!
+//! ```toml
+//! # Rocket.toml
+//! [default.mwoauth]
+//! base_url = "https://meta.wikimedia.org/w"   # index.php and api.php live here
+//! consumer_key = "0123456789abcdef0123456789abcdef"
+//! consumer_secret = "…"                        # better: ROCKET_MWOAUTH_CONSUMER_SECRET
+//! user_agent = "MyTool/1.0 (https://mytool.toolforge.org; me@example.org)"
+//! ```
+//!
+//! Every key can be overridden by an environment variable `ROCKET_MWOAUTH_<KEY>`
+//! (for example `ROCKET_MWOAUTH_CONSUMER_SECRET`).
+
+use std::fmt;
+use std::time::Duration;
+
+use rocket::figment::providers::Env;
+use rocket::figment::Figment;
+use serde::Deserialize;
+
+/// The crate's name and version, appended to every User-Agent it sends.
+pub const CRATE_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
+
+/// The `mwoauth` table as written by the user, before it is checked.
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct RawConfig {
+    base_url: Option<String>,
+    consumer_key: Option<String>,
+    consumer_secret: Option<String>,
+    callback: Option<String>,
+    default_return: Option<String>,
+    mount: Option<String>,
+    user_agent: Option<String>,
+    timeout: Option<u64>,
+    jwt_leeway: Option<u64>,
+    secure_cookies: Option<bool>,
+    session_days: Option<u32>,
+}
+
+/// The checked configuration of the fairing.
+///
+/// Built by [`Config::from_figment`] at ignite (the usual way), or by hand with
+/// [`Config::new`] and [`MwOAuth::with_config`](crate::MwOAuth::with_config).
+#[derive(Clone)]
+pub struct Config {
+    /// Where the wiki's `index.php` and `api.php` live, without a trailing
+    /// slash, e.g. `https://meta.wikimedia.org/w` (flask-mwoauth's `base_url`).
+    pub base_url: String,
+    /// The consumer (application) key: 32 hex characters on a real wiki.
+    pub consumer_key: String,
+    /// The consumer secret. Never logged; `Debug` prints `[redacted]`.
+    pub consumer_secret: String,
+    /// `oob` (the default; the wiki sends the user to the callback URL
+    /// registered with the consumer) or a full URL for consumers registered
+    /// with "callback is prefix".
+    pub callback: String,
+    /// Where users land after login/logout when no (safe) `next` is given.
+    pub default_return: String,
+    /// Where `/login`, `/logout` and `/oauth-callback` are mounted.
+    pub mount: String,
+    /// The User-Agent sent to the wiki: the configured one, then the crate's
+    /// name and version.
+    pub user_agent: String,
+    /// Whether the user set a User-Agent (Wikimedia requires a descriptive one).
+    pub user_agent_set: bool,
+    /// Timeout of every HTTP request to the wiki.
+    pub timeout: Duration,
+    /// Clock skew allowed when checking the identity JWT's `iat` and `exp`.
+    pub jwt_leeway: Duration,
+    /// `Some(true)` forces the `Secure` cookie attribute (behind a TLS proxy),
+    /// `Some(false)` never sets it; `None` sets it when Rocket serves TLS or the
+    /// callback URL is `https://`.
+    pub secure_cookies: Option<bool>,
+    /// How long a sign-in lasts, in days.
+    pub session_days: u32,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("base_url", &self.base_url)
+            .field("consumer_key", &self.consumer_key)
+            .field("consumer_secret", &"[redacted]")
+            .field("callback", &self.callback)
+            .field("default_return", &self.default_return)
+            .field("mount", &self.mount)
+            .field("user_agent", &self.user_agent)
+            .field("timeout", &self.timeout)
+            .field("jwt_leeway", &self.jwt_leeway)
+            .field("secure_cookies", &self.secure_cookies)
+            .field("session_days", &self.session_days)
+            .finish()
+    }
+}
+
+/// A bad or missing setting, naming the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The key in the `mwoauth` table, e.g. `mwoauth.consumer_key`.
+    pub key: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(key: &str, message: impl Into<String>) -> Self {
+        ConfigError {
+            key: format!("mwoauth.{key}"),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} (set it in Rocket.toml or ROCKET_{}): {}",
+            self.key,
+            self.key.to_uppercase().replace('.', "_"),
+            self.message
+        )
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// A configuration with the defaults for everything but the wiki and the
+    /// consumer. Check it with [`Config::validate`] (the fairing does).
+    pub fn new(base_url: &str, consumer_key: &str, consumer_secret: &str) -> Config {
+        Config {
+            base_url: base_url.trim_end_matches('/').to_string(),
+            consumer_key: consumer_key.to_string(),
+            consumer_secret: consumer_secret.to_string(),
+            callback: "oob".into(),
+            default_return: "/".into(),
+            mount: "/".into(),
+            user_agent: CRATE_AGENT.into(),
+            user_agent_set: false,
+            timeout: Duration::from_secs(30),
+            jwt_leeway: Duration::from_secs(120),
+            secure_cookies: None,
+            session_days: 7,
+        }
+    }
+
+    /// Sets a descriptive User-Agent (`Tool/1.0 (contact)`); the crate's own
+    /// name and version are appended.
+    pub fn with_user_agent(mut self, agent: &str) -> Config {
+        self.user_agent = format!("{} {CRATE_AGENT}", agent.trim());
+        self.user_agent_set = true;
+        self
+    }
+
+    /// Reads the `mwoauth` table from Rocket's figment, with
+    /// `ROCKET_MWOAUTH_<KEY>` environment variables on top, and checks it.
+    pub fn from_figment(figment: &Figment) -> Result<Config, ConfigError> {
+        let figment = figment.clone().merge(
+            Env::prefixed("ROCKET_MWOAUTH_").map(|key| format!("mwoauth.{}", key.as_str()).into()),
+        );
+        let raw: RawConfig = if figment.contains("mwoauth") {
+            figment.extract_inner("mwoauth").map_err(|e| {
+                let key = e.path.iter().find(|p| p.as_str() != "mwoauth").cloned().unwrap_or_default();
+                ConfigError::new(&key, e.kind.to_string())
+            })?
+        } else {
+            return Err(ConfigError::new(
+                "base_url",
+                "the [mwoauth] table is missing: set base_url, consumer_key and consumer_secret",
+            ));
+        };
+        let required = |v: Option<String>, key: &str| {
+            v.filter(|s| !s.trim().is_empty())
+                .ok_or_else(|| ConfigError::new(key, "is required"))
+        };
+        let mut config = Config::new(
+            &required(raw.base_url, "base_url")?,
+            &required(raw.consumer_key, "consumer_key")?,
+            &required(raw.consumer_secret, "consumer_secret")?,
+        );
+        if let Some(v) = raw.callback {
+            config.callback = v;
+        }
+        if let Some(v) = raw.default_return {
+            config.default_return = v;
+        }
+        if let Some(v) = raw.mount {
+            config.mount = v;
+        }
+        if let Some(v) = raw.user_agent.filter(|s| !s.trim().is_empty()) {
+            config = config.with_user_agent(&v);
+        }
+        if let Some(v) = raw.timeout {
+            config.timeout = Duration::from_secs(v);
+        }
+        if let Some(v) = raw.jwt_leeway {
+            config.jwt_leeway = Duration::from_secs(v);
+        }
+        config.secure_cookies = raw.secure_cookies;
+        if let Some(v) = raw.session_days {
+            config.session_days = v;
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks every setting; the error names the first bad key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let base = url::Url::parse(&self.base_url)
+            .map_err(|e| ConfigError::new("base_url", format!("not a URL ({e}): {:?}", self.base_url)))?;
+        if !matches!(base.scheme(), "http" | "https") || base.host_str().is_none() {
+            return Err(ConfigError::new(
+                "base_url",
+                "must be an http(s) URL such as https://meta.wikimedia.org/w",
+            ));
+        }
+        if base.query().is_some() || base.fragment().is_some() {
+            return Err(ConfigError::new(
+                "base_url",
+                "must not have a query or fragment: give the folder of index.php and api.php",
+            ));
+        }
+        if self.base_url.ends_with(".php") {
+            return Err(ConfigError::new(
+                "base_url",
+                "give the folder of index.php and api.php (e.g. https://meta.wikimedia.org/w), not a script",
+            ));
+        }
+        let token_ok = |s: &str| !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_graphic());
+        if !token_ok(&self.consumer_key) {
+            return Err(ConfigError::new("consumer_key", "must be the consumer token shown by the wiki (printable ASCII)"));
+        }
+        if !token_ok(&self.consumer_secret) {
+            return Err(ConfigError::new("consumer_secret", "must be the secret token shown by the wiki (printable ASCII)"));
+        }
+        if self.callback != "oob" {
+            let cb = url::Url::parse(&self.callback).map_err(|e| {
+                ConfigError::new("callback", format!("must be \"oob\" or a full URL ({e})"))
+            })?;
+            if !matches!(cb.scheme(), "http" | "https") {
+                return Err(ConfigError::new("callback", "must be \"oob\" or an http(s) URL"));
+            }
+        }
+        if !crate::redirect::is_local_path(&self.default_return) {
+            return Err(ConfigError::new(
+                "default_return",
+                "must be a path on this site starting with a single '/'",
+            ));
+        }
+        if rocket::http::uri::Origin::parse(&self.mount).is_err() || !self.mount.starts_with('/') {
+            return Err(ConfigError::new("mount", "must be a path such as \"/\" or \"/auth\""));
+        }
+        if self.timeout.is_zero() {
+            return Err(ConfigError::new("timeout", "must be at least 1 second"));
+        }
+        if self.session_days == 0 {
+            return Err(ConfigError::new("session_days", "must be at least 1"));
+        }
+        Ok(())
+    }
+
+    /// `…/index.php` of the wiki.
+    pub fn index_url(&self) -> String {
+        format!("{}/index.php", self.base_url)
+    }
+
+    /// `…/api.php` of the wiki.
+    pub fn api_url(&self) -> String {
+        format!("{}/api.php", self.base_url)
+    }
+
+    /// `scheme://host[:port]` of the wiki: what its identity JWT's `iss` must be.
+    pub fn wiki_origin(&self) -> String {
+        url::Url::parse(&self.base_url)
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_default()
+    }
+
+    /// The path of a route below the mount point, e.g. `/auth/oauth-callback`.
+    pub fn route_path(&self, name: &str) -> String {
+        format!("{}/{}", self.mount.trim_end_matches('/'), name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn figment(toml: &str) -> Figment {
+        use rocket::figment::providers::Format;
+        Figment::from(rocket::figment::providers::Toml::string(toml))
+    }
+
+    #[test]
+    fn reads_and_defaults() {
+        let c = Config::from_figment(&figment(
+            "[mwoauth]\nbase_url='https://meta.wikimedia.org/w/'\nconsumer_key='abc'\nconsumer_secret='s3cr3t-value'\n",
+        ))
+        .unwrap();
+        assert_eq!(c.api_url(), "https://meta.wikimedia.org/w/api.php");
+        assert_eq!(c.wiki_origin(), "https://meta.wikimedia.org");
+        assert_eq!(c.callback, "oob");
+        assert!(!c.user_agent_set);
+        assert!(format!("{c:?}").contains("[redacted]"));
+        assert!(!format!("{c:?}").contains("s3cr3t-value"));
+    }
+
+    #[test]
+    fn names_the_bad_key() {
+        let e = Config::from_figment(&figment("[mwoauth]\nbase_url='https://x.org/w'\nconsumer_key='abc'\n"))
+            .unwrap_err();
+        assert_eq!(e.key, "mwoauth.consumer_secret");
+        let e = Config::from_figment(&figment(
+            "[mwoauth]\nbase_url='ftp://x'\nconsumer_key='a'\nconsumer_secret='b'\n",
+        ))
+        .unwrap_err();
+        assert_eq!(e.key, "mwoauth.base_url");
+        let e = Config::from_figment(&figment(
+            "[mwoauth]\nbase_url='https://x.org/w'\nconsumer_key='a'\nconsumer_secret='b'\ntimeout='soon'\n",
+        ))
+        .unwrap_err();
+        assert_eq!(e.key, "mwoauth.timeout");
+        let e = Config::from_figment(&figment(
+            "[mwoauth]\nbase_url='https://x.org/w'\nconsumer_key='a'\nconsumer_secret='b'\ndefault_return='//evil.example'\n",
+        ))
+        .unwrap_err();
+        assert_eq!(e.key, "mwoauth.default_return");
+        let e = Config::from_figment(&figment(
+            "[mwoauth]\nbase_url='https://x.org/w'\nconsumer_key='a'\nconsumer_secret='b'\nconsumer_sekret='b'\n",
+        ))
+        .unwrap_err();
+        assert!(e.message.contains("consumer_sekret"), "{e}");
+        assert!(Config::from_figment(&figment("[other]\nx=1\n")).is_err());
+    }
+}

@@ -1,0 +1,335 @@
+//! OAuth 1.0a as MediaWiki speaks it: request signing (HMAC-SHA1 with the
+//! `oauth1-request` crate), `Special:OAuth/initiate`, `/token` and `/identify`,
+//! and the parsing of their `raw`/JSON answers (errors are HTTP 200 there).
+
+use oauth1_request as oauth;
+use oauth::serializer::{Serializer, SerializerExt};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+use super::{TokenPair, WikiError};
+use crate::config::Config;
+use crate::identity::{self, Identity};
+
+/// RFC 3986 unreserved characters stay; everything else is percent-encoded
+/// (`+` too: MediaWiki `urldecode`s header values, so it must be `%2B`).
+const RFC3986: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// Percent-encodes per RFC 3986 / RFC 5849 §3.6.
+pub fn encode(s: &str) -> String {
+    utf8_percent_encode(s, RFC3986).to_string()
+}
+
+/// Joins pairs into `k=v&k=v`, RFC 3986-encoded: a query string or a form body
+/// that decodes to exactly what was signed.
+pub fn encode_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut out = String::new();
+    for (k, v) in pairs {
+        if !out.is_empty() {
+            out.push('&');
+        }
+        out.push_str(&encode(k));
+        out.push('=');
+        out.push_str(&encode(v));
+    }
+    out
+}
+
+/// The non-OAuth parameters of a request, encoded and sorted as RFC 5849
+/// §3.4.1.3.2 says (by encoded name, then encoded value), fed to
+/// `oauth1-request`'s serializer with the `oauth_*` block in its place.
+struct SortedParams(Vec<(String, String)>);
+
+impl SortedParams {
+    fn new<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self, WikiError> {
+        let mut list = Vec::new();
+        for (k, v) in params {
+            if k.starts_with("oauth_") {
+                return Err(WikiError::BadRequest(format!(
+                    "parameter {k:?} is reserved for OAuth and cannot be sent by the application"
+                )));
+            }
+            list.push((encode(k), encode(v)));
+        }
+        list.sort();
+        Ok(SortedParams(list))
+    }
+}
+
+impl oauth::Request for SortedParams {
+    fn serialize<S: Serializer>(&self, mut serializer: S) -> S::Output {
+        let mut oauth_written = false;
+        for (k, v) in &self.0 {
+            // No application parameter starts with `oauth_`, so every name
+            // greater than "oauth_" sorts after the whole `oauth_*` block.
+            if !oauth_written && k.as_str() > "oauth_" {
+                serializer.serialize_oauth_parameters();
+                oauth_written = true;
+            }
+            serializer.serialize_parameter_encoded(k, v);
+        }
+        if !oauth_written {
+            serializer.serialize_oauth_parameters();
+        }
+        serializer.end()
+    }
+}
+
+/// A fresh random nonce: 32 hex characters.
+pub fn new_nonce() -> String {
+    use rand::Rng;
+    let bytes: [u8; 16] = rand::thread_rng().gen();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What goes into one signature besides the request itself.
+#[derive(Clone, Copy)]
+pub struct Signer<'a> {
+    /// The consumer (application) credentials.
+    pub consumer: &'a TokenPair,
+    /// The token credentials (request or access token), if any.
+    pub token: Option<&'a TokenPair>,
+    /// `oauth_callback` (initiate only).
+    pub callback: Option<&'a str>,
+    /// `oauth_verifier` (token exchange only).
+    pub verifier: Option<&'a str>,
+    /// `oauth_nonce`.
+    pub nonce: &'a str,
+}
+
+/// The `Authorization: OAuth …` header value for a request.
+///
+/// `url` is the request URL without its query; `params` are every query and
+/// `application/x-www-form-urlencoded` body parameter, decoded (multipart
+/// bodies are not signed: pass only the query then).
+pub fn authorization_header<'a>(
+    signer: Signer<'_>,
+    method: &str,
+    url: &str,
+    params: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<String, WikiError> {
+    let params = SortedParams::new(params)?;
+    let client = oauth::Credentials::new(signer.consumer.key.as_str(), signer.consumer.secret.as_str());
+    let mut builder = oauth::Builder::<_, _>::new(client, oauth::HmacSha1::new());
+    if let Some(t) = signer.token {
+        builder.token(oauth::Credentials::new(t.key.as_str(), t.secret.as_str()));
+    }
+    builder
+        .callback(signer.callback)
+        .verifier(signer.verifier)
+        .nonce(signer.nonce)
+        .version(true);
+    Ok(builder.authorize(method, normalize_url(url)?, &params))
+}
+
+/// The base string URI of RFC 5849 §3.4.1.2: lower-case scheme and host, no
+/// default port, no query or fragment.
+pub fn normalize_url(url: &str) -> Result<String, WikiError> {
+    let mut u = url::Url::parse(url).map_err(|e| WikiError::BadRequest(format!("bad URL {url:?}: {e}")))?;
+    u.set_query(None);
+    u.set_fragment(None);
+    Ok(u.to_string())
+}
+
+/// Builds and sends a signed request to `Special:OAuth/<sub>` and returns the
+/// body of a 200 answer.
+async fn special_oauth(
+    http: &reqwest::Client,
+    config: &Config,
+    sub: &str,
+    signer: Signer<'_>,
+) -> Result<String, WikiError> {
+    let index = config.index_url();
+    let title = format!("Special:OAuth/{sub}");
+    let header = authorization_header(signer, "GET", &index, [("title", title.as_str())])?;
+    let url = format!("{index}?{}", encode_pairs([("title", title.as_str())]));
+    let response = http
+        .get(url)
+        .header(reqwest::header::AUTHORIZATION, header)
+        .send()
+        .await
+        .map_err(WikiError::from_reqwest)?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(WikiError::Status(status.as_u16()));
+    }
+    let body = super::read_limited(response, 256 * 1024).await?;
+    Ok(body)
+}
+
+/// Parses `oauth_token=…&oauth_token_secret=…` or answers `Error: …`.
+fn parse_token_answer(body: &str) -> Result<TokenPair, WikiError> {
+    let body = body.trim();
+    if let Some(message) = body.strip_prefix("Error:") {
+        return Err(WikiError::Refused {
+            key: None,
+            message: super::clean_wiki_message(message),
+        });
+    }
+    let mut key = None;
+    let mut secret = None;
+    for (k, v) in url::form_urlencoded::parse(body.as_bytes()) {
+        match k.as_ref() {
+            "oauth_token" if key.is_none() => key = Some(v.into_owned()),
+            "oauth_token_secret" if secret.is_none() => secret = Some(v.into_owned()),
+            _ => {}
+        }
+    }
+    match (key, secret) {
+        (Some(key), Some(secret)) if valid_token(&key) && valid_token(&secret) => Ok(TokenPair { key, secret }),
+        _ => Err(WikiError::Unexpected(format!(
+            "expected oauth_token and oauth_token_secret, got {:?}",
+            super::excerpt(body)
+        ))),
+    }
+}
+
+/// Tokens are hex on MediaWiki; accept any short run of safe characters.
+pub fn valid_token(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+}
+
+/// Step 1: asks the wiki for a request token.
+pub async fn initiate(http: &reqwest::Client, config: &Config, consumer: &TokenPair) -> Result<TokenPair, WikiError> {
+    let nonce = new_nonce();
+    let signer = Signer {
+        consumer,
+        token: None,
+        callback: Some(config.callback.as_str()),
+        verifier: None,
+        nonce: &nonce,
+    };
+    parse_token_answer(&special_oauth(http, config, "initiate", signer).await?)
+}
+
+/// The URL of the wiki's authorization dialog for a request token.
+pub fn authorize_url(config: &Config, request_token: &TokenPair) -> String {
+    format!(
+        "{}?{}",
+        config.index_url(),
+        encode_pairs([
+            ("title", "Special:OAuth/authenticate"),
+            ("oauth_token", request_token.key.as_str()),
+            ("oauth_consumer_key", config.consumer_key.as_str()),
+        ])
+    )
+}
+
+/// Step 3: exchanges the authorized request token and verifier for an access token.
+pub async fn exchange(
+    http: &reqwest::Client,
+    config: &Config,
+    consumer: &TokenPair,
+    request_token: &TokenPair,
+    verifier: &str,
+) -> Result<TokenPair, WikiError> {
+    let nonce = new_nonce();
+    let signer = Signer {
+        consumer,
+        token: Some(request_token),
+        callback: None,
+        verifier: Some(verifier),
+        nonce: &nonce,
+    };
+    parse_token_answer(&special_oauth(http, config, "token", signer).await?)
+}
+
+/// Asks the wiki who owns an access token and verifies its JWT answer.
+pub async fn identify(
+    http: &reqwest::Client,
+    config: &Config,
+    consumer: &TokenPair,
+    access: &TokenPair,
+) -> Result<Identity, WikiError> {
+    let nonce = new_nonce();
+    let signer = Signer {
+        consumer,
+        token: Some(access),
+        callback: None,
+        verifier: None,
+        nonce: &nonce,
+    };
+    let body = special_oauth(http, config, "identify", signer).await?;
+    let body = body.trim();
+    if body.starts_with('{') {
+        // Errors come as {"error": key, "message": text} with HTTP 200.
+        let v: serde_json::Value = serde_json::from_str(body)
+            .map_err(|_| WikiError::Unexpected(format!("invalid JSON from identify: {:?}", super::excerpt(body))))?;
+        return Err(WikiError::Refused {
+            key: v.get("error").and_then(|e| e.as_str()).map(str::to_string),
+            message: v
+                .get("message")
+                .and_then(|e| e.as_str())
+                .map(super::clean_wiki_message)
+                .unwrap_or_else(|| "identify failed".into()),
+        });
+    }
+    let expected = identity::Expected {
+        consumer_key: &consumer.key,
+        consumer_secret: &consumer.secret,
+        issuer_origin: &config.wiki_origin(),
+        nonce: &nonce,
+        now: time::OffsetDateTime::now_utc().unix_timestamp(),
+        leeway: config.jwt_leeway.as_secs() as i64,
+    };
+    identity::verify(body, &expected).map_err(WikiError::Identity)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_like_rfc3986() {
+        assert_eq!(encode("a b+c~d-e.f_g/h:i%"), "a%20b%2Bc~d-e.f_g%2Fh%3Ai%25");
+        assert_eq!(encode("Zoë"), "Zo%C3%AB");
+        assert_eq!(encode("+\\"), "%2B%5C");
+    }
+
+    /// The request of RFC 5849 §3.4.1 and its published signature
+    /// (`tR3+Ty81lMeYAr/Fid0kMTYa/WM=` is the photos example of the OAuth
+    /// 1.0 spec; PROTOCOL.md §2.2 lists it among MediaWiki's own vectors).
+    #[test]
+    fn photos_example_signature() {
+        let consumer = TokenPair { key: "dpf43f3p2l4k3l03".into(), secret: "kd94hf93k423kf44".into() };
+        let token = TokenPair { key: "nnch734d00sl2jdk".into(), secret: "pfkkdhi9sl3r4s00".into() };
+        let signer = Signer { consumer: &consumer, token: Some(&token), callback: None, verifier: None, nonce: "kllo9940pd9333jh" };
+        let params = SortedParams::new([("size", "original"), ("file", "vacation.jpg")]).unwrap();
+        let client = oauth::Credentials::new(consumer.key.as_str(), consumer.secret.as_str());
+        let mut b = oauth::Builder::<_, _>::new(client, oauth::HmacSha1::new());
+        b.token(oauth::Credentials::new(token.key.as_str(), token.secret.as_str()))
+            .nonce(signer.nonce)
+            .timestamp(std::num::NonZeroU64::new(1191242096))
+            .version(true);
+        let header = b.authorize("GET", "http://photos.example.net/photos", &params);
+        assert!(header.contains("oauth_signature=\"tR3%2BTy81lMeYAr%2FFid0kMTYa%2FWM%3D\""), "{header}");
+    }
+
+    /// Sorting is by *encoded* name and value (RFC 5849 §3.4.1.3.2), which
+    /// differs from raw order for characters such as ':' vs digits.
+    #[test]
+    fn sorts_by_encoded_form() {
+        let p = SortedParams::new([("a", "x:"), ("a", "x0"), ("c", "hi there"), ("a", "x!y"), ("a", "x y")]).unwrap();
+        let joined: Vec<String> = p.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        assert_eq!(joined, ["a=x%20y", "a=x%21y", "a=x%3A", "a=x0", "c=hi%20there"]);
+        assert!(SortedParams::new([("oauth_token", "x")]).is_err());
+    }
+
+    #[test]
+    fn parses_token_answers() {
+        let ok = parse_token_answer(
+            "oauth_token=b30d6da97fd8f74e632ac5b7ae978b2c&oauth_token_secret=fa75effbbfa1e324e0e70a9edf6d0b1b&oauth_callback_confirmed=true",
+        )
+        .unwrap();
+        assert_eq!(ok.key, "b30d6da97fd8f74e632ac5b7ae978b2c");
+        let err = parse_token_answer("Error: This request has already been completed and cannot be resubmitted.\nGo back.\n\n&lt;span class=&quot;plainlinks mw-mwoautherror-details&quot;&gt;OAuth token already used, <a class=\"external\" href=\"https://www.mediawiki.org/wiki/Help:OAuth/Errors#E009\">E009</a>&lt;/span&gt;").unwrap_err();
+        match err {
+            WikiError::Refused { message, .. } => {
+                assert!(message.contains("already been completed"), "{message}");
+                assert!(message.contains("E009") && !message.contains('<'), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(parse_token_answer("<html>down</html>"), Err(WikiError::Unexpected(_))));
+        assert!(matches!(parse_token_answer("oauth_token=a%0A&oauth_token_secret=b"), Err(WikiError::Unexpected(_))));
+    }
+}

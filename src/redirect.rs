@@ -1,0 +1,100 @@
+//! `next=` validation: where a user may be sent after login or logout.
+//!
+//! Only a path on this site is allowed. Everything else — absolute URLs,
+//! scheme-relative `//host`, backslashes (which browsers read as slashes),
+//! encoded slashes that decode to `//`, control characters, non-ASCII,
+//! overlong values — falls back to the configured default.
+
+/// The longest `next` accepted, in bytes.
+pub const MAX_NEXT_LEN: usize = 2048;
+
+/// Whether `s` is a path on this site that is safe to redirect to.
+///
+/// ```
+/// use rocket_mediawiki_oauth::redirect::is_local_path;
+/// assert!(is_local_path("/tools/page?x=1#top"));
+/// assert!(!is_local_path("//evil.example/"));
+/// assert!(!is_local_path("https://evil.example/"));
+/// assert!(!is_local_path("/\\evil.example"));
+/// ```
+pub fn is_local_path(s: &str) -> bool {
+    if s.is_empty() || s.len() > MAX_NEXT_LEN || !s.starts_with('/') {
+        return false;
+    }
+    // Only printable ASCII: no control characters, spaces, DEL or raw non-ASCII.
+    if !s.bytes().all(|b| b.is_ascii_graphic()) || s.contains('\\') {
+        return false;
+    }
+    // Decoded once (as a browser or proxy might), it must still be a plain path.
+    let decoded: Vec<u8> = percent_encoding::percent_decode_str(s).collect();
+    let second = decoded.get(1).copied();
+    if matches!(second, Some(b'/') | Some(b'\\')) {
+        return false;
+    }
+    if decoded.iter().any(|&b| b.is_ascii_control() || b == b'\\') {
+        return false;
+    }
+    rocket::http::uri::Reference::parse(s).is_ok_and(|r| r.scheme().is_none() && r.authority().is_none())
+}
+
+/// `next` if it is a safe local path, else `default`.
+///
+/// ```
+/// use rocket_mediawiki_oauth::redirect::safe_next;
+/// assert_eq!(safe_next(Some("/edit?page=Main"), "/"), "/edit?page=Main");
+/// assert_eq!(safe_next(Some("javascript:alert(1)"), "/"), "/");
+/// assert_eq!(safe_next(None, "/home"), "/home");
+/// ```
+pub fn safe_next(next: Option<&str>, default: &str) -> String {
+    match next {
+        Some(n) if is_local_path(n) => n.to_string(),
+        _ => default.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_plain_paths() {
+        for ok in ["/", "/a", "/a/b?c=d&e=%2F", "/a#frag", "/wiki/Zo%C3%AB", "/?next=//x"] {
+            assert!(is_local_path(ok), "{ok}");
+        }
+    }
+
+    #[test]
+    fn rejects_hostile_values() {
+        let long = format!("/{}", "a".repeat(MAX_NEXT_LEN));
+        for bad in [
+            "",
+            "a",
+            "http://evil.example",
+            "https://evil.example/x",
+            "//evil.example",
+            "///evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "/%2F/evil.example",
+            "/%2fevil.example",
+            "/%5Cevil.example",
+            "/%5cevil.example",
+            "javascript:alert(1)",
+            "JaVaScRiPt:alert(1)",
+            "data:text/html,x",
+            " /x",
+            "/x y",
+            "/\tevil",
+            "/\r\nSet-Cookie:x=1",
+            "/%0d%0aSet-Cookie:x=1",
+            "/%00",
+            "/\u{7f}",
+            "/ünïcode",
+            "\u{2215}\u{2215}evil.example",
+            long.as_str(),
+        ] {
+            assert!(!is_local_path(bad), "{bad:?}");
+            assert_eq!(safe_next(Some(bad), "/home"), "/home");
+        }
+    }
+}

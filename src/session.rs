@@ -1,0 +1,228 @@
+//! What lives in cookies, and how.
+//!
+//! Every record is JSON inside a Rocket **private** (encrypted and
+//! authenticated) cookie, so nothing is kept in server memory: any instance
+//! sharing `secret_key` can serve any user. A tampered, truncated, foreign
+//! (other `secret_key`) or older-format cookie simply reads as "signed out".
+//!
+//! | cookie | holds | lifetime |
+//! |---|---|---|
+//! | `mwoauth_session` | the access token and a small cached identity | `session_days` |
+//! | `mwoauth_login_<request token>` | a login in progress: request token + `next` | 10 minutes |
+//! | `_flash` | Rocket's flash message after login/logout | 5 minutes |
+//!
+//! All are `HttpOnly` and `SameSite=Lax`: the wiki is another site, and the
+//! callback is a top-level navigation from it, which `Lax` lets through while
+//! `Strict` (Rocket's default for private cookies) would not. `Secure` is set
+//! per the configuration.
+
+use rocket::http::{Cookie, CookieJar, SameSite};
+use serde::{Deserialize, Serialize};
+
+use crate::identity::Identity;
+use crate::protocol::{Credentials, PendingLogin};
+
+/// Name of the signed-in cookie.
+pub const SESSION_COOKIE: &str = "mwoauth_session";
+/// Prefix of the per-login cookies (followed by the request token).
+pub const PENDING_PREFIX: &str = "mwoauth_login_";
+/// Version of the records' format; other versions read as signed out.
+const FORMAT: u8 = 1;
+/// How long a login may take between `/login` and the callback (the wiki's
+/// request tokens live 600 s).
+pub const PENDING_SECONDS: i64 = 600;
+/// At most this many logins may be in progress in one browser at once; the
+/// oldest is dropped first.
+pub const MAX_PENDING: usize = 4;
+/// The signed-in record is kept below this many bytes of JSON (≈ 1.4 KB as a
+/// cookie once encrypted and encoded), far inside the 4 KB browser limit.
+pub const MAX_SESSION_JSON: usize = 1024;
+
+/// How cookies are written, from the configuration.
+#[derive(Debug, Clone)]
+pub struct CookiePolicy {
+    /// Set the `Secure` attribute.
+    pub secure: bool,
+    /// Path of all the crate's cookies (the mount point).
+    pub path: String,
+    /// Lifetime of a sign-in, in days.
+    pub session_days: u32,
+}
+
+impl CookiePolicy {
+    fn cookie(&self, name: String, value: String, max_age: time::Duration) -> Cookie<'static> {
+        Cookie::build((name, value))
+            .path(self.path.clone())
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(self.secure)
+            .max_age(max_age)
+            .build()
+    }
+
+    fn removal(&self, name: String) -> Cookie<'static> {
+        Cookie::build(name).path(self.path.clone()).build()
+    }
+}
+
+/// The identity kept in the session cookie: enough for pages, small enough
+/// for any user (the rights list is not kept; ask the wiki for it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CachedUser {
+    /// User name.
+    #[serde(rename = "n")]
+    pub name: String,
+    /// Central user id.
+    #[serde(rename = "i")]
+    pub central_id: u64,
+    /// Edit count when signed in (or last verified).
+    #[serde(rename = "e")]
+    pub editcount: u64,
+    /// Blocked when signed in.
+    #[serde(rename = "b")]
+    pub blocked: bool,
+    /// E-mail confirmed.
+    #[serde(rename = "c")]
+    pub confirmed_email: bool,
+    /// Registration timestamp `YYYYMMDDHHMMSS`.
+    #[serde(rename = "r", default)]
+    pub registered: Option<String>,
+    /// Groups.
+    #[serde(rename = "g")]
+    pub groups: Vec<String>,
+    /// Grants given to the application.
+    #[serde(rename = "gr")]
+    pub grants: Vec<String>,
+}
+
+impl From<&Identity> for CachedUser {
+    fn from(id: &Identity) -> Self {
+        CachedUser {
+            name: id.username.clone(),
+            central_id: id.central_id,
+            editcount: id.editcount,
+            blocked: id.blocked,
+            confirmed_email: id.confirmed_email,
+            registered: id.registered.clone(),
+            groups: id.groups.clone(),
+            grants: id.grants.clone(),
+        }
+    }
+}
+
+/// The signed-in record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRecord {
+    v: u8,
+    /// The protocol credentials.
+    #[serde(rename = "cr")]
+    pub credentials: Credentials,
+    /// The cached identity.
+    #[serde(rename = "u")]
+    pub user: CachedUser,
+    /// When the identity was last confirmed by the wiki (Unix seconds).
+    #[serde(rename = "at")]
+    pub verified_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct PendingRecord {
+    v: u8,
+    #[serde(rename = "l")]
+    login: PendingLogin,
+    #[serde(rename = "n")]
+    next: String,
+    #[serde(rename = "at")]
+    created: i64,
+}
+
+fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Remembers a login in progress; at most [`MAX_PENDING`] are kept.
+pub fn store_pending(jar: &CookieJar<'_>, policy: &CookiePolicy, login: PendingLogin, next: &str) {
+    let mut existing: Vec<(i64, String)> = jar
+        .iter()
+        .filter(|c| c.name().starts_with(PENDING_PREFIX))
+        .map(|c| c.name().to_string())
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|name| {
+            let created = jar
+                .get_private(&name)
+                .and_then(|c| serde_json::from_str::<PendingRecord>(c.value()).ok())
+                .map_or(i64::MIN, |r| r.created);
+            (created, name)
+        })
+        .collect();
+    existing.sort();
+    while existing.len() >= MAX_PENDING {
+        let (_, name) = existing.remove(0);
+        jar.remove_private(policy.removal(name));
+    }
+    let name = format!("{PENDING_PREFIX}{}", login.key());
+    let record = PendingRecord { v: FORMAT, login, next: next.to_string(), created: now() };
+    let value = serde_json::to_string(&record).expect("records serialize");
+    jar.add_private(policy.cookie(name, value, time::Duration::seconds(PENDING_SECONDS)));
+}
+
+/// Takes (reads and removes) the login in progress named by `key`, if it is
+/// there and not expired. Returns the pending state and the `next` path.
+pub fn take_pending(jar: &CookieJar<'_>, policy: &CookiePolicy, key: &str) -> Option<(PendingLogin, String)> {
+    let name = format!("{PENDING_PREFIX}{key}");
+    let cookie = jar.get_private(&name)?;
+    jar.remove_private(policy.removal(name));
+    let record: PendingRecord = serde_json::from_str(cookie.value()).ok()?;
+    let fresh = now() - record.created <= PENDING_SECONDS;
+    (record.v == FORMAT && fresh && record.login.key() == key).then_some((record.login, record.next))
+}
+
+/// Stores the signed-in record.
+pub fn store_session(jar: &CookieJar<'_>, policy: &CookiePolicy, credentials: Credentials, identity: &Identity) {
+    let mut record = SessionRecord {
+        v: FORMAT,
+        credentials,
+        user: CachedUser::from(identity),
+        verified_at: now(),
+    };
+    let mut value = serde_json::to_string(&record).expect("records serialize");
+    // Keep far inside browser limits whatever the wiki sends: trim the lists.
+    while value.len() > MAX_SESSION_JSON && (!record.user.groups.is_empty() || !record.user.grants.is_empty()) {
+        if record.user.grants.len() >= record.user.groups.len() {
+            record.user.grants.pop();
+        } else {
+            record.user.groups.pop();
+        }
+        value = serde_json::to_string(&record).expect("records serialize");
+    }
+    if value.len() > MAX_SESSION_JSON {
+        record.user.name.truncate(255);
+        value = serde_json::to_string(&record).expect("records serialize");
+    }
+    let max_age = time::Duration::days(policy.session_days.into());
+    jar.add_private(policy.cookie(SESSION_COOKIE.into(), value, max_age));
+}
+
+/// Reads the signed-in record; anything unreadable is "signed out".
+pub fn read_session(jar: &CookieJar<'_>) -> Option<SessionRecord> {
+    let cookie = jar.get_private(SESSION_COOKIE)?;
+    let record: SessionRecord = serde_json::from_str(cookie.value()).ok()?;
+    (record.v == FORMAT).then_some(record)
+}
+
+/// Forgets the signed-in user.
+pub fn clear_session(jar: &CookieJar<'_>, policy: &CookiePolicy) {
+    jar.remove_private(policy.removal(SESSION_COOKIE.into()));
+}
+
+/// Sets a message for Rocket's [`FlashMessage`](rocket::request::FlashMessage)
+/// guard on the next page. Rocket's own `Flash` cookie is `SameSite=Strict`,
+/// which a browser drops on the redirect chain that started on the wiki; this
+/// one is `Lax`, in the same format.
+pub fn set_flash(jar: &CookieJar<'_>, policy: &CookiePolicy, kind: &str, message: &str) {
+    let value = format!("{}:{kind}{message}", kind.len());
+    let mut cookie = policy.cookie("_flash".into(), value, time::Duration::minutes(5));
+    cookie.set_path("/");
+    jar.add(cookie);
+}
