@@ -38,6 +38,7 @@ struct RawConfig {
     jwt_leeway: Option<u64>,
     secure_cookies: Option<bool>,
     session_days: Option<u32>,
+    error_pages: Option<String>,
 }
 
 /// The checked configuration of the fairing.
@@ -76,6 +77,20 @@ pub struct Config {
     pub secure_cookies: Option<bool>,
     /// How long a sign-in lasts, in days.
     pub session_days: u32,
+    /// Who renders the crate's error pages (HTML): the crate's built-in page,
+    /// or the app's own catchers.
+    pub error_pages: ErrorPages,
+}
+
+/// Who renders the crate's error pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorPages {
+    /// A small built-in page (the default). JSON when the request asks for JSON.
+    Builtin,
+    /// The app's catcher for the status (e.g. a `#[catch(502)]` rendering a
+    /// template); it reads the details with [`error_info`](crate::error::error_info).
+    /// JSON requests still get the crate's JSON.
+    Catchers,
 }
 
 impl fmt::Debug for Config {
@@ -92,6 +107,7 @@ impl fmt::Debug for Config {
             .field("jwt_leeway", &self.jwt_leeway)
             .field("secure_cookies", &self.secure_cookies)
             .field("session_days", &self.session_days)
+            .field("error_pages", &self.error_pages)
             .finish()
     }
 }
@@ -145,6 +161,7 @@ impl Config {
             jwt_leeway: Duration::from_secs(120),
             secure_cookies: None,
             session_days: 7,
+            error_pages: ErrorPages::Builtin,
         }
     }
 
@@ -203,6 +220,16 @@ impl Config {
         config.secure_cookies = raw.secure_cookies;
         if let Some(v) = raw.session_days {
             config.session_days = v;
+        }
+        match raw.error_pages.as_deref() {
+            None | Some("builtin") => {}
+            Some("catchers") => config.error_pages = ErrorPages::Catchers,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "error_pages",
+                    format!("must be \"builtin\" or \"catchers\", not {other:?}"),
+                ))
+            }
         }
         config.validate()?;
         Ok(config)

@@ -9,6 +9,7 @@ use rocket::request::Request;
 use rocket::response::{self, Responder, Response};
 
 use crate::api::ApiError;
+use crate::config::ErrorPages;
 use crate::fairing::OAuthState;
 use crate::protocol::WikiError;
 use crate::session;
@@ -140,6 +141,42 @@ pub(crate) fn wants_json(req: &Request<'_>) -> bool {
         || req.format().is_some_and(|f| f.is_json())
 }
 
+/// What went wrong, for an app's own catcher (with `error_pages = "catchers"`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ErrorInfo {
+    /// The HTTP status code.
+    pub status: u16,
+    /// The machine-readable name, as in [`Error::code`].
+    pub code: &'static str,
+    /// A short title, e.g. "Access was revoked".
+    pub title: &'static str,
+    /// The explanation, plain text (escape it when rendering).
+    pub message: String,
+    /// Where to log in again.
+    pub login_url: String,
+}
+
+struct CachedErrorInfo(Option<ErrorInfo>);
+
+/// The crate error that made this request fail, if any: call it from your
+/// catcher to render the crate's errors in your own page.
+///
+/// ```
+/// use rocket::{catch, Request};
+/// use rocket_mediawiki_oauth::error::error_info;
+///
+/// #[catch(502)]
+/// fn wiki_down(req: &Request<'_>) -> String {
+///     match error_info(req) {
+///         Some(e) => format!("{}: {}", e.title, e.message),
+///         None => "Bad gateway".into(),
+///     }
+/// }
+/// ```
+pub fn error_info(req: &Request<'_>) -> Option<ErrorInfo> {
+    req.local_cache(|| CachedErrorInfo(None)).0.clone()
+}
+
 impl<'r> Responder<'r, 'static> for Error {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         let state = req.rocket().state::<OAuthState>();
@@ -154,11 +191,21 @@ impl<'r> Responder<'r, 'static> for Error {
         } else {
             log::info!("{} {}: {self}", req.method(), req.uri().path());
         }
+        let login = state.map_or_else(|| "/login".to_string(), |s| s.config.route_path("login"));
         let (content_type, body) = if wants_json(req) {
             let body = serde_json::json!({"error": self.code(), "message": self.to_string()});
             (ContentType::JSON, body.to_string())
+        } else if state.is_some_and(|s| s.config.error_pages == ErrorPages::Catchers) {
+            let info = ErrorInfo {
+                status: status.code,
+                code: self.code(),
+                title: self.title(),
+                message: self.to_string(),
+                login_url: login,
+            };
+            req.local_cache(|| CachedErrorInfo(Some(info)));
+            return Err(status);
         } else {
-            let login = state.map_or_else(|| "/login".to_string(), |s| s.config.route_path("login"));
             (ContentType::HTML, render_page(status, self.title(), &self.to_string(), &login))
         };
         Response::build()

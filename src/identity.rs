@@ -335,4 +335,27 @@ mod tests {
         assert_eq!(string_list(Some(&json!({"10":"c","2":"b","0":"a"}))), ["a", "b", "c"]);
         assert!(string_list(Some(&json!(3))).is_empty());
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(5_000))]
+
+        /// Nothing a wiki sends makes verification panic.
+        #[test]
+        fn never_panics(s in "\\PC{0,200}|[A-Za-z0-9_.-]{0,200}") {
+            let _ = verify(&s, &expected(0));
+        }
+
+        /// A valid token with any single byte changed is rejected.
+        #[test]
+        fn tampering_is_detected(pos in 0usize..400, byte in 0u8..128) {
+            let jwt = encode_hs256(&header(), &claims(), SECRET);
+            let mut bytes = jwt.into_bytes();
+            let pos = pos % bytes.len();
+            proptest::prop_assume!(bytes[pos] != byte);
+            bytes[pos] = byte;
+            if let Ok(t) = String::from_utf8(bytes) {
+                proptest::prop_assert!(verify(&t, &expected(1795830990)).is_err());
+            }
+        }
+    }
 }

@@ -1,12 +1,4 @@
-//! # rocket_mediawiki_oauth
-//!
-//! Sign users in to a [Rocket](https://rocket.rs) 0.5 app with a MediaWiki
-//! wiki (Wikipedia, Wikidata, Commons, any wiki running Extension:OAuth) and
-//! call the wiki's API on their behalf: the Rust successor of Python's
-//! `flask-mwoauth`.
-//!
-//! Guide: see the crate README for the full walk-through.
-
+#![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
 pub mod api;

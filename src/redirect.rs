@@ -97,4 +97,19 @@ mod tests {
             assert_eq!(safe_next(Some(bad), "/home"), "/home");
         }
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
+
+        /// Whatever is accepted resolves, as a browser would, to this site.
+        #[test]
+        fn accepted_values_stay_on_the_site(s in "\\PC{0,40}|[/\\\\%:a-z0-9.@?#]{0,24}") {
+            if is_local_path(&s) {
+                let base = url::Url::parse("https://tool.example/app/page").unwrap();
+                let joined = base.join(&s).unwrap();
+                proptest::prop_assert_eq!(joined.host_str(), Some("tool.example"));
+                proptest::prop_assert_eq!(joined.scheme(), "https");
+            }
+        }
+    }
 }
