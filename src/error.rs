@@ -217,6 +217,11 @@ impl<'r> Responder<'r, 'static> for Error {
     }
 }
 
+fn capitalized(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+}
+
 /// The default error page.
 fn render_page(status: Status, title: &str, message: &str, login: &str) -> String {
     format!(
@@ -226,7 +231,7 @@ fn render_page(status: Status, title: &str, message: &str, login: &str) -> Strin
          <p><a href=\"{login}\">Log in again</a> · <a href=\"/\">Home</a></p></body></html>\n",
         title = html_escape(title),
         code = status.code,
-        message = html_escape(message),
+        message = html_escape(&capitalized(message)),
         login = html_escape(login),
     )
 }

@@ -1,0 +1,603 @@
+//! `api.php`: OAuth from the `Authorization` header only, `ApiMain`'s order
+//! of checks, errors and warnings in the real shapes, `formatversion=1|2`.
+//! The modules are in [`super::api_query`] and [`super::api_edit`].
+
+use super::http::{Req, Resp};
+use super::messages::{self, escape_html};
+use super::phpjson::{self, Flags, J};
+use super::special_oauth;
+use super::store::{Shared, Store};
+use super::users::{self, UserRec};
+use super::verify::{self, Params};
+
+/// An API error (`ApiUsageException`).
+#[derive(Clone, Debug)]
+pub(crate) struct ApiError {
+    pub code: String,
+    pub info: String,
+    pub data: Vec<(String, J)>,
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+}
+
+impl ApiError {
+    /// An error with a code and an info text (HTTP 200).
+    pub(crate) fn new(code: &str, info: impl Into<String>) -> ApiError {
+        ApiError {
+            code: code.to_string(),
+            info: info.into(),
+            data: Vec::new(),
+            status: 200,
+            headers: Vec::new(),
+        }
+    }
+
+    /// Adds a data field to the error object.
+    pub(crate) fn with(mut self, key: &str, value: J) -> ApiError {
+        self.data.push((key.to_string(), value));
+        self
+    }
+}
+
+/// `ApiErrorFormatter::stripMarkup`: semantic tags become quotes, other tags go.
+pub(crate) fn strip_markup(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find('<') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start..];
+        match after.find('>') {
+            Some(end) => {
+                let tag = after[1..end].trim_start_matches('/').to_ascii_lowercase();
+                if matches!(tag.as_str(), "var" | "kbd" | "samp" | "code") {
+                    out.push('"');
+                }
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push_str(after);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#039;", "'")
+        .replace("&amp;", "&")
+}
+
+/// Who the request runs as.
+#[derive(Clone, Debug)]
+pub(crate) enum Session {
+    Anon,
+    OAuth {
+        user: UserRec,
+        consumer: String,
+        rights: Vec<String>,
+    },
+}
+
+impl Session {
+    /// The user name (an IP for anonymous users).
+    pub(crate) fn name(&self) -> String {
+        match self {
+            Session::Anon => "127.0.0.1".into(),
+            Session::OAuth { user, .. } => user.name.clone(),
+        }
+    }
+
+    /// The user id (0 for anonymous).
+    pub(crate) fn user_id(&self) -> u32 {
+        match self {
+            Session::Anon => 0,
+            Session::OAuth { user, .. } => user.id,
+        }
+    }
+
+    /// Whether a registered user.
+    pub(crate) fn is_registered(&self) -> bool {
+        matches!(self, Session::OAuth { .. })
+    }
+
+    /// The session's rights (user rights ∩ grant rights).
+    pub(crate) fn rights(&self) -> Vec<String> {
+        match self {
+            Session::Anon => users::ANON_RIGHTS.iter().map(|s| s.to_string()).collect(),
+            Session::OAuth { rights, .. } => rights.clone(),
+        }
+    }
+
+    /// Whether the session has a right.
+    pub(crate) fn allowed(&self, right: &str) -> bool {
+        match self {
+            Session::Anon => users::ANON_RIGHTS.contains(&right),
+            Session::OAuth { rights, .. } => rights.iter().any(|r| r == right),
+        }
+    }
+
+    /// The token of a type (`csrf`, `watch`, ...) for this session.
+    pub(crate) fn token(&self, st: &Store, kind: &str) -> String {
+        match self {
+            Session::Anon => "+\\".into(),
+            Session::OAuth { user, consumer, .. } => st.session_token(&user.name, consumer, kind),
+        }
+    }
+}
+
+/// Per-request API state.
+pub(crate) struct Ctx<'a> {
+    pub sh: &'a Shared,
+    pub req: &'a Req,
+    pub fv2: bool,
+    pub values: Params,
+    pub used: Vec<String>,
+    pub result: J,
+    pub session: Session,
+}
+
+impl Ctx<'_> {
+    /// A parameter value (marks it used).
+    pub(crate) fn param(&mut self, name: &str) -> Option<String> {
+        self.mark(name);
+        self.values.get_str(name)
+    }
+
+    /// A boolean parameter: true when present, whatever its value.
+    pub(crate) fn flag(&mut self, name: &str) -> bool {
+        self.mark(name);
+        self.values.get(name).is_some()
+    }
+
+    /// Marks a parameter as used.
+    pub(crate) fn mark(&mut self, name: &str) {
+        if !self.used.iter().any(|u| u == name) {
+            self.used.push(name.to_string());
+        }
+    }
+
+    /// A multi-value parameter, split on `|` (or U+001F when it starts with it).
+    pub(crate) fn multi(&mut self, name: &str) -> Vec<String> {
+        match self.param(name) {
+            None => Vec::new(),
+            Some(v) if v.is_empty() => Vec::new(),
+            Some(v) => match v.strip_prefix('\u{1f}') {
+                Some(rest) => rest.split('\u{1f}').map(str::to_string).collect(),
+                None => v.split('|').map(str::to_string).collect(),
+            },
+        }
+    }
+
+    /// An integer parameter (`badinteger` when not one).
+    pub(crate) fn int_param(&mut self, name: &str) -> Result<Option<i64>, ApiError> {
+        match self.param(name) {
+            None => Ok(None),
+            Some(v) => v.trim().parse::<i64>().map(Some).map_err(|_| {
+                ApiError::new(
+                    "badinteger",
+                    format!("Invalid value \"{v}\" for integer parameter \"{name}\"."),
+                )
+            }),
+        }
+    }
+
+    /// A limit parameter: default, `max`, clamping with the real warnings.
+    pub(crate) fn limit_param(&mut self, module: &str, name: &str, default: i64, max1: i64, max2: i64) -> Result<i64, ApiError> {
+        let max = if self.session.allowed("apihighlimits") { max2 } else { max1 };
+        match self.param(name) {
+            None => Ok(default),
+            Some(v) if v == "max" => {
+                let mut limits = self.result.get_mut("limits").cloned().unwrap_or_else(J::obj);
+                limits.set(module, J::Int(max));
+                self.result.set("limits", limits);
+                Ok(max)
+            }
+            Some(v) => {
+                let n: i64 = v.trim().parse().map_err(|_| {
+                    ApiError::new(
+                        "badinteger",
+                        format!("Invalid value \"{v}\" for integer parameter \"{name}\"."),
+                    )
+                })?;
+                if n > max {
+                    let who = if max == max2 { "bots or sysops" } else { "users" };
+                    self.warn(module, &format!("\"{name}\" may not be over {max} (set to {n}) for {who}."));
+                    Ok(max)
+                } else if n < 1 {
+                    self.warn(module, &format!("\"{name}\" may not be less than 1 (set to {n})."));
+                    Ok(1)
+                } else {
+                    Ok(n)
+                }
+            }
+        }
+    }
+
+    /// Adds a warning for a module (joined with newlines per module).
+    pub(crate) fn warn(&mut self, module: &str, text: &str) {
+        let key = if self.fv2 { "warnings" } else { "*" };
+        let mut warnings = self.result.get_mut("warnings").cloned().unwrap_or_else(J::obj);
+        let merged = match warnings.get_mut(module).and_then(|m| m.get_mut(key)).cloned() {
+            Some(J::Str(old)) => format!("{old}\n{text}"),
+            _ => text.to_string(),
+        };
+        warnings.set(module, J::obj().with(key, J::s(merged)));
+        self.result.set_on_top("warnings", warnings);
+    }
+
+    /// `""`-presence in formatversion 1, a real boolean in 2; `None` omits.
+    pub(crate) fn bool_value(&self, b: bool) -> Option<J> {
+        if self.fv2 {
+            Some(J::Bool(b))
+        } else if b {
+            Some(J::s(""))
+        } else {
+            None
+        }
+    }
+
+    /// The key of content nodes: `*` (fv1) or `content` (fv2).
+    pub(crate) fn content_key(&self) -> &'static str {
+        if self.fv2 {
+            "content"
+        } else {
+            "*"
+        }
+    }
+}
+
+fn docref(server: &str) -> String {
+    format!(
+        "See {server}/w/api.php for API usage. Subscribe to the mediawiki-api-announce mailing list at &lt;https://lists.wikimedia.org/postorius/lists/mediawiki-api-announce.lists.wikimedia.org/&gt; for notice of API deprecations and breaking changes."
+    )
+}
+
+fn json_response(status: u16, body: &J, fv2: bool) -> Resp {
+    let flags = if fv2 { Flags::API_FV2 } else { Flags::API_FV1 };
+    Resp::new(status, "application/json; charset=utf-8", phpjson::encode(body, flags))
+        .header("X-Frame-Options", "DENY")
+        .header("Content-Disposition", "inline; filename=api-result.json")
+        .header("Cache-Control", "private, must-revalidate, max-age=0")
+        .header("Vary", "Accept-Encoding, Treat-as-Untrusted, Authorization")
+}
+
+fn error_response(err: ApiError, fv2: bool, errorformat: &str, server: &str) -> Resp {
+    let body = if errorformat == "bc" {
+        let mut e = J::obj().with("code", J::s(err.code.clone())).with("info", J::s(err.info.clone()));
+        for (k, v) in &err.data {
+            e.set(k, v.clone());
+        }
+        e.set(if fv2 { "docref" } else { "*" }, J::s(docref(server)));
+        J::obj().with("error", e)
+    } else {
+        let mut e = J::obj().with("code", J::s(err.code.clone()));
+        if errorformat != "none" {
+            e.set(if fv2 { "text" } else { "*" }, J::s(err.info.clone()));
+        }
+        for (k, v) in &err.data {
+            e.set(k, v.clone());
+        }
+        J::obj()
+            .with("errors", J::Arr(vec![e]))
+            .with(if fv2 { "docref" } else { "*" }, J::s(docref(server)))
+    };
+    let mut resp = json_response(err.status, &body, fv2).header("MediaWiki-API-Error", err.code.clone());
+    for (k, v) in err.headers {
+        resp = resp.header(&k, v);
+    }
+    resp
+}
+
+/// The `mwoauth-invalid-authorization` error of the session provider.
+fn invalid_authorization(detail: &str) -> ApiError {
+    ApiError::new(
+        "mwoauth-invalid-authorization",
+        strip_markup(&messages::invalid_authorization(detail).text()),
+    )
+}
+
+/// `SessionProvider::provideSessionInfo`: OAuth only from the header.
+fn authenticate(sh: &Shared, req: &Req) -> Result<Session, ApiError> {
+    let auth = match req.authorization.as_deref() {
+        Some(a) => a,
+        None => return Ok(Session::Anon),
+    };
+    if auth.starts_with("Bearer") {
+        return Err(invalid_authorization("Invalid access token"));
+    }
+    if !auth.starts_with("OAuth ") {
+        return Ok(Session::Anon);
+    }
+    let params = req.oauth_params();
+    let url = verify::normalized_url(&sh.server(), &req.raw_path);
+    let mut st = sh.lock();
+    let (c, acc) = special_oauth::verify_access(&mut st, &params, &req.method, &url)
+        .map_err(|m| invalid_authorization(&m.text()))?;
+    let user = st.user(&acc.user).cloned().ok_or_else(|| {
+        ApiError::new(
+            "mwoauth-invalid-authorization-invalid-user",
+            "The authorization headers in your request are for a user that does not exist here",
+        )
+    })?;
+    if let Some(owner) = &c.owner_only {
+        if *owner != user.name {
+            return Err(ApiError::new(
+                "mwoauth-invalid-authorization-not-approved",
+                format!(
+                    "The app that you are trying to connect seems to be set up incorrectly. Contact the author of \"{}\" for help.",
+                    c.name
+                ),
+            ));
+        }
+    }
+    let rights = users::session_rights(&user.rights, &acc.grants);
+    Ok(Session::OAuth {
+        user,
+        consumer: c.key,
+        rights,
+    })
+}
+
+/// Main-module and printer parameters (never "unrecognized").
+const MAIN_PARAMS: &[&str] = &[
+    "action",
+    "format",
+    "maxlag",
+    "smaxage",
+    "maxage",
+    "assert",
+    "assertuser",
+    "requestid",
+    "servedby",
+    "curtimestamp",
+    "responselanginfo",
+    "origin",
+    "uselang",
+    "variant",
+    "errorformat",
+    "errorlang",
+    "errorsuselocal",
+    "formatversion",
+    "utf8",
+    "ascii",
+    "callback",
+];
+
+/// Serves `api.php`.
+pub(crate) fn handle(sh: &Shared, req: &Req) -> Resp {
+    let values = req.values();
+    let fv2 = matches!(values.get_str("formatversion").as_deref(), Some("2") | Some("latest"));
+    let errorformat = match values.get_str("errorformat").as_deref() {
+        Some(f @ ("plaintext" | "wikitext" | "html" | "raw" | "none")) => f.to_string(),
+        _ => "bc".to_string(),
+    };
+    let server = sh.server();
+    if req.body_too_large {
+        let mut e = ApiError::new(
+            "http-contenttoolarge",
+            format!(
+                "The data provided exceeds the maximum size of {} MB allowed for POST requests.",
+                super::http::BODY_LIMIT / (1024 * 1024)
+            ),
+        );
+        e.status = 413;
+        return error_response(e, fv2, &errorformat, &server);
+    }
+    let session = match authenticate(sh, req) {
+        Ok(s) => s,
+        Err(e) => return error_response(e, fv2, &errorformat, &server),
+    };
+    let mut ctx = Ctx {
+        sh,
+        req,
+        fv2,
+        values,
+        used: MAIN_PARAMS.iter().map(|s| s.to_string()).collect(),
+        result: J::obj(),
+        session,
+    };
+    match execute(&mut ctx) {
+        Ok(Some(resp)) => resp,
+        Ok(None) => {
+            report_unused(&mut ctx);
+            json_response(200, &ctx.result, fv2)
+        }
+        Err(e) => error_response(e, fv2, &errorformat, &server),
+    }
+}
+
+fn report_unused(ctx: &mut Ctx<'_>) {
+    let unused: Vec<String> = ctx.values.names().filter(|n| !ctx.used.contains(n)).collect();
+    if !unused.is_empty() {
+        let noun = if unused.len() == 1 { "parameter" } else { "parameters" };
+        let text = format!("Unrecognized {noun}: {}.", unused.join(", "));
+        ctx.warn("main", &text);
+    }
+}
+
+/// What a module needs from `ApiMain`.
+struct ModuleInfo {
+    must_be_posted: bool,
+    needs_token: bool,
+    write: bool,
+}
+
+fn execute(ctx: &mut Ctx<'_>) -> Result<Option<Resp>, ApiError> {
+    let action = ctx.param("action").unwrap_or_else(|| "help".into());
+    // checkAsserts
+    if let Some(assert) = ctx.param("assert") {
+        match assert.as_str() {
+            "user" if !ctx.session.is_registered() => {
+                return Err(ApiError::new(
+                    "assertuserfailed",
+                    "You are no longer logged in, so the action could not be completed.",
+                ))
+            }
+            "anon" if ctx.session.is_registered() => {
+                return Err(ApiError::new(
+                    "assertanonfailed",
+                    "You are no longer logged out, so the action could not be completed.",
+                ))
+            }
+            "bot" if !ctx.session.allowed("bot") => {
+                return Err(ApiError::new(
+                    "assertbotfailed",
+                    "You do not have the \"bot\" right, so the action could not be completed.",
+                ))
+            }
+            "user" | "anon" | "bot" => {}
+            other => {
+                return Err(ApiError::new(
+                    "badvalue",
+                    format!("Unrecognized value for parameter \"assert\": {other}."),
+                ))
+            }
+        }
+    }
+    if let Some(wanted) = ctx.param("assertuser") {
+        if crate::devwiki::pages::normalize_user_name(&wanted).as_deref() != Some(ctx.session.name().as_str()) {
+            return Err(ApiError::new(
+                "assertnameduserfailed",
+                format!("You are no longer logged in as \"{wanted}\", so the action could not be completed."),
+            ));
+        }
+    }
+    // setupModule
+    let info = match action.as_str() {
+        "query" => ModuleInfo { must_be_posted: false, needs_token: false, write: false },
+        "edit" => ModuleInfo { must_be_posted: true, needs_token: true, write: true },
+        "purge" => ModuleInfo { must_be_posted: true, needs_token: false, write: true },
+        "checktoken" => ModuleInfo { must_be_posted: false, needs_token: false, write: false },
+        "help" => {
+            return Ok(Some(help_page(ctx)));
+        }
+        other => {
+            return Err(ApiError::new(
+                "badvalue",
+                format!("Unrecognized value for parameter \"action\": {other}."),
+            ))
+        }
+    };
+    if info.needs_token {
+        let token = ctx.param("token");
+        let token = match token {
+            Some(t) => t,
+            None => return Err(ApiError::new("missingparam", "The \"token\" parameter must be set.")),
+        };
+        if ctx.req.get_params().get("token").is_some() {
+            return Err(ApiError::new(
+                "mustpostparams",
+                "The following parameter was found in the query string, but must be in the POST body: token.",
+            ));
+        }
+        let expected = {
+            let st = ctx.sh.lock();
+            ctx.session.token(&st, "csrf")
+        };
+        if !verify::hash_equals(token.as_bytes(), expected.as_bytes()) {
+            return Err(ApiError::new("badtoken", "Invalid CSRF token."));
+        }
+    }
+    // checkExecutePermissions
+    if info.write && !ctx.session.allowed("writeapi") {
+        return Err(ApiError::new(
+            "writeapidenied",
+            "You're not allowed to edit this wiki through the API.",
+        ));
+    }
+    // checkMaxLag
+    if let Some(maxlag) = ctx.int_param("maxlag")? {
+        let lag = {
+            let mut st = ctx.sh.lock();
+            let lag = st.switches.maxlag;
+            if lag.is_some() {
+                if let Some(times) = st.switches.maxlag_times {
+                    if times <= 1 {
+                        st.switches.maxlag = None;
+                        st.switches.maxlag_times = None;
+                    } else {
+                        st.switches.maxlag_times = Some(times - 1);
+                    }
+                }
+            }
+            lag
+        };
+        if let Some(lag) = lag {
+            if i64::from(lag) > maxlag {
+                let unit = if lag == 1 { "second" } else { "seconds" };
+                let mut e = ApiError::new(
+                    "maxlag",
+                    format!("Waiting for a database server: {lag} {unit} lagged."),
+                )
+                .with("host", J::s("127.0.0.1"))
+                .with("lag", J::Int(i64::from(lag)))
+                .with("type", J::s("db"));
+                e.headers.push(("Retry-After".into(), maxlag.max(5).to_string()));
+                e.headers.push(("X-Database-Lag".into(), lag.to_string()));
+                return Err(e);
+            }
+        }
+    }
+    // setupExternalResponse
+    if !matches!(ctx.req.method.as_str(), "GET" | "HEAD" | "POST" | "OPTIONS") {
+        let mut e = ApiError::new("invalidmethod", "Invalid HTTP method. Consider using GET or POST.");
+        e.status = 405;
+        return Err(e);
+    }
+    if info.must_be_posted && !ctx.req.was_posted() {
+        return Err(ApiError::new(
+            "mustbeposted",
+            format!("The \"{action}\" module requires a POST request."),
+        ));
+    }
+    match action.as_str() {
+        "query" => super::api_query::execute(ctx)?,
+        "edit" => super::api_edit::edit(ctx)?,
+        "purge" => super::api_edit::purge(ctx)?,
+        "checktoken" => checktoken(ctx)?,
+        _ => {}
+    }
+    Ok(None)
+}
+
+fn checktoken(ctx: &mut Ctx<'_>) -> Result<(), ApiError> {
+    let kind = ctx.param("type").unwrap_or_default();
+    let token = match ctx.param("token") {
+        Some(t) => t,
+        None => return Err(ApiError::new("missingparam", "The \"token\" parameter must be set.")),
+    };
+    ctx.mark("maxtokenage");
+    if !matches!(kind.as_str(), "csrf" | "watch" | "patrol" | "rollback" | "userrights" | "login" | "createaccount") {
+        return Err(ApiError::new(
+            "missingparam",
+            "The \"type\" parameter must be set.",
+        ));
+    }
+    let expected = {
+        let st = ctx.sh.lock();
+        ctx.session.token(&st, &kind)
+    };
+    let result = if verify::hash_equals(token.as_bytes(), expected.as_bytes()) { "valid" } else { "invalid" };
+    ctx.result.set("checktoken", J::obj().with("result", J::s(result)));
+    Ok(())
+}
+
+fn help_page(ctx: &Ctx<'_>) -> Resp {
+    let server = escape_html(&ctx.sh.server());
+    let body = format!(
+        "<p>DevWiki's <code>api.php</code> implements: <code>action=query</code> with <code>meta=userinfo|tokens|siteinfo</code>, <code>list=usercontribs|allpages</code>, <code>prop=revisions|info</code>; <code>action=edit</code>; <code>action=purge</code>; <code>action=checktoken</code>. Use <code>format=json</code> and optionally <code>formatversion=2</code>.</p>\n<p>Example: <a href=\"{server}/w/api.php?action=query&amp;meta=userinfo&amp;format=json\">{server}/w/api.php?action=query&amp;meta=userinfo&amp;format=json</a></p>"
+    );
+    Resp::page(200, "MediaWiki API help", &body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strip() {
+        assert_eq!(strip_markup("The <var>token</var> parameter must be set."), "The \"token\" parameter must be set.");
+        assert_eq!(strip_markup("a &lt;b&gt; <span class=\"x\">c</span>"), "a <b> c");
+    }
+}

@@ -1,0 +1,166 @@
+//! Public configuration types of the local wiki.
+
+use std::fmt;
+
+/// How to start a [`DevWiki`](super::DevWiki).
+///
+/// ```
+/// use rocket_mediawiki_oauth::devwiki::DevWikiConfig;
+/// let config = DevWikiConfig {
+///     host: "localhost".into(),
+///     auto_approve: Some("Alice".into()),
+///     ..DevWikiConfig::default()
+/// };
+/// assert_eq!(config.port, 0);
+/// ```
+#[derive(Clone, Debug)]
+pub struct DevWikiConfig {
+    /// The host name written into the wiki's `$wgServer` (and so into its
+    /// URLs, the JWT `iss` and the OAuth signature base string). The server
+    /// always binds `127.0.0.1`; use `"localhost"` to make a browser see the
+    /// wiki as another *site* than an app on `127.0.0.1`. Default `127.0.0.1`.
+    pub host: String,
+    /// The TCP port; `0` (the default) picks a free one.
+    pub port: u16,
+    /// Approve every authorization as this user, with no page
+    /// (`Special:OAuth/authorize` then answers at once with the redirect).
+    pub auto_approve: Option<String>,
+    /// The registered callback URL of the default consumer.
+    /// Default `http://127.0.0.1:8000/oauth-callback`.
+    pub callback: String,
+    /// Fixed credentials for the default consumer (handy for a long-running
+    /// wiki); random ones when `None`. The key should be 32 lowercase hex
+    /// characters, the secret 40.
+    pub default_consumer_key: Option<String>,
+    /// See [`DevWikiConfig::default_consumer_key`].
+    pub default_consumer_secret: Option<String>,
+    /// Put the `email_verified` claim (newer MediaWiki, Wikimedia production)
+    /// into the identify JWT. `false` gives exactly the MediaWiki 1.39 claim
+    /// set. Default `true`.
+    pub jwt_email_verified: bool,
+    /// Let Rocket log requests (quiet by default).
+    pub verbose: bool,
+}
+
+impl Default for DevWikiConfig {
+    fn default() -> Self {
+        DevWikiConfig {
+            host: "127.0.0.1".into(),
+            port: 0,
+            auto_approve: None,
+            callback: "http://127.0.0.1:8000/oauth-callback".into(),
+            default_consumer_key: None,
+            default_consumer_secret: None,
+            jwt_email_verified: true,
+            verbose: false,
+        }
+    }
+}
+
+/// What to register with [`DevWiki::register_consumer`](super::DevWiki::register_consumer)
+/// (the fields of `Special:OAuthConsumerRegistration/propose/oauth1`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct ConsumerSpec {
+    /// The application name shown on the authorize page.
+    pub name: String,
+    /// The registered "OAuth callback URL".
+    pub callback: String,
+    /// "Allow consumer to specify a callback in requests and use "callback"
+    /// URL above as a required prefix." When false, `initiate` accepts only
+    /// `oauth_callback=oob` and users are sent to the registered URL.
+    pub callback_is_prefix: bool,
+    /// The grants (`basic`, `editpage`, `createeditmovepage`, `highvolume`,
+    /// `mwoauth-authonly`, `mwoauth-authonlyprivate`, ...). A repeated grant
+    /// is kept, and like on the real wiki it turns the JWT `grants` claim
+    /// into a JSON object with a gap in its numeric keys.
+    pub grants: Vec<String>,
+    /// Force the JWT `grants` claim into the object form seen on a real
+    /// wiki (`{"0":"basic","2":"editpage",...}`) even without a repeat.
+    pub grants_as_object: bool,
+    /// Owner-only consumer of this user: it comes with an access token and
+    /// secret, and `initiate`/`token` refuse it (E010).
+    pub owner_only: Option<String>,
+    /// A fixed consumer key (32 lowercase hex); random when `None`.
+    pub key: Option<String>,
+    /// A fixed consumer secret (40 lowercase hex); random when `None`.
+    pub secret: Option<String>,
+}
+
+impl Default for ConsumerSpec {
+    fn default() -> Self {
+        ConsumerSpec {
+            name: "DevWiki test app".into(),
+            callback: "http://127.0.0.1:8000/oauth-callback".into(),
+            callback_is_prefix: false,
+            grants: vec!["basic".into()],
+            grants_as_object: false,
+            owner_only: None,
+            key: None,
+            secret: None,
+        }
+    }
+}
+
+/// A registered consumer and its credentials.
+///
+/// `Debug` does not show the secrets.
+#[derive(Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Consumer {
+    /// Consumer key (32 hex).
+    pub key: String,
+    /// Consumer secret (40 hex).
+    pub secret: String,
+    /// Application name.
+    pub name: String,
+    /// Registered callback URL.
+    pub callback: String,
+    /// Whether the callback is a prefix (see [`ConsumerSpec::callback_is_prefix`]).
+    pub callback_is_prefix: bool,
+    /// Grants, as registered.
+    pub grants: Vec<String>,
+    /// The owner of an owner-only consumer.
+    pub owner_only: Option<String>,
+    /// Access token and secret of an owner-only consumer.
+    pub access_token: Option<(String, String)>,
+}
+
+impl fmt::Debug for Consumer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Consumer")
+            .field("key", &self.key)
+            .field("secret", &"[redacted]")
+            .field("name", &self.name)
+            .field("callback", &self.callback)
+            .field("callback_is_prefix", &self.callback_is_prefix)
+            .field("grants", &self.grants)
+            .field("owner_only", &self.owner_only)
+            .field(
+                "access_token",
+                &self.access_token.as_ref().map(|(k, _)| (k.clone(), "[redacted]")),
+            )
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_redacts_secrets() {
+        let c = Consumer {
+            key: "k".into(),
+            secret: "topsecret".into(),
+            name: "n".into(),
+            callback: "oob".into(),
+            callback_is_prefix: false,
+            grants: vec![],
+            owner_only: Some("Alice".into()),
+            access_token: Some(("tok".into(), "tokensecret".into())),
+        };
+        let s = format!("{c:?}");
+        assert!(!s.contains("topsecret") && !s.contains("tokensecret"), "{s}");
+        assert!(s.contains("tok"));
+    }
+}

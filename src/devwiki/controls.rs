@@ -1,0 +1,177 @@
+//! Test controls over HTTP, under `/devwiki` (JSON in, JSON out), for
+//! clients that are not in the same Rust process. They keep working while
+//! the wiki is "down".
+//!
+//! | Method and path | Body | Answer |
+//! |---|---|---|
+//! | `GET /devwiki` | | server, URLs, default consumer, users, switches |
+//! | `GET /devwiki/users` | | the seeded users |
+//! | `GET /devwiki/consumers` | | every consumer, with credentials |
+//! | `POST /devwiki/consumers` | a [`ConsumerSpec`](super::ConsumerSpec) | the [`Consumer`](super::Consumer) |
+//! | `POST /devwiki/revoke` | `{"user":"Alice","consumer_key":"…"}` | `{"revoked":true}` |
+//! | `POST /devwiki/grant` | `{"user":"Alice","consumer_key":"…"}` | `{"access_token":"…","access_secret":"…"}` |
+//! | `POST /devwiki/maxlag` | `{"lag":5,"times":2}` (`lag` null = off, `times` null = always) | `{"ok":true}` |
+//! | `POST /devwiki/down` | `{"down":true}` | `{"ok":true}` |
+//! | `POST /devwiki/clock` | `{"offset":601}` | `{"ok":true}` |
+//! | `POST /devwiki/auto-approve` | `{"user":"Alice"}` or `{"user":null}` | `{"ok":true}` |
+//! | `GET /devwiki/page?title=Main%20Page` | | `{"title":…,"text":…}` or 404 |
+
+use serde_json::{json, Value};
+
+use super::config::ConsumerSpec;
+use super::http::{Req, Resp};
+use super::pages::parse_title;
+use super::store::Shared;
+use super::verify;
+
+fn reply(status: u16, v: Value) -> Resp {
+    Resp::new(status, "application/json", v.to_string()).header("Cache-Control", "no-store")
+}
+
+fn bad(msg: &str) -> Resp {
+    reply(400, json!({ "error": msg }))
+}
+
+/// Everything the info endpoint shows.
+pub(crate) fn info(sh: &Shared) -> Value {
+    let server = sh.server();
+    let st = sh.lock();
+    let default = st.public_consumer(&st.default_consumer);
+    json!({
+        "server": server,
+        "base_url": format!("{server}/w"),
+        "index_url": format!("{server}/w/index.php"),
+        "api_url": format!("{server}/w/api.php"),
+        "default_consumer": default,
+        "users": st.users.iter().map(|u| u.name.clone()).collect::<Vec<_>>(),
+        "switches": {
+            "auto_approve": st.switches.auto_approve,
+            "maxlag": st.switches.maxlag,
+            "maxlag_times": st.switches.maxlag_times,
+            "down": st.switches.down,
+            "clock_offset": st.switches.clock_offset,
+        },
+        "controls": [
+            "GET /devwiki", "GET /devwiki/users", "GET /devwiki/consumers", "POST /devwiki/consumers",
+            "POST /devwiki/revoke", "POST /devwiki/grant", "POST /devwiki/maxlag", "POST /devwiki/down",
+            "POST /devwiki/clock", "POST /devwiki/auto-approve", "GET /devwiki/page?title=..."
+        ],
+    })
+}
+
+fn body_json(req: &Req) -> Result<Value, Resp> {
+    if req.body.is_empty() {
+        return Ok(json!({}));
+    }
+    serde_json::from_slice(&req.body).map_err(|e| bad(&format!("invalid JSON body: {e}")))
+}
+
+fn str_field(v: &Value, name: &str) -> Result<String, Resp> {
+    v.get(name)
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| bad(&format!("missing string field \"{name}\"")))
+}
+
+/// Serves `/devwiki/...`.
+pub(crate) fn handle(sh: &Shared, req: &Req) -> Resp {
+    let path = req.raw_path.trim_end_matches('/');
+    let post = req.method == "POST";
+    let result = (|| -> Result<Resp, Resp> {
+        Ok(match (path, post) {
+            ("/devwiki", false) => reply(200, info(sh)),
+            ("/devwiki/users", false) => {
+                let st = sh.lock();
+                let users: Vec<Value> = st
+                    .users
+                    .iter()
+                    .map(|u| {
+                        json!({
+                            "id": u.id, "name": u.name, "groups": u.groups(), "editcount": u.editcount,
+                            "blocked": u.block.is_some(), "registered": u.registered, "rights": u.rights.len(),
+                        })
+                    })
+                    .collect();
+                reply(200, json!(users))
+            }
+            ("/devwiki/consumers", false) => {
+                let st = sh.lock();
+                let list: Vec<Value> = st
+                    .consumer_order
+                    .iter()
+                    .filter_map(|k| st.public_consumer(k))
+                    .map(|c| json!(c))
+                    .collect();
+                reply(200, json!(list))
+            }
+            ("/devwiki/consumers", true) => {
+                let spec: ConsumerSpec = serde_json::from_slice(if req.body.is_empty() { b"{}" } else { &req.body })
+                    .map_err(|e| bad(&format!("invalid consumer spec: {e}")))?;
+                let c = sh.lock().register(spec);
+                reply(200, json!(c))
+            }
+            ("/devwiki/revoke", true) => {
+                let v = body_json(req)?;
+                let (user, key) = (str_field(&v, "user")?, str_field(&v, "consumer_key")?);
+                let revoked = sh.lock().revoke(&user, &key);
+                reply(200, json!({ "revoked": revoked }))
+            }
+            ("/devwiki/grant", true) => {
+                let v = body_json(req)?;
+                let (user, key) = (str_field(&v, "user")?, str_field(&v, "consumer_key")?);
+                let mut st = sh.lock();
+                if st.user(&user).is_none() || !st.consumers.contains_key(&key) {
+                    return Err(reply(404, json!({ "error": "unknown user or consumer" })));
+                }
+                let a = st.accept(&user, &key);
+                reply(200, json!({ "access_token": a.access_key, "access_secret": a.access_secret }))
+            }
+            ("/devwiki/maxlag", true) => {
+                let v = body_json(req)?;
+                let lag = v.get("lag").and_then(Value::as_u64).map(|n| n.min(u64::from(u32::MAX)) as u32);
+                let times = v.get("times").and_then(Value::as_u64).map(|n| n.min(u64::from(u32::MAX)) as u32);
+                let mut st = sh.lock();
+                st.switches.maxlag = lag;
+                st.switches.maxlag_times = if lag.is_some() { times } else { None };
+                reply(200, json!({ "ok": true }))
+            }
+            ("/devwiki/down", true) => {
+                let v = body_json(req)?;
+                sh.lock().switches.down = v.get("down").and_then(Value::as_bool).unwrap_or(true);
+                reply(200, json!({ "ok": true }))
+            }
+            ("/devwiki/clock", true) => {
+                let v = body_json(req)?;
+                let offset = v
+                    .get("offset")
+                    .and_then(Value::as_i64)
+                    .ok_or_else(|| bad("missing integer field \"offset\""))?;
+                sh.lock().switches.clock_offset = offset;
+                reply(200, json!({ "ok": true }))
+            }
+            ("/devwiki/auto-approve", true) => {
+                let v = body_json(req)?;
+                let user = v.get("user").and_then(Value::as_str).map(str::to_string);
+                let mut st = sh.lock();
+                if let Some(u) = &user {
+                    if st.find_user(u).is_none() {
+                        return Err(reply(404, json!({ "error": "unknown user" })));
+                    }
+                }
+                st.switches.auto_approve = user;
+                reply(200, json!({ "ok": true }))
+            }
+            ("/devwiki/page", false) => {
+                let q = verify::parse_php_query(req.query.as_deref().unwrap_or("").as_bytes());
+                let title = q.get_str("title").ok_or_else(|| bad("missing title"))?;
+                let t = parse_title(&title).ok_or_else(|| bad("bad title"))?;
+                match sh.lock().wiki.text_of(&t) {
+                    Some(text) => reply(200, json!({ "title": t.full(), "text": text })),
+                    None => reply(404, json!({ "title": t.full(), "error": "missing" })),
+                }
+            }
+            _ => reply(404, json!({ "error": "unknown control", "controls": info(sh)["controls"] })),
+        })
+    })();
+    result.unwrap_or_else(|r| r)
+}

@@ -1,0 +1,524 @@
+//! **DevWiki**: a local imitation of MediaWiki + Extension:OAuth (OAuth 1.0a)
+//! and of `api.php`, to develop and test an app offline (feature `devwiki`).
+//!
+//! It answers like a real MediaWiki 1.39 wiki, down to the bytes where they
+//! were captured: `Special:OAuth/initiate|authorize|authenticate|token|identify`
+//! (in the `index.php?title=` and `/wiki/` forms, GET or POST,
+//! `format=raw|json`), errors as HTTP 200 with the real message texts, an
+//! HS256 identify JWT with every claim in the real order, and an `api.php`
+//! that authenticates only from the `Authorization: OAuth` header, applies
+//! grants, and speaks `formatversion=1|2` with real error and continuation
+//! shapes. Requests are verified strictly (RFC 5849 HMAC-SHA1 over the
+//! wiki's configured origin, ±300 s timestamps, nonces, single-use request
+//! tokens that expire after 600 s) by code written independently of the
+//! crate's client side.
+//!
+//! Seeded users, chosen on the authorize page (or with auto-approve):
+//! `Alice` (autoconfirmed, 1,236 edits), `Admin` (sysop, bureaucrat,
+//! interface-admin, a long rights list), `Blocked` (blocked; can still
+//! authorize, `blocked: true` in the JWT, cannot edit), and
+//! `Zoë Ünicode-Ŝtrange` (non-ASCII name with a space).
+//!
+//! # Testing your own Rocket app offline
+//!
+//! Start a wiki in the test, point your app's configuration at
+//! [`DevWiki::base_url`] with the [`DevWiki::default_consumer`] credentials,
+//! and let auto-approve stand in for the person clicking "Allow":
+//!
+//! ```no_run
+//! use rocket_mediawiki_oauth::devwiki::{DevWiki, DevWikiConfig};
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let wiki = DevWiki::start(DevWikiConfig {
+//!     // Where your app receives the OAuth callback:
+//!     callback: "http://127.0.0.1:8000/oauth-callback".into(),
+//!     // Approve every login as Alice, without the HTML page:
+//!     auto_approve: Some("Alice".into()),
+//!     ..DevWikiConfig::default()
+//! })
+//! .await?;
+//! let consumer = wiki.default_consumer();
+//! println!("wiki at {} (api {})", wiki.base_url(), wiki.api_url());
+//! println!("consumer key {} secret {}", consumer.key, consumer.secret);
+//! // ... build your Rocket app with these settings, drive it with
+//! // rocket::local::asynchronous::Client or reqwest, follow the redirect to
+//! // the wiki's authorize URL: it sends you straight back to the callback.
+//!
+//! // Simulate trouble:
+//! wiki.set_maxlag(Some(7), Some(1)); // the next api.php call with maxlag fails
+//! wiki.revoke("Alice", &consumer.key); // the user revokes the app
+//! wiki.set_clock_offset(601); // the wiki's clock runs 10 minutes ahead
+//! wiki.set_down(true); // every page answers 503
+//! wiki.set_down(false);
+//! assert!(wiki.page_text("Main Page").is_some());
+//! wiki.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! Without auto-approve, the authorize page is a plain HTML form: choose the
+//! user in `<select id="user">` and press `#accept` or `#cancel` (a
+//! WebDriver test can do that). `cargo run --example devwiki` runs one
+//! standalone; clients in other processes use the JSON controls under
+//! `/devwiki` (see the `controls` table in the source, or `GET /devwiki`).
+
+mod api;
+mod api_edit;
+mod api_query;
+mod authorize_page;
+mod callback;
+mod config;
+mod controls;
+mod http;
+mod jwt;
+mod messages;
+mod pages;
+mod phpjson;
+mod special_oauth;
+mod store;
+mod users;
+mod verify;
+
+use std::net::Ipv4Addr;
+use std::sync::{Arc, Mutex};
+
+use rocket::fairing::AdHoc;
+use rocket::http::Method;
+use rocket::route::Route;
+use rocket::shield::Shield;
+
+pub use config::{Consumer, ConsumerSpec, DevWikiConfig};
+
+use http::{Req, Resp};
+use messages::escape_html;
+use store::Shared;
+
+/// A running local wiki. Stops on [`DevWiki::shutdown`] or when dropped.
+pub struct DevWiki {
+    shared: Arc<Shared>,
+    port: u16,
+    shutdown: rocket::Shutdown,
+    task: Option<rocket::tokio::task::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for DevWiki {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DevWiki").field("server", &self.server()).finish()
+    }
+}
+
+fn io_error(msg: String) -> std::io::Error {
+    std::io::Error::other(msg)
+}
+
+impl DevWiki {
+    /// Starts a wiki on `127.0.0.1` (in a task of the current Tokio runtime)
+    /// and returns once it listens.
+    pub async fn start(config: DevWikiConfig) -> std::io::Result<DevWiki> {
+        let shared = Arc::new(Shared::new(&config));
+        let rocket_config = rocket::Config {
+            address: Ipv4Addr::LOCALHOST.into(),
+            port: config.port,
+            log_level: if config.verbose {
+                rocket::config::LogLevel::Normal
+            } else {
+                rocket::config::LogLevel::Off
+            },
+            cli_colors: false,
+            ident: rocket::config::Ident::none(),
+            shutdown: rocket::config::Shutdown {
+                ctrlc: false,
+                grace: 1,
+                mercy: 1,
+                ..rocket::config::Shutdown::default()
+            },
+            ..rocket::Config::default()
+        };
+        let figment = rocket::figment::Figment::from(rocket_config)
+            .merge(("secret_key", store::random_hex(64)));
+
+        let (tx, rx) = rocket::tokio::sync::oneshot::channel::<(u16, rocket::Shutdown)>();
+        let tx = Arc::new(Mutex::new(Some(tx)));
+        let host = config.host.clone();
+        let for_liftoff = Arc::clone(&shared);
+        let liftoff = AdHoc::on_liftoff("devwiki port", move |rocket| {
+            let tx = Arc::clone(&tx);
+            let shared = Arc::clone(&for_liftoff);
+            let host = host.clone();
+            Box::pin(async move {
+                let port = rocket.config().port;
+                let _ = shared.origin.set(format!("http://{host}:{port}"));
+                let sender = tx.lock().unwrap_or_else(|e| e.into_inner()).take();
+                if let Some(sender) = sender {
+                    let _ = sender.send((port, rocket.shutdown()));
+                }
+            })
+        });
+
+        let handler = http::WikiHandler {
+            shared: Arc::clone(&shared),
+        };
+        let routes: Vec<Route> = [
+            Method::Get,
+            Method::Post,
+            Method::Put,
+            Method::Delete,
+            Method::Patch,
+            Method::Options,
+        ]
+        .into_iter()
+        .map(|m| Route::ranked(1, m, "/<path..>", handler.clone()))
+        .collect();
+        let rocket = rocket::custom(figment)
+            .attach(Shield::new())
+            .attach(liftoff)
+            .mount("/", routes);
+
+        let task = rocket::tokio::spawn(async move {
+            if let Err(e) = rocket.launch().await {
+                // Inspect the error so that Rocket does not panic on drop.
+                let _ = e.kind();
+            }
+        });
+        match rx.await {
+            Ok((port, shutdown)) => Ok(DevWiki {
+                shared,
+                port,
+                shutdown,
+                task: Some(task),
+            }),
+            Err(_) => {
+                let _ = task.await;
+                Err(io_error(format!(
+                    "DevWiki could not start on 127.0.0.1:{} (port in use?)",
+                    config.port
+                )))
+            }
+        }
+    }
+
+    /// Stops the server and waits for it to finish.
+    pub async fn shutdown(mut self) {
+        self.shutdown.clone().notify();
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `$wgServer`, e.g. `http://127.0.0.1:8080`: the JWT `iss`, and the
+    /// origin used in the OAuth signature base string.
+    pub fn server(&self) -> String {
+        self.shared.server()
+    }
+
+    /// The script path, e.g. `http://127.0.0.1:8080/w` (like
+    /// `https://meta.wikimedia.org/w`): `index.php` and `api.php` are in it.
+    pub fn base_url(&self) -> String {
+        format!("{}/w", self.server())
+    }
+
+    /// `…/w/index.php`.
+    pub fn index_url(&self) -> String {
+        format!("{}/w/index.php", self.server())
+    }
+
+    /// `…/w/api.php`.
+    pub fn api_url(&self) -> String {
+        format!("{}/w/api.php", self.server())
+    }
+
+    /// The consumer registered at start: `oob`-style (not a prefix),
+    /// grants `basic`, `editpage`, `highvolume`, `createeditmovepage`, its
+    /// JWT `grants` claim in the object form seen on real wikis, callback
+    /// [`DevWikiConfig::callback`].
+    pub fn default_consumer(&self) -> Consumer {
+        let st = self.shared.lock();
+        st.public_consumer(&st.default_consumer)
+            .unwrap_or_else(|| unreachable_consumer(&st.default_consumer))
+    }
+
+    /// Registers a consumer (approved at once). An owner-only consumer comes
+    /// with its access token; its owner is created as an ordinary user if
+    /// it is not one of the seeded users.
+    pub fn register_consumer(&self, spec: ConsumerSpec) -> Consumer {
+        self.shared.lock().register(spec)
+    }
+
+    /// A registered consumer by key.
+    pub fn consumer(&self, key: &str) -> Option<Consumer> {
+        self.shared.lock().public_consumer(key)
+    }
+
+    /// Approves every authorization as `user` (no page), or stops doing so.
+    pub fn set_auto_approve(&self, user: Option<&str>) {
+        self.shared.lock().switches.auto_approve = user.map(str::to_string);
+    }
+
+    /// Authorizes `consumer_key` for `user` directly (as if they had pressed
+    /// "Allow") and returns the access token and secret; the same ones come
+    /// back until revoked. `None` for an unknown user or consumer.
+    pub fn grant(&self, user: &str, consumer_key: &str) -> Option<(String, String)> {
+        let mut st = self.shared.lock();
+        let name = st.find_user(user)?.name.clone();
+        if !st.consumers.contains_key(consumer_key) {
+            return None;
+        }
+        let a = st.accept(&name, consumer_key);
+        Some((a.access_key, a.access_secret))
+    }
+
+    /// Revokes `user`'s authorization of a consumer (its access token stops
+    /// working; the next handshake yields a new one). True if there was one.
+    pub fn revoke(&self, user: &str, consumer_key: &str) -> bool {
+        let mut st = self.shared.lock();
+        let name = st
+            .find_user(user)
+            .map(|u| u.name.clone())
+            .unwrap_or_else(|| user.to_string());
+        st.revoke(&name, consumer_key)
+    }
+
+    /// Simulates replication lag: api.php requests that carry `maxlag` with
+    /// a value below `lag_seconds` fail with the `maxlag` error (and the
+    /// `Retry-After` / `X-Database-Lag` headers). `times`: only for the next
+    /// N requests that carry `maxlag`; `None` = until switched off.
+    /// `lag_seconds = None` switches it off.
+    pub fn set_maxlag(&self, lag_seconds: Option<u32>, times: Option<u32>) {
+        let mut st = self.shared.lock();
+        st.switches.maxlag = lag_seconds;
+        st.switches.maxlag_times = if lag_seconds.is_some() { times } else { None };
+    }
+
+    /// Makes every wiki request answer HTTP 503 with an HTML error page, like
+    /// a wiki that is down (the `/devwiki` controls keep working).
+    pub fn set_down(&self, down: bool) {
+        self.shared.lock().switches.down = down;
+    }
+
+    /// Runs the wiki's clock `seconds` ahead (or behind, negative) of the
+    /// system clock: this moves its timestamp check, token expiry, JWT
+    /// `iat`/`exp`, and edit timestamps.
+    pub fn set_clock_offset(&self, seconds: i64) {
+        self.shared.lock().switches.clock_offset = seconds;
+    }
+
+    /// The current text of a page.
+    pub fn page_text(&self, title: &str) -> Option<String> {
+        let t = pages::parse_title(title)?;
+        self.shared.lock().wiki.text_of(&t)
+    }
+
+    /// The user names, seeded first.
+    pub fn users(&self) -> Vec<String> {
+        self.shared.lock().users.iter().map(|u| u.name.clone()).collect()
+    }
+
+    /// A user's edit count.
+    pub fn edit_count(&self, user: &str) -> Option<i64> {
+        self.shared.lock().find_user(user).map(|u| u.editcount)
+    }
+}
+
+fn unreachable_consumer(key: &str) -> Consumer {
+    Consumer {
+        key: key.to_string(),
+        secret: String::new(),
+        name: String::new(),
+        callback: String::new(),
+        callback_is_prefix: false,
+        grants: Vec::new(),
+        owner_only: None,
+        access_token: None,
+    }
+}
+
+impl Drop for DevWiki {
+    fn drop(&mut self) {
+        self.shutdown.clone().notify();
+    }
+}
+
+/// Routes one request.
+pub(crate) fn dispatch(sh: &Shared, req: &Req) -> Resp {
+    let path = req.raw_path.as_str();
+    if path == "/devwiki" || path.starts_with("/devwiki/") {
+        return controls::handle(sh, req);
+    }
+    if sh.lock().switches.down {
+        return down_page();
+    }
+    if path == "/" || path.is_empty() {
+        return home_page(sh);
+    }
+    if path == "/w/api.php" {
+        return api::handle(sh, req);
+    }
+    if path == "/w/index.php" || path == "/w/" || path == "/w" || path == "/index.php" {
+        return index(sh, req, None, "/w/index.php".to_string());
+    }
+    if let Some(rest) = path.strip_prefix("/w/index.php/") {
+        return index(sh, req, Some(path_title(rest)), path.to_string());
+    }
+    if let Some(rest) = path.strip_prefix("/wiki/") {
+        return index(sh, req, Some(path_title(rest)), path.to_string());
+    }
+    not_found()
+}
+
+fn path_title(raw: &str) -> String {
+    // PATH_INFO is percent-decoded by the web server ('+' stays '+').
+    let bytes = raw.replace('+', "%2B");
+    String::from_utf8_lossy(&verify::urldecode(bytes.as_bytes())).into_owned()
+}
+
+fn not_found() -> Resp {
+    Resp::page(404, "Not Found", "<p>The requested URL was not found on this server.</p>")
+}
+
+fn down_page() -> Resp {
+    let body = "<!DOCTYPE html>\n<html lang=\"en\">\n<meta charset=\"utf-8\">\n<title>Wikimedia Error</title>\n<style>body{font-family:sans-serif;margin:2em}</style>\n<div class=\"content\" role=\"main\">\n<h1>Error</h1>\n<p>Our servers are currently under maintenance or experiencing a technical problem. Please <a href=\"\" title=\"Reload this page\">try again</a> in a few&nbsp;minutes.</p>\n<p>See the error message at the bottom of this page for more&nbsp;information.</p>\n</div>\n<div class=\"footer\"><p>If you report this error to the Wikimedia System Administrators, please include the details below.</p><p class=\"text-muted\"><code>Request served via devwiki, Error: 503, Service Unavailable</code></p></div>\n</html>\n";
+    Resp::new(503, "text/html; charset=utf-8", body).header("Cache-Control", "private, s-maxage=0, max-age=0, must-revalidate")
+}
+
+/// What a title names among the special pages handled here.
+enum Special {
+    OAuth(Option<String>),
+    ManageMyGrants,
+    Other(String),
+}
+
+fn special(title: &str) -> Option<Special> {
+    let t = title.replace('_', " ");
+    let (ns, rest) = t.split_once(':')?;
+    if !ns.trim().eq_ignore_ascii_case("special") {
+        return None;
+    }
+    let rest = rest.trim();
+    let (name, sub) = match rest.split_once('/') {
+        Some((n, s)) => (n.trim(), Some(s.to_string())),
+        None => (rest, None),
+    };
+    Some(match name.to_ascii_lowercase().as_str() {
+        "oauth" => Special::OAuth(sub),
+        "oauthmanagemygrants" => Special::ManageMyGrants,
+        _ => Special::Other(name.to_string()),
+    })
+}
+
+fn index(sh: &Shared, req: &Req, path_title: Option<String>, action_path: String) -> Resp {
+    let values = req.values();
+    let title = path_title
+        .or_else(|| http::val(&values, "title"))
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| "Main Page".into());
+    match special(&title) {
+        Some(Special::OAuth(sub)) => {
+            let target = special_oauth::Target { action: action_path };
+            return special_oauth::execute(sh, req, sub.as_deref(), &target);
+        }
+        Some(Special::ManageMyGrants) => return manage_grants(sh, req, &values),
+        Some(Special::Other(name)) => {
+            return Resp::page(
+                404,
+                "No such special page",
+                &format!("<p>You have requested an invalid special page: {}.</p>", escape_html(&name)),
+            )
+        }
+        None => {}
+    }
+    if req.authorization.as_deref().is_some_and(|a| a.starts_with("OAuth ")) {
+        return Resp::page(400, "OAuth authorization error", &messages::not_api().html());
+    }
+    let t = match pages::parse_title(&title) {
+        Some(t) => t,
+        None => return Resp::page(400, "Bad title", "<p>The requested page title was invalid.</p>"),
+    };
+    let text = sh.lock().wiki.text_of(&t);
+    if http::val(&values, "action").as_deref() == Some("raw") {
+        return match text {
+            Some(text) => Resp::new(200, "text/x-wiki; charset=UTF-8", text),
+            None => Resp::new(404, "text/x-wiki; charset=UTF-8", ""),
+        };
+    }
+    match text {
+        Some(text) => Resp::page(
+            200,
+            &t.full(),
+            &format!("<pre id=\"wpTextbox1\">{}</pre>", escape_html(&text)),
+        ),
+        None => Resp::page(
+            404,
+            &t.full(),
+            "<p>There is currently no text in this page.</p>",
+        ),
+    }
+}
+
+fn manage_grants(sh: &Shared, req: &Req, values: &verify::Params) -> Resp {
+    let mut st = sh.lock();
+    let mut notice = String::new();
+    if req.was_posted() {
+        if let (Some(user), Some(key)) = (http::val(values, "user"), http::val(values, "consumerKey")) {
+            if st.revoke(&user, &key) {
+                notice = "<p class=\"successbox\">The application's access to your account has been revoked.</p>".into();
+            }
+        }
+    }
+    let mut rows = String::new();
+    let mut list: Vec<_> = st.acceptances.values().cloned().collect();
+    list.sort_by(|a, b| (&a.user, &a.consumer).cmp(&(&b.user, &b.consumer)));
+    for a in list {
+        let name = st.consumers.get(&a.consumer).map(|c| c.name.clone()).unwrap_or_default();
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td><form method=\"post\" action=\"/wiki/Special:OAuthManageMyGrants\"><input type=\"hidden\" name=\"user\" value=\"{}\"><input type=\"hidden\" name=\"consumerKey\" value=\"{}\"><button type=\"submit\">revoke access</button></form></td></tr>",
+            escape_html(&a.user),
+            escape_html(&name),
+            escape_html(&a.user),
+            escape_html(&a.consumer)
+        ));
+    }
+    drop(st);
+    let body = if rows.is_empty() {
+        format!("{notice}<p>There are no applications connected to any account.</p>")
+    } else {
+        format!("{notice}<table id=\"mw-mwoauth-grants\"><tr><th>User</th><th>Application</th><th></th></tr>{rows}</table>")
+    };
+    Resp::page(200, "Manage connected applications", &body)
+}
+
+fn home_page(sh: &Shared) -> Resp {
+    let server = sh.server();
+    let info = controls::info(sh);
+    let (key, secret) = {
+        let st = sh.lock();
+        st.public_consumer(&st.default_consumer)
+            .map(|c| (c.key, c.secret))
+            .unwrap_or_default()
+    };
+    let users = sh
+        .lock()
+        .users
+        .iter()
+        .map(|u| format!("<li>{}</li>", escape_html(&u.name)))
+        .collect::<String>();
+    let controls = info["controls"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str())
+                .map(|c| format!("<li><code>{}</code></li>", escape_html(c)))
+                .collect::<String>()
+        })
+        .unwrap_or_default();
+    let s = escape_html(&server);
+    let body = format!(
+        "<p>This is <b>DevWiki</b>, a local imitation of MediaWiki with Extension:OAuth (OAuth 1.0a) and <code>api.php</code>, for developing and testing apps offline.</p>\n<ul>\n<li>Server (<code>$wgServer</code>): <code>{s}</code></li>\n<li>Script path: <code>{s}/w</code></li>\n<li><a href=\"{s}/w/index.php?title=Special:OAuth\">Special:OAuth</a>: <code>{s}/w/index.php?title=Special:OAuth/initiate</code>, <code>…/authorize</code>, <code>…/token</code>, <code>…/identify</code></li>\n<li>API: <a href=\"{s}/w/api.php\">{s}/w/api.php</a></li>\n<li><a href=\"/wiki/Main_Page\">Main Page</a> · <a href=\"/wiki/Special:OAuthManageMyGrants\">Connected applications</a></li>\n</ul>\n<h2>Default consumer</h2>\n<p>Key <code id=\"consumer-key\">{}</code>, secret <code id=\"consumer-secret\">{}</code></p>\n<h2>Users</h2>\n<ul>{users}</ul>\n<h2>Test controls</h2>\n<ul>{controls}</ul>",
+        escape_html(&key),
+        escape_html(&secret)
+    );
+    Resp::page(200, "DevWiki", &body)
+}

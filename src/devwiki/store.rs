@@ -1,0 +1,494 @@
+//! The wiki's state: consumers, users, request tokens, acceptances (access
+//! tokens), nonces, pages, and the test switches. Kept behind one mutex that
+//! is held only for short, synchronous work.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+use rand::RngCore;
+
+use super::config::{Consumer, ConsumerSpec, DevWikiConfig};
+use super::messages::{self, Msg};
+use super::pages::{self, Wiki};
+use super::users::{self, UserRec};
+
+/// Lifetime of a request token, a stored callback, and a `**USED**` marker.
+pub(crate) const REQUEST_TOKEN_TTL: i64 = 600;
+
+/// Random lowercase hex of `n` characters (`MWCryptRand::generateHex`).
+pub(crate) fn random_hex(n: usize) -> String {
+    let mut bytes = vec![0u8; n.div_ceil(2)];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let mut s: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    s.truncate(n);
+    s
+}
+
+/// Seconds since the epoch, from the system clock.
+pub(crate) fn system_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+fn civil(ts: i64) -> (i32, u8, u8, u8, u8, u8) {
+    let dt = time::OffsetDateTime::from_unix_timestamp(ts).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    (
+        dt.year(),
+        dt.month() as u8,
+        dt.day(),
+        dt.hour(),
+        dt.minute(),
+        dt.second(),
+    )
+}
+
+/// `TS_ISO_8601`: `2026-11-28T01:56:21Z`.
+pub(crate) fn iso8601(ts: i64) -> String {
+    let (y, mo, d, h, mi, s) = civil(ts);
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+}
+
+/// `TS_MW`: `20261128015621`.
+pub(crate) fn ts_mw(ts: i64) -> String {
+    let (y, mo, d, h, mi, s) = civil(ts);
+    format!("{y:04}{mo:02}{d:02}{h:02}{mi:02}{s:02}")
+}
+
+/// Parses `TS_MW` or `TS_ISO_8601` (with `Z`) into Unix time.
+pub(crate) fn parse_timestamp(s: &str) -> Option<i64> {
+    let digits: String = s.chars().filter(|c| c.is_ascii_digit()).collect();
+    if digits.len() != 14 {
+        return None;
+    }
+    let n = |a: usize, b: usize| digits[a..b].parse::<u32>().ok();
+    let month = time::Month::try_from(n(4, 6)? as u8).ok()?;
+    let date = time::Date::from_calendar_date(n(0, 4)? as i32, month, n(6, 8)? as u8).ok()?;
+    let t = time::Time::from_hms(n(8, 10)? as u8, n(10, 12)? as u8, n(12, 14)? as u8).ok()?;
+    Some(time::PrimitiveDateTime::new(date, t).assume_utc().unix_timestamp())
+}
+
+/// A registered consumer.
+#[derive(Clone, Debug)]
+pub(crate) struct ConsumerRec {
+    pub key: String,
+    pub secret: String,
+    pub name: String,
+    pub callback: String,
+    pub callback_is_prefix: bool,
+    pub grants: Vec<String>,
+    pub grants_as_object: bool,
+    pub owner_only: Option<String>,
+    /// Who registered it (shown in errors).
+    pub owner: String,
+}
+
+/// A request token in the "cache".
+#[derive(Clone, Debug)]
+pub(crate) struct RequestToken {
+    pub consumer: String,
+    pub secret: String,
+    pub expires: i64,
+    /// `**USED**`: exchanged already (kept until `expires`).
+    pub used: bool,
+    pub verifier: Option<String>,
+    pub access_key: Option<String>,
+}
+
+/// An acceptance: a user's authorization of a consumer, with its access token.
+#[derive(Clone, Debug)]
+pub(crate) struct Acceptance {
+    pub user: String,
+    pub consumer: String,
+    pub access_key: String,
+    pub access_secret: String,
+    pub grants: Vec<String>,
+}
+
+/// The test switches.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Switches {
+    pub maxlag: Option<u32>,
+    pub maxlag_times: Option<u32>,
+    pub down: bool,
+    pub clock_offset: i64,
+    pub auto_approve: Option<String>,
+}
+
+/// Everything mutable.
+#[derive(Debug)]
+pub(crate) struct Store {
+    pub consumers: HashMap<String, ConsumerRec>,
+    pub consumer_order: Vec<String>,
+    pub default_consumer: String,
+    pub users: Vec<UserRec>,
+    pub request_tokens: HashMap<String, RequestToken>,
+    /// Stored callbacks: request token → (callback, expiry).
+    pub callbacks: HashMap<String, (String, i64)>,
+    /// (user, consumer key) → acceptance.
+    pub acceptances: HashMap<(String, String), Acceptance>,
+    /// access key → (user, consumer key).
+    pub access_tokens: HashMap<String, (String, String)>,
+    /// nonce key → expiry.
+    nonces: HashMap<String, i64>,
+    nonce_sweep_at: usize,
+    pub wiki: Wiki,
+    pub switches: Switches,
+    pub jwt_email_verified: bool,
+    /// Per-wiki secret for CSRF tokens.
+    pub secret: String,
+}
+
+/// The state shared by the handle and the HTTP handler.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    store: Mutex<Store>,
+    /// `$wgServer`, known once the port is bound.
+    pub origin: OnceLock<String>,
+    /// The configured host (for the origin before the port is known).
+    pub host: String,
+}
+
+impl Shared {
+    /// New state for `config`.
+    pub(crate) fn new(config: &DevWikiConfig) -> Shared {
+        Shared {
+            store: Mutex::new(Store::new(config)),
+            origin: OnceLock::new(),
+            host: config.host.clone(),
+        }
+    }
+
+    /// Locks the store (a poisoned lock is used anyway: nothing is left half-done).
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `$wgServer`, e.g. `http://127.0.0.1:8080`.
+    pub(crate) fn server(&self) -> String {
+        self.origin
+            .get()
+            .cloned()
+            .unwrap_or_else(|| format!("http://{}", self.host))
+    }
+}
+
+impl Store {
+    fn new(config: &DevWikiConfig) -> Store {
+        let mut users = users::seed_users();
+        let names: Vec<(u32, &str)> = users.iter().map(|u| (u.id, u.name.as_str())).collect();
+        let wiki = pages::seed(&names);
+        for u in &mut users {
+            u.editcount = wiki.revisions.iter().filter(|r| r.user == u.name).count() as i64;
+        }
+        let mut store = Store {
+            consumers: HashMap::new(),
+            consumer_order: Vec::new(),
+            default_consumer: String::new(),
+            users,
+            request_tokens: HashMap::new(),
+            callbacks: HashMap::new(),
+            acceptances: HashMap::new(),
+            access_tokens: HashMap::new(),
+            nonces: HashMap::new(),
+            nonce_sweep_at: 1024,
+            wiki,
+            switches: Switches {
+                auto_approve: config.auto_approve.clone(),
+                ..Switches::default()
+            },
+            jwt_email_verified: config.jwt_email_verified,
+            secret: random_hex(40),
+        };
+        let default = store.register(ConsumerSpec {
+            name: "DevWiki default app".into(),
+            callback: config.callback.clone(),
+            callback_is_prefix: false,
+            grants: vec![
+                "basic".into(),
+                "editpage".into(),
+                "highvolume".into(),
+                "createeditmovepage".into(),
+            ],
+            grants_as_object: true,
+            owner_only: None,
+            key: config.default_consumer_key.clone(),
+            secret: config.default_consumer_secret.clone(),
+        });
+        store.default_consumer = default.key;
+        store
+    }
+
+    /// The wiki's clock: the system clock plus the configured offset.
+    pub(crate) fn now(&self) -> i64 {
+        system_now() + self.switches.clock_offset
+    }
+
+    /// A user by exact name.
+    pub(crate) fn user(&self, name: &str) -> Option<&UserRec> {
+        self.users.iter().find(|u| u.name == name)
+    }
+
+    /// A user by name, normalized like MediaWiki does (`alice` → `Alice`).
+    pub(crate) fn find_user(&self, name: &str) -> Option<&UserRec> {
+        self.user(name)
+            .or_else(|| pages::normalize_user_name(name).and_then(|n| self.user(&n)))
+    }
+
+    /// Registers a consumer.
+    pub(crate) fn register(&mut self, spec: ConsumerSpec) -> Consumer {
+        let key = spec.key.clone().unwrap_or_else(|| random_hex(32));
+        let secret = spec.secret.clone().unwrap_or_else(|| random_hex(40));
+        if let Some(owner) = &spec.owner_only {
+            if self.user(owner).is_none() {
+                let id = self.users.iter().map(|u| u.id).max().unwrap_or(0) + 1;
+                self.users.push(users::ordinary_user(id, owner));
+            }
+        }
+        let rec = ConsumerRec {
+            key: key.clone(),
+            secret,
+            name: spec.name.clone(),
+            callback: spec.callback.clone(),
+            callback_is_prefix: spec.callback_is_prefix,
+            grants: spec.grants.clone(),
+            grants_as_object: spec.grants_as_object,
+            owner_only: spec.owner_only.clone(),
+            owner: spec.owner_only.clone().unwrap_or_else(|| "Admin".into()),
+        };
+        if !self.consumers.contains_key(&key) {
+            self.consumer_order.push(key.clone());
+        }
+        // Re-registering a key replaces the consumer and drops its grants.
+        let stale: Vec<(String, String)> = self
+            .acceptances
+            .keys()
+            .filter(|(_, c)| *c == key)
+            .cloned()
+            .collect();
+        for k in stale {
+            if let Some(a) = self.acceptances.remove(&k) {
+                self.access_tokens.remove(&a.access_key);
+            }
+        }
+        self.consumers.insert(key.clone(), rec);
+        if let Some(owner) = spec.owner_only {
+            self.accept(&owner, &key);
+        }
+        self.public_consumer(&key).unwrap_or_else(|| Consumer {
+            key,
+            secret: String::new(),
+            name: spec.name,
+            callback: spec.callback,
+            callback_is_prefix: spec.callback_is_prefix,
+            grants: spec.grants,
+            owner_only: None,
+            access_token: None,
+        })
+    }
+
+    /// The public view of a consumer.
+    pub(crate) fn public_consumer(&self, key: &str) -> Option<Consumer> {
+        let c = self.consumers.get(key)?;
+        let access_token = c.owner_only.as_ref().and_then(|owner| {
+            self.acceptances
+                .get(&(owner.clone(), key.to_string()))
+                .map(|a| (a.access_key.clone(), a.access_secret.clone()))
+        });
+        Some(Consumer {
+            key: c.key.clone(),
+            secret: c.secret.clone(),
+            name: c.name.clone(),
+            callback: c.callback.clone(),
+            callback_is_prefix: c.callback_is_prefix,
+            grants: c.grants.clone(),
+            owner_only: c.owner_only.clone(),
+            access_token,
+        })
+    }
+
+    /// Creates (or returns the existing) acceptance of `consumer` by `user`:
+    /// the same access token comes back until it is revoked.
+    pub(crate) fn accept(&mut self, user: &str, consumer: &str) -> Acceptance {
+        let k = (user.to_string(), consumer.to_string());
+        if let Some(a) = self.acceptances.get(&k) {
+            return a.clone();
+        }
+        let grants = self
+            .consumers
+            .get(consumer)
+            .map(|c| c.grants.clone())
+            .unwrap_or_default();
+        let a = Acceptance {
+            user: user.to_string(),
+            consumer: consumer.to_string(),
+            access_key: random_hex(32),
+            access_secret: random_hex(40),
+            grants,
+        };
+        self.access_tokens
+            .insert(a.access_key.clone(), (user.to_string(), consumer.to_string()));
+        self.acceptances.insert(k, a.clone());
+        a
+    }
+
+    /// Deletes an acceptance; true if there was one.
+    pub(crate) fn revoke(&mut self, user: &str, consumer: &str) -> bool {
+        match self.acceptances.remove(&(user.to_string(), consumer.to_string())) {
+            Some(a) => {
+                self.access_tokens.remove(&a.access_key);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// `lookup_token(..., 'access', ...)`: the acceptance of an access token
+    /// that belongs to `consumer`.
+    pub(crate) fn access_token(&self, consumer: &str, key: &str) -> Result<Acceptance, Msg> {
+        let (user, c) = self
+            .access_tokens
+            .get(key)
+            .ok_or_else(messages::access_token_not_found)?;
+        if c != consumer {
+            return Err(messages::access_token_not_found());
+        }
+        self.acceptances
+            .get(&(user.clone(), c.clone()))
+            .cloned()
+            .ok_or_else(messages::access_token_not_found)
+    }
+
+    /// Issues a request token with its callback (both kept 600 s).
+    pub(crate) fn new_request_token(&mut self, consumer: &str, callback: &str) -> (String, String) {
+        let now = self.now();
+        self.sweep_tokens(now);
+        let key = random_hex(32);
+        let secret = random_hex(32);
+        self.request_tokens.insert(
+            key.clone(),
+            RequestToken {
+                consumer: consumer.to_string(),
+                secret: secret.clone(),
+                expires: now + REQUEST_TOKEN_TTL,
+                used: false,
+                verifier: None,
+                access_key: None,
+            },
+        );
+        self.callbacks
+            .insert(key.clone(), (callback.to_string(), now + REQUEST_TOKEN_TTL));
+        (key, secret)
+    }
+
+    fn sweep_tokens(&mut self, now: i64) {
+        if self.request_tokens.len() > 4096 {
+            self.request_tokens.retain(|_, t| t.expires > now);
+            self.callbacks.retain(|_, (_, e)| *e > now);
+        }
+    }
+
+    /// `lookup_token(..., 'request', ...)`: E009 when used, E004 when unknown,
+    /// expired, or of another consumer.
+    pub(crate) fn request_token_mut(&mut self, consumer: &str, key: &str) -> Result<&mut RequestToken, Msg> {
+        let now = self.now();
+        match self.request_tokens.get_mut(key) {
+            Some(t) if t.consumer == consumer && t.expires > now => {
+                if t.used {
+                    Err(messages::request_token_already_used())
+                } else {
+                    Ok(t)
+                }
+            }
+            _ => Err(messages::request_token_not_found()),
+        }
+    }
+
+    /// The consumer a request token was issued to (cache `consumer:request:`).
+    pub(crate) fn consumer_of_request_token(&self, key: &str) -> Option<String> {
+        let now = self.now();
+        self.request_tokens
+            .get(key)
+            .filter(|t| t.expires > now)
+            .map(|t| t.consumer.clone())
+    }
+
+    /// Reads and deletes the stored callback of a request token.
+    pub(crate) fn take_callback(&mut self, key: &str) -> Option<String> {
+        let now = self.now();
+        match self.callbacks.remove(key) {
+            Some((cb, expires)) if expires > now => Some(cb),
+            _ => None,
+        }
+    }
+
+    /// Records a nonce (per consumer + token) until `expires`; false if it
+    /// is already recorded and not expired.
+    pub(crate) fn record_nonce(&mut self, consumer: &str, token: &str, nonce: &str, expires: i64) -> bool {
+        let now = self.now();
+        if self.nonces.len() >= self.nonce_sweep_at {
+            self.nonces.retain(|_, e| *e > now);
+            self.nonce_sweep_at = (self.nonces.len() * 2).max(1024);
+        }
+        let key = format!("{consumer}\u{0}{token}\u{0}{nonce}");
+        match self.nonces.get(&key) {
+            Some(e) if *e > now => false,
+            _ => {
+                self.nonces.insert(key, expires);
+                true
+            }
+        }
+    }
+
+    /// A stable CSRF-style token for a session and a token type, ending in `+\`.
+    pub(crate) fn session_token(&self, user: &str, consumer: &str, kind: &str) -> String {
+        use hmac::{Hmac, Mac};
+        let mut mac = match Hmac::<sha1::Sha1>::new_from_slice(self.secret.as_bytes()) {
+            Ok(m) => m,
+            Err(_) => return "+\\".into(),
+        };
+        mac.update(format!("{user}\u{0}{consumer}\u{0}{kind}").as_bytes());
+        let hex: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        format!("{hex}+\\")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_formats() {
+        assert_eq!(iso8601(1_795_830_981), "2026-11-28T01:56:21Z");
+        assert_eq!(ts_mw(1_795_830_981), "20261128015621");
+        assert_eq!(parse_timestamp("20261128015621"), Some(1_795_830_981));
+        assert_eq!(parse_timestamp("2026-11-28T01:56:21Z"), Some(1_795_830_981));
+        assert_eq!(parse_timestamp("nope"), None);
+    }
+
+    #[test]
+    fn acceptance_is_reused_until_revoked() {
+        let shared = Shared::new(&DevWikiConfig::default());
+        let mut s = shared.lock();
+        let key = s.default_consumer.clone();
+        let a = s.accept("Alice", &key);
+        assert_eq!(a.access_key.len(), 32);
+        assert_eq!(a.access_secret.len(), 40);
+        assert_eq!(s.accept("Alice", &key).access_key, a.access_key);
+        assert!(s.revoke("Alice", &key));
+        assert!(!s.revoke("Alice", &key));
+        assert_ne!(s.accept("Alice", &key).access_key, a.access_key);
+    }
+
+    #[test]
+    fn nonces() {
+        let shared = Shared::new(&DevWikiConfig::default());
+        let mut s = shared.lock();
+        let now = s.now();
+        assert!(s.record_nonce("c", "", "n", now + 300));
+        assert!(!s.record_nonce("c", "", "n", now + 300));
+        assert!(s.record_nonce("c", "t", "n", now + 300));
+        assert!(s.record_nonce("d", "", "n", now + 300));
+    }
+}

@@ -1,0 +1,160 @@
+//! A broken or hostile "wiki": answers each Special:OAuth step with whatever
+//! a test sets (garbage, HTML, errors, bad JWTs, silence), on loopback.
+#![allow(dead_code)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rocket::http::{ContentType, Status};
+use rocket::request::{FromRequest, Outcome, Request};
+use rocket::{get, routes, State};
+
+/// How one step answers: status, content type, body made from the request's
+/// `oauth_nonce`, and a delay.
+#[derive(Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub content_type: ContentType,
+    pub body: Arc<dyn Fn(&str) -> String + Send + Sync>,
+    pub delay: Duration,
+}
+
+impl Answer {
+    pub fn text(body: &str) -> Answer {
+        let body = body.to_string();
+        Answer {
+            status: 200,
+            content_type: ContentType::Plain,
+            body: Arc::new(move |_| body.clone()),
+            delay: Duration::ZERO,
+        }
+    }
+    pub fn with_status(mut self, status: u16) -> Answer {
+        self.status = status;
+        self
+    }
+    pub fn html(body: &str) -> Answer {
+        Answer { content_type: ContentType::HTML, ..Answer::text(body) }
+    }
+    pub fn from_nonce(f: impl Fn(&str) -> String + Send + Sync + 'static) -> Answer {
+        Answer { content_type: ContentType::JSON, body: Arc::new(f), ..Answer::text("") }
+    }
+    pub fn delayed(mut self, delay: Duration) -> Answer {
+        self.delay = delay;
+        self
+    }
+}
+
+#[derive(Clone)]
+pub struct Behaviour {
+    pub initiate: Answer,
+    pub token: Answer,
+    pub identify: Answer,
+}
+
+pub type Shared = Arc<Mutex<Behaviour>>;
+
+struct AuthHeader(String);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for AuthHeader {
+    type Error = ();
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+        Outcome::Success(AuthHeader(req.headers().get_one("Authorization").unwrap_or_default().to_string()))
+    }
+}
+
+fn nonce_of(header: &str) -> String {
+    header
+        .split(',')
+        .filter_map(|p| p.trim().trim_start_matches("OAuth ").split_once('='))
+        .find(|(k, _)| *k == "oauth_nonce")
+        .map(|(_, v)| v.trim_matches('"').to_string())
+        .unwrap_or_default()
+}
+
+#[get("/w/index.php?<title>")]
+async fn index(title: &str, auth: AuthHeader, state: &State<Shared>) -> (Status, (ContentType, String)) {
+    let answer = {
+        let b = state.lock().unwrap();
+        match title {
+            "Special:OAuth/initiate" => b.initiate.clone(),
+            "Special:OAuth/token" => b.token.clone(),
+            "Special:OAuth/identify" => b.identify.clone(),
+            _ => Answer::html("<html>authorize page</html>"),
+        }
+    };
+    if !answer.delay.is_zero() {
+        tokio::time::sleep(answer.delay).await;
+    }
+    let body = (answer.body)(&nonce_of(&auth.0));
+    (Status::new(answer.status), (answer.content_type, body))
+}
+
+pub const REQUEST_TOKEN: &str = "0123456789abcdef0123456789abcdef";
+pub const CONSUMER_KEY: &str = "bee2067d6273fa479f7c7ec744cc1b49";
+pub const CONSUMER_SECRET: &str = "78f334db94e07b61b8d5cd14fb4d0b99f988a1bd";
+
+/// A behaviour where everything works (with a good JWT for `Mallory`).
+pub fn good(origin: String) -> Behaviour {
+    Behaviour {
+        initiate: Answer::text(&format!(
+            "oauth_token={REQUEST_TOKEN}&oauth_token_secret=fa75effbbfa1e324e0e70a9edf6d0b1b&oauth_callback_confirmed=true"
+        )),
+        token: Answer::text(
+            "oauth_token=8efb54617594c7cd3a70703660799948&oauth_token_secret=e1125fdb4e24e12afcfab46333c48c52c13f4f41&oauth_callback_confirmed=true",
+        ),
+        identify: jwt_answer(origin, |_| {}),
+    }
+}
+
+/// An identify answer: a JWT with the real claims, altered by `edit`.
+pub fn jwt_answer(origin: String, edit: impl Fn(&mut serde_json::Value) + Send + Sync + 'static) -> Answer {
+    Answer::from_nonce(move |nonce| {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let mut header = serde_json::json!({"typ":"JWT","alg":"HS256"});
+        let mut claims = serde_json::json!({
+            "iss": origin, "aud": CONSUMER_KEY, "exp": now + 100, "iat": now, "sub": "42",
+            "username": "Mallory", "editcount": 1, "confirmed_email": false, "email_verified": false,
+            "blocked": false, "registered": "20260101000000", "groups": ["*", "user"],
+            "rights": ["read"], "grants": {"0": "basic"}, "nonce": nonce,
+        });
+        edit(&mut claims);
+        let key = claims
+            .as_object_mut()
+            .unwrap()
+            .remove("__key")
+            .and_then(|k| k.as_str().map(str::to_string))
+            .unwrap_or_else(|| CONSUMER_SECRET.to_string());
+        if let Some(alg) = claims.as_object_mut().unwrap().remove("__alg") {
+            header["alg"] = alg;
+        }
+        rocket_mediawiki_oauth::identity::encode_hs256(&header, &claims, &key)
+    })
+}
+
+pub struct HostileWiki {
+    pub behaviour: Shared,
+    pub origin: String,
+    pub app: super::App,
+}
+
+/// Starts the hostile wiki (the `App` type is reused for its handle).
+pub async fn start() -> HostileWiki {
+    let port = super::free_port();
+    let origin = format!("http://127.0.0.1:{port}");
+    let behaviour: Shared = Arc::new(Mutex::new(good(origin.clone())));
+    let figment = rocket::Config::figment()
+        .merge(("address", "127.0.0.1"))
+        .merge(("port", port))
+        .merge(("log_level", "off"));
+    let rocket = rocket::custom(figment).manage(behaviour.clone()).mount("/", routes![index]);
+    let app = super::launch(rocket).await;
+    HostileWiki { behaviour, origin, app }
+}
+
+impl HostileWiki {
+    pub fn set(&self, f: impl FnOnce(&mut Behaviour)) {
+        f(&mut self.behaviour.lock().unwrap());
+    }
+}

@@ -1,0 +1,197 @@
+//! Test harness: the local wiki and an app using the crate, both on loopback,
+//! and a browser-like client (keeps cookies, follows redirects across sites).
+#![allow(dead_code)]
+
+pub mod hostile;
+pub mod webdriver;
+
+use std::net::TcpListener;
+
+use rocket::fairing::AdHoc;
+use rocket::figment::Figment;
+use rocket::request::FlashMessage;
+use rocket::serde::json::Json;
+use rocket::{get, post, routes, Build, Rocket};
+use rocket_mediawiki_oauth::devwiki::{Consumer, ConsumerSpec, DevWiki, DevWikiConfig};
+use rocket_mediawiki_oauth::{Error, LoginRequired, MwApi, MwOAuth, MwUser, VerifiedMwUser};
+use serde_json::Value;
+
+/// A fixed key so that two app instances can share sessions.
+pub const SECRET_KEY: &str = "hPRYyVRiMyxpw5sBB1XeCMN1kFsDCqKvBi2QJxBVHQk=";
+
+/// A free loopback port (the app's callback URL must be known before launch).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+pub async fn start_wiki() -> DevWiki {
+    DevWiki::start(DevWikiConfig::default()).await.expect("the local wiki starts")
+}
+
+/// Registers an oob consumer whose callback is the app's `/oauth-callback`.
+pub async fn consumer_for(wiki: &DevWiki, app_port: u16) -> Consumer {
+    wiki.register_consumer(ConsumerSpec {
+        name: "Test App".into(),
+        callback: format!("http://127.0.0.1:{app_port}/oauth-callback"),
+        callback_is_prefix: false,
+        grants: vec!["basic".into(), "editpage".into(), "createeditmovepage".into(), "highvolume".into()],
+        ..Default::default()
+    })
+}
+
+#[get("/")]
+fn index(user: Option<MwUser>, flash: Option<FlashMessage<'_>>) -> String {
+    let who = user.map_or("anonymous".to_string(), |u| format!("user: {}", u.name));
+    match flash {
+        Some(f) => format!("{who}\nflash: {}", f.message()),
+        None => who,
+    }
+}
+
+#[get("/private")]
+fn private(user: LoginRequired) -> String {
+    format!("private page of {}", user.name)
+}
+
+#[get("/verified")]
+fn verified(user: Option<VerifiedMwUser>) -> String {
+    user.map_or("anonymous".to_string(), |u| format!("verified: {} with {} rights", u.name, u.rights.len()))
+}
+
+#[get("/me")]
+fn me(user: MwUser) -> Json<MwUser> {
+    Json(user)
+}
+
+#[get("/userinfo")]
+async fn userinfo(api: MwApi) -> Result<Json<Value>, Error> {
+    Ok(Json(api.request(&[("action", "query"), ("meta", "userinfo")]).await?))
+}
+
+#[post("/edit?<title>&<text>")]
+async fn edit(api: MwApi, title: &str, text: &str) -> Result<Json<Value>, Error> {
+    let answer = api
+        .post_with_token("csrf", &[("action", "edit"), ("title", title), ("text", text), ("summary", "test")])
+        .await?;
+    Ok(Json(answer))
+}
+
+#[get("/page?<title>")]
+async fn page(api: MwApi, title: &str) -> Result<String, Error> {
+    let answer = api
+        .request(&[("action", "query"), ("prop", "revisions"), ("titles", title), ("rvprop", "content|user"), ("rvslots", "main")])
+        .await?;
+    let rev = &answer["query"]["pages"][0]["revisions"][0];
+    Ok(format!(
+        "{} by {}",
+        rev["slots"]["main"]["content"].as_str().unwrap_or("?"),
+        rev["user"].as_str().unwrap_or("?")
+    ))
+}
+
+/// The figment of a test app talking to `wiki` as `consumer`.
+pub fn app_figment(wiki: &DevWiki, consumer: &Consumer, port: u16) -> Figment {
+    Figment::from(rocket::Config::debug_default())
+        .merge(("address", "127.0.0.1"))
+        .merge(("port", port))
+        .merge(("log_level", "off"))
+        .merge(("secret_key", SECRET_KEY))
+        .merge(("mwoauth.base_url", wiki.base_url()))
+        .merge(("mwoauth.consumer_key", consumer.key.clone()))
+        .merge(("mwoauth.consumer_secret", consumer.secret.clone()))
+        .merge(("mwoauth.user_agent", "rocket_mediawiki_oauth-tests/0 (https://example.org/tests)"))
+        .merge(("mwoauth.timeout", 5))
+}
+
+pub fn app_rocket(figment: Figment) -> Rocket<Build> {
+    rocket::custom(figment)
+        .attach(MwOAuth::fairing())
+        .mount("/", routes![index, private, verified, me, userinfo, edit, page])
+}
+
+/// A running app.
+pub struct App {
+    pub url: String,
+    pub port: u16,
+    shutdown: rocket::Shutdown,
+}
+
+impl App {
+    pub fn at(&self, path: &str) -> String {
+        format!("{}{}", self.url, path)
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        self.shutdown.clone().notify();
+    }
+}
+
+/// Launches `rocket` and waits until it listens.
+pub async fn launch(rocket: Rocket<Build>) -> App {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let tx = std::sync::Mutex::new(Some(tx));
+    let rocket = rocket.attach(AdHoc::on_liftoff("port", move |r| {
+        let port = r.config().port;
+        Box::pin(async move {
+            if let Some(tx) = tx.lock().unwrap().take() {
+                let _ = tx.send(port);
+            }
+        })
+    }));
+    let rocket = rocket.ignite().await.expect("the app ignites");
+    let shutdown = rocket.shutdown();
+    tokio::spawn(async move {
+        let _ = rocket.launch().await;
+    });
+    let port = tokio::time::timeout(std::time::Duration::from_secs(20), rx)
+        .await
+        .expect("the app starts in time")
+        .expect("liftoff");
+    App { url: format!("http://127.0.0.1:{port}"), port, shutdown }
+}
+
+/// The local wiki, a consumer for the app and the app, ready.
+pub async fn wiki_and_app() -> (DevWiki, Consumer, App) {
+    let wiki = start_wiki().await;
+    let port = free_port();
+    let consumer = consumer_for(&wiki, port).await;
+    let app = launch(app_rocket(app_figment(&wiki, &consumer, port))).await;
+    (wiki, consumer, app)
+}
+
+/// A browser-like client: keeps cookies, follows redirects across sites.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::limited(10))
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+/// A client that keeps cookies but does not follow redirects.
+pub fn stepping_browser(jar: std::sync::Arc<reqwest::cookie::Jar>) -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_provider(jar)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+pub async fn text(client: &reqwest::Client, url: &str) -> (u16, String) {
+    let r = client.get(url).send().await.expect("request");
+    (r.status().as_u16(), r.text().await.unwrap_or_default())
+}
+
+/// Logs in as `user` (the wiki approves automatically) and returns the final page.
+pub async fn login_as(wiki: &DevWiki, client: &reqwest::Client, app: &App, user: &str, next: &str) -> (u16, String) {
+    wiki.set_auto_approve(Some(user));
+    text(client, &app.at(&format!("/login?next={}", urlencode(next)))).await
+}
+
+pub fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}

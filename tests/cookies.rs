@@ -1,0 +1,120 @@
+//! Session cookies: tampered, truncated, foreign, or of an older format, they
+//! read as "signed out", never as an error; two instances sharing
+//! `secret_key` serve the same user.
+
+mod common;
+
+use common::hostile::{self, HostileWiki, CONSUMER_KEY, CONSUMER_SECRET, REQUEST_TOKEN};
+use common::*;
+use rocket::figment::Figment;
+use rocket::http::Cookie;
+use rocket::local::asynchronous::Client;
+use rocket_mediawiki_oauth::session::SESSION_COOKIE;
+
+fn figment(base_url: &str, port: u16, secret_key: &str) -> Figment {
+    Figment::from(rocket::Config::debug_default())
+        .merge(("address", "127.0.0.1"))
+        .merge(("port", port))
+        .merge(("log_level", "off"))
+        .merge(("secret_key", secret_key))
+        .merge(("mwoauth.base_url", base_url))
+        .merge(("mwoauth.consumer_key", CONSUMER_KEY))
+        .merge(("mwoauth.consumer_secret", CONSUMER_SECRET))
+        .merge(("mwoauth.user_agent", "tests/0"))
+        .merge(("mwoauth.timeout", 2))
+}
+
+const RECORD: &str = r#"{"v":1,"cr":{"p":"o1","k":"8efb54617594c7cd3a70703660799948","s":"e1125fdb4e24e12afcfab46333c48c52c13f4f41"},"u":{"n":"Alice","i":7,"e":3,"b":false,"c":true,"r":"20260101000000","g":["*","user"],"gr":["basic"]},"at":1795830981}"#;
+
+#[rocket::async_test]
+async fn records_of_other_formats_read_as_signed_out() {
+    let rocket = app_rocket(figment("http://127.0.0.1:9/w", 0, SECRET_KEY));
+    let client = Client::untracked(rocket).await.unwrap();
+    let page = |cookie: Cookie<'static>, private: bool| {
+        let client = &client;
+        async move {
+            let req = client.get("/");
+            let req = if private { req.private_cookie(cookie) } else { req.cookie(cookie) };
+            let r = req.dispatch().await;
+            (r.status().code, r.into_string().await.unwrap_or_default())
+        }
+    };
+    // The current format, properly encrypted: signed in (so the cases below can fail).
+    assert_eq!(page(Cookie::new(SESSION_COOKIE, RECORD), true).await, (200, "user: Alice".into()));
+    let older = RECORD.replace("\"v\":1", "\"v\":0");
+    let future = RECORD.replace("\"v\":1", "\"v\":2");
+    let other_protocol = RECORD.replace("\"p\":\"o1\"", "\"p\":\"o9\"");
+    let flask_like = r#"{"mwoauth_access_token":{"key":"a","secret":"b"},"mwoauth_username":"Alice"}"#.to_string();
+    for value in [older, future, other_protocol, flask_like, "{".into(), String::new(), "null".into()] {
+        assert_eq!(page(Cookie::new(SESSION_COOKIE, value.clone()), true).await, (200, "anonymous".into()), "{value}");
+    }
+    // Not encrypted at all.
+    assert_eq!(page(Cookie::new(SESSION_COOKIE, RECORD), false).await, (200, "anonymous".into()));
+    // Guards that need a user forward with 401, never 500.
+    for path in ["/me", "/userinfo", "/private"] {
+        let r = client.get(path).cookie(Cookie::new(SESSION_COOKIE, "garbage")).dispatch().await;
+        assert!(matches!(r.status().code, 401 | 303), "{path}: {}", r.status());
+    }
+    let r = client.get("/verified").cookie(Cookie::new(SESSION_COOKIE, "garbage")).dispatch().await;
+    assert_eq!(r.into_string().await.unwrap(), "anonymous");
+}
+
+async fn login_cookie(app: &App) -> String {
+    let c = stepping_browser(std::sync::Arc::new(reqwest::cookie::Jar::default()));
+    c.get(app.at("/login")).send().await.unwrap();
+    let r = c
+        .get(app.at(&format!("/oauth-callback?oauth_verifier=v&oauth_token={REQUEST_TOKEN}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with(&format!("{SESSION_COOKIE}=")))
+        .expect("a session cookie");
+    cookie.split(';').next().unwrap().to_string()
+}
+
+async fn page_with_cookie(app: &App, cookie: &str) -> (u16, String) {
+    let r = reqwest::Client::new().get(app.at("/")).header("Cookie", cookie).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+async fn hostile_app(h: &HostileWiki, secret: &str) -> App {
+    launch(app_rocket(figment(&format!("{}/w", h.origin), free_port(), secret))).await
+}
+
+#[rocket::async_test]
+async fn tampered_truncated_and_foreign_cookies_are_signed_out() {
+    let h = hostile::start().await;
+    let app = hostile_app(&h, SECRET_KEY).await;
+    let cookie = login_cookie(&app).await;
+    assert_eq!(page_with_cookie(&app, &cookie).await, (200, "user: Mallory".into()));
+
+    let (name, value) = cookie.split_once('=').unwrap();
+    let mut cases = Vec::new();
+    for i in [0, value.len() / 2, value.len() - 1] {
+        let mut bytes = value.as_bytes().to_vec();
+        bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
+        cases.push(String::from_utf8(bytes).unwrap());
+    }
+    cases.push(value[..value.len() / 2].to_string());
+    cases.push(value[..10].to_string());
+    cases.push(format!("{value}{value}"));
+    cases.push("%FF%FE".into());
+    for bad in cases {
+        assert_eq!(page_with_cookie(&app, &format!("{name}={bad}")).await, (200, "anonymous".into()), "{bad}");
+    }
+
+    // A cookie from an instance with another secret_key is worthless here...
+    let other = hostile_app(&h, "Xv1yZ3mQ9cYtJ0n8wK2rT5uP7sA4dF6gH1jL3kN5bV0=").await;
+    let foreign = login_cookie(&other).await;
+    assert_eq!(page_with_cookie(&other, &foreign).await.1, "user: Mallory");
+    assert_eq!(page_with_cookie(&app, &foreign).await.1, "anonymous");
+    // ...while an instance sharing the key serves the same user.
+    let twin = hostile_app(&h, SECRET_KEY).await;
+    assert_eq!(page_with_cookie(&twin, &cookie).await.1, "user: Mallory");
+}

@@ -1,0 +1,235 @@
+//! A hostile browser and a broken or hostile wiki: every failure of the
+//! handshake gets a clear answer with a fitting status, no panic, no
+//! half-signed-in state, and the app keeps serving.
+
+mod common;
+
+use std::time::Duration;
+
+use common::hostile::{self, Answer, HostileWiki, CONSUMER_KEY, CONSUMER_SECRET, REQUEST_TOKEN};
+use common::*;
+use rocket::figment::Figment;
+
+fn figment_for(h: &HostileWiki, port: u16) -> Figment {
+    Figment::from(rocket::Config::debug_default())
+        .merge(("address", "127.0.0.1"))
+        .merge(("port", port))
+        .merge(("log_level", "off"))
+        .merge(("secret_key", SECRET_KEY))
+        .merge(("mwoauth.base_url", format!("{}/w", h.origin)))
+        .merge(("mwoauth.consumer_key", CONSUMER_KEY))
+        .merge(("mwoauth.consumer_secret", CONSUMER_SECRET))
+        .merge(("mwoauth.user_agent", "tests/0"))
+        .merge(("mwoauth.timeout", 1))
+}
+
+async fn setup() -> (HostileWiki, App) {
+    let h = hostile::start().await;
+    let port = free_port();
+    let app = launch(app_rocket(figment_for(&h, port))).await;
+    (h, app)
+}
+
+fn client() -> reqwest::Client {
+    stepping_browser(std::sync::Arc::new(reqwest::cookie::Jar::default()))
+}
+
+/// Starts a login (the hostile wiki's initiate must work) and comes back to
+/// the callback with `query`; returns the callback's status and body.
+async fn callback_with(c: &reqwest::Client, app: &App, query: &str) -> (u16, String, Vec<String>) {
+    let r = c.get(app.at("/login?next=/private")).send().await.unwrap();
+    assert_eq!(r.status(), 303, "login starts");
+    let r = c.get(app.at(&format!("/oauth-callback?{query}"))).send().await.unwrap();
+    let cookies = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    (r.status().as_u16(), r.text().await.unwrap(), cookies)
+}
+
+async fn assert_signed_out(c: &reqwest::Client, app: &App) {
+    assert_eq!(text(c, &app.at("/")).await.1, "anonymous");
+}
+
+fn good_query() -> String {
+    format!("oauth_verifier=38b05ae7831cba1532cfa181522f7556&oauth_token={REQUEST_TOKEN}")
+}
+
+#[rocket::async_test]
+async fn the_hostile_wiki_can_also_be_good() {
+    let (_h, app) = setup().await;
+    let c = client();
+    let (status, _, cookies) = callback_with(&c, &app, &good_query()).await;
+    assert_eq!(status, 303);
+    assert!(cookies.iter().any(|c| c.starts_with("mwoauth_session=")));
+    assert!(text(&c, &app.at("/")).await.1.starts_with("user: Mallory"));
+}
+
+#[rocket::async_test]
+async fn callbacks_the_browser_got_wrong_are_400() {
+    let (_h, app) = setup().await;
+    let c = client();
+    // No login in progress at all.
+    let r = c.get(app.at(&format!("/oauth-callback?{}", good_query()))).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("no sign-in is in progress"));
+    // JSON when asked for.
+    let r = c
+        .get(app.at(&format!("/oauth-callback?{}", good_query())))
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["error"], "no-pending-login");
+
+    let long = "a".repeat(2000);
+    for query in [
+        "oauth_verifier=x&oauth_token=ffffffffffffffffffffffffffffffff".to_string(),
+        format!("oauth_token={REQUEST_TOKEN}"),
+        "oauth_verifier=x".to_string(),
+        String::new(),
+        format!("oauth_verifier=x&oauth_token={REQUEST_TOKEN}&oauth_token={REQUEST_TOKEN}"),
+        format!("oauth_verifier=x&oauth_verifier=y&oauth_token={REQUEST_TOKEN}"),
+        format!("oauth_verifier={long}&oauth_token={REQUEST_TOKEN}"),
+        format!("oauth_verifier=%FF%FE&oauth_token={REQUEST_TOKEN}"),
+        format!("oauth_verifier=a%0Ab&oauth_token={REQUEST_TOKEN}"),
+        "oauth_verifier=x&oauth_token=..%2F..%2Fetc".to_string(),
+        "oauth_verifier=x&oauth_token=%3Bmwoauth_session%3D1".to_string(),
+    ] {
+        let (status, body, cookies) = callback_with(&c, &app, &query).await;
+        assert_eq!(status, 400, "{query}: {body}");
+        assert!(!cookies.iter().any(|c| c.starts_with("mwoauth_session=") && !c.contains("Max-Age=0")), "{query}");
+        assert_signed_out(&c, &app).await;
+    }
+}
+
+#[rocket::async_test]
+async fn a_broken_wiki_at_initiate_is_502_or_504() {
+    let (h, app) = setup().await;
+    let c = client();
+    let cases: Vec<(Answer, u16)> = vec![
+        (Answer::text("Error: An error occurred in the OAuth protocol: Invalid consumer"), 502),
+        (Answer::html("<html><body>Wikimedia Error</body></html>"), 502),
+        (Answer::text("\u{0}\u{1}garbage"), 502),
+        (Answer::text("oauth_token=&oauth_token_secret="), 502),
+        (Answer::text("Internal error").with_status(500), 502),
+        (Answer::text("Moved").with_status(302), 502),
+        (Answer::text("slow").delayed(Duration::from_secs(3)), 504),
+    ];
+    for (answer, expected) in cases {
+        h.set(|b| b.initiate = answer);
+        let r = c.get(app.at("/login")).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), expected);
+        let body = r.text().await.unwrap();
+        assert!(body.contains("The wiki could not be used"), "{body}");
+        assert!(!body.contains(CONSUMER_SECRET));
+    }
+    // The wiki's own message reaches the user, as plain text.
+    h.set(|b| b.initiate = Answer::text("Error: An error occurred in the OAuth protocol: Invalid consumer"));
+    let body = c.get(app.at("/login")).send().await.unwrap().text().await.unwrap();
+    assert!(body.contains("Invalid consumer"), "{body}");
+    // And the app keeps serving.
+    assert_signed_out(&c, &app).await;
+}
+
+#[rocket::async_test]
+async fn a_broken_wiki_at_token_or_identify_leaves_nobody_half_signed_in() {
+    let (h, app) = setup().await;
+    let c = client();
+    let e009 = "Error: This request has already been completed and cannot be resubmitted.\n\n&lt;span class=&quot;plainlinks&quot;&gt;OAuth token already used, <a href=\"x\">E009</a>&lt;/span&gt;";
+    let token_cases: Vec<(Answer, u16)> = vec![
+        (Answer::text(e009), 502),
+        (Answer::text("Error: The verification code provided was not valid."), 502),
+        (Answer::html("<!DOCTYPE html><title>Login</title>"), 502),
+        (Answer::text("").with_status(503), 502),
+        (Answer::text("x").delayed(Duration::from_secs(3)), 504),
+    ];
+    for (answer, expected) in token_cases {
+        h.set(|b| b.token = answer);
+        let (status, body, _) = callback_with(&c, &app, &good_query()).await;
+        assert_eq!(status, expected, "{body}");
+        assert_signed_out(&c, &app).await;
+    }
+    h.set(|b| *b = hostile::good(h.origin.clone()));
+    let identify_cases: Vec<(Answer, u16)> = vec![
+        (
+            Answer::text("{\"error\":\"mwoauthdatastore-access-token-not-found\",\"message\":\"No approved grant was found for that authorization token.\"}"),
+            401,
+        ),
+        (Answer::text("{\"error\":\"mwoauth-invalid-authorization-blocked-user\",\"message\":\"blocked\"}"), 401),
+        (Answer::text("{not json"), 502),
+        (Answer::html("<html>oops</html>"), 502),
+        (Answer::text("").with_status(500), 502),
+    ];
+    for (answer, expected) in identify_cases {
+        h.set(|b| b.identify = answer);
+        let (status, body, _) = callback_with(&c, &app, &good_query()).await;
+        assert_eq!(status, expected, "{body}");
+        assert_signed_out(&c, &app).await;
+    }
+}
+
+#[rocket::async_test]
+async fn every_bad_identity_jwt_is_rejected() {
+    let (h, app) = setup().await;
+    let c = client();
+    let o = h.origin.clone();
+    type Edit = Box<dyn Fn(&mut serde_json::Value) + Send + Sync>;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let cases: Vec<(&str, Edit)> = vec![
+        ("wrong key", Box::new(|c| c["__key"] = "another secret".into())),
+        ("alg none", Box::new(|c| c["__alg"] = "none".into())),
+        ("alg HS512", Box::new(|c| c["__alg"] = "HS512".into())),
+        ("alg RS256", Box::new(|c| c["__alg"] = "RS256".into())),
+        ("wrong aud", Box::new(|c| c["aud"] = "someone else".into())),
+        ("wrong iss", Box::new(|c| c["iss"] = "https://evil.example".into())),
+        ("iss on another port", Box::new(|c| c["iss"] = "http://127.0.0.1:1".into())),
+        ("expired", Box::new(move |c| {
+            c["exp"] = (now - 1000).into();
+            c["iat"] = (now - 1100).into();
+        })),
+        ("from the future", Box::new(move |c| {
+            c["iat"] = (now + 1000).into();
+            c["exp"] = (now + 1100).into();
+        })),
+        ("nonce mismatch", Box::new(|c| c["nonce"] = "0000".into())),
+        ("no nonce", Box::new(|c| {
+            c.as_object_mut().unwrap().remove("nonce");
+        })),
+        ("no username", Box::new(|c| {
+            c.as_object_mut().unwrap().remove("username");
+        })),
+        ("no sub", Box::new(|c| {
+            c.as_object_mut().unwrap().remove("sub");
+        })),
+    ];
+    for (name, edit) in cases {
+        h.set(|b| b.identify = hostile::jwt_answer(o.clone(), edit));
+        let (status, body, _) = callback_with(&c, &app, &good_query()).await;
+        assert_eq!(status, 502, "{name}: {body}");
+        assert!(body.contains("identity"), "{name}: {body}");
+        assert_signed_out(&c, &app).await;
+    }
+    // A wiki clock 60 s off still works.
+    for skew in [-60i64, 60] {
+        h.set(|b| {
+            b.identify = hostile::jwt_answer(o.clone(), move |c| {
+                c["iat"] = (now + skew).into();
+                c["exp"] = (now + skew + 100).into();
+            })
+        });
+        let (status, body, _) = callback_with(&c, &app, &good_query()).await;
+        assert_eq!(status, 303, "skew {skew}: {body}");
+        assert!(text(&c, &app.at("/")).await.1.starts_with("user: Mallory"));
+        c.get(app.at("/logout")).send().await.unwrap();
+    }
+    // grants as an object with gaps is read as a list.
+    h.set(|b| b.identify = hostile::jwt_answer(o.clone(), |c| c["grants"] = serde_json::json!({"0":"basic","3":"editpage"})));
+    callback_with(&c, &app, &good_query()).await;
+    let me: serde_json::Value = c.get(app.at("/me")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(me["grants"], serde_json::json!(["basic", "editpage"]));
+}

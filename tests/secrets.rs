@@ -1,0 +1,90 @@
+//! The consumer secret and the users' token secrets never appear in logs,
+//! error pages, `Debug` output or URLs.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use common::hostile::{self, Answer, CONSUMER_SECRET, REQUEST_TOKEN};
+use common::*;
+use rocket_mediawiki_oauth::protocol::{Credentials, TokenPair};
+use rocket_mediawiki_oauth::{ApiClient, Config};
+
+/// Captures every log record of the process (installed before Rocket's logger).
+struct Capture(Arc<Mutex<Vec<String>>>);
+
+impl log::Log for Capture {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+    fn log(&self, record: &log::Record<'_>) {
+        self.0.lock().unwrap().push(format!("{} {}", record.target(), record.args()));
+    }
+    fn flush(&self) {}
+}
+
+const ACCESS_SECRET: &str = "e1125fdb4e24e12afcfab46333c48c52c13f4f41";
+const REQUEST_SECRET: &str = "fa75effbbfa1e324e0e70a9edf6d0b1b";
+
+#[rocket::async_test]
+async fn secrets_stay_secret() {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    log::set_boxed_logger(Box::new(Capture(lines.clone()))).unwrap();
+    log::set_max_level(log::LevelFilter::Trace);
+
+    // Debug output.
+    let config = Config::new("https://meta.wikimedia.org/w", "key", CONSUMER_SECRET);
+    let pair = TokenPair { key: "k".into(), secret: ACCESS_SECRET.into() };
+    let creds = Credentials::OAuth1(pair.clone());
+    let client = ApiClient::new(reqwest::Client::new(), "https://x.org/w/api.php", pair.clone(), creds.clone());
+    for debug in [format!("{config:?}"), format!("{pair:?}"), format!("{creds:?}"), format!("{client:?}")] {
+        assert!(!debug.contains(CONSUMER_SECRET) && !debug.contains(ACCESS_SECRET), "{debug}");
+        assert!(debug.contains("[redacted]"), "{debug}");
+    }
+
+    // A whole login, and failures of every step, with logs at trace level.
+    let h = hostile::start().await;
+    let figment = rocket::Config::figment()
+        .merge(("address", "127.0.0.1"))
+        .merge(("port", free_port()))
+        .merge(("log_level", "debug"))
+        .merge(("secret_key", SECRET_KEY))
+        .merge(("mwoauth.base_url", format!("{}/w", h.origin)))
+        .merge(("mwoauth.consumer_key", hostile::CONSUMER_KEY))
+        .merge(("mwoauth.consumer_secret", CONSUMER_SECRET))
+        .merge(("mwoauth.user_agent", "tests/0"))
+        .merge(("mwoauth.timeout", 1));
+    let app = launch(app_rocket(figment)).await;
+    let jar = Arc::new(reqwest::cookie::Jar::default());
+    let c = stepping_browser(jar);
+    let mut seen = Vec::new();
+    let callback = app.at(&format!("/oauth-callback?oauth_verifier=v&oauth_token={REQUEST_TOKEN}"));
+    for breakage in 0..4 {
+        h.set(|b| {
+            *b = hostile::good(h.origin.clone());
+            match breakage {
+                1 => b.token = Answer::text("Error: nope"),
+                2 => b.identify = hostile::jwt_answer(h.origin.clone(), |c| c["__key"] = "wrong".into()),
+                3 => b.identify = Answer::text("{\"error\":\"mwoauthdatastore-access-token-not-found\",\"message\":\"gone\"}"),
+                _ => {}
+            }
+        });
+        let r = c.get(app.at("/login")).send().await.unwrap();
+        seen.push(r.headers().get("location").map(|l| l.to_str().unwrap().to_string()).unwrap_or_default());
+        let r = c.get(&callback).send().await.unwrap();
+        seen.push(format!("{:?}", r.headers()));
+        seen.push(r.text().await.unwrap());
+        for path in ["/", "/me", "/userinfo", "/verified"] {
+            let r = c.get(app.at(path)).send().await.unwrap();
+            seen.push(format!("{:?}", r.headers()));
+            seen.push(r.text().await.unwrap());
+        }
+    }
+    seen.extend(lines.lock().unwrap().iter().cloned());
+    assert!(lines.lock().unwrap().len() > 10, "the logger captured Rocket's logs");
+    for text in &seen {
+        for secret in [CONSUMER_SECRET, ACCESS_SECRET, REQUEST_SECRET] {
+            assert!(!text.contains(secret), "secret found in: {text}");
+        }
+    }
+}
