@@ -41,8 +41,13 @@ fn maybe(user: Option<MwUser>) -> String {
 
 #[get("/api")]
 async fn api(api: MwApi) -> Result<String, Error> {
-    let answer = api.request(&[("action", "query"), ("meta", "userinfo")]).await?;
-    Ok(answer["query"]["userinfo"]["name"].as_str().unwrap_or_default().to_string())
+    let answer = api
+        .request(&[("action", "query"), ("meta", "userinfo")])
+        .await?;
+    Ok(answer["query"]["userinfo"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string())
 }
 
 struct Plain {
@@ -53,7 +58,10 @@ struct Plain {
 /// The same call as `/api`, unsigned (the wiki answers as an anonymous user).
 #[get("/api-unsigned")]
 async fn api_unsigned(plain: &State<Plain>) -> Result<String, String> {
-    let url = format!("{}?action=query&meta=userinfo&format=json&formatversion=2", plain.api);
+    let url = format!(
+        "{}?action=query&meta=userinfo&format=json&formatversion=2",
+        plain.api
+    );
     let answer: serde_json::Value = plain
         .http
         .get(url)
@@ -63,11 +71,15 @@ async fn api_unsigned(plain: &State<Plain>) -> Result<String, String> {
         .json()
         .await
         .map_err(|e| e.to_string())?;
-    Ok(answer["query"]["userinfo"]["name"].as_str().unwrap_or_default().to_string())
+    Ok(answer["query"]["userinfo"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string())
 }
 
 fn run_app() {
-    let env = |k: &str| std::env::var(k).unwrap_or_else(|_| panic!("{k} is set by the orchestrator"));
+    let env =
+        |k: &str| std::env::var(k).unwrap_or_else(|_| panic!("{k} is set by the orchestrator"));
     let port: u16 = env("LOAD_PORT").parse().unwrap();
     let figment = rocket::Config::figment()
         .merge(("address", "127.0.0.1"))
@@ -80,7 +92,10 @@ fn run_app() {
         .merge(("mwoauth.default_return", "/bare"))
         .merge(("mwoauth.user_agent", "rocket_mediawiki_oauth-bench/0"));
     let plain = Plain {
-        http: reqwest::Client::builder().user_agent("rocket_mediawiki_oauth-bench/0").build().unwrap(),
+        http: reqwest::Client::builder()
+            .user_agent("rocket_mediawiki_oauth-bench/0")
+            .build()
+            .unwrap(),
         api: format!("{}/api.php", env("LOAD_WIKI_BASE")),
     };
     let rocket = rocket::custom(figment)
@@ -117,7 +132,14 @@ fn parse_duration_ms(s: &str) -> Option<f64> {
 
 fn wrk(url: &str, cookie: Option<&str>, seconds: u64, connections: u32) -> Stats {
     let mut cmd = Command::new("wrk");
-    cmd.args(["-t2", &format!("-c{connections}"), &format!("-d{seconds}s"), "--latency", "--timeout", "10s"]);
+    cmd.args([
+        "-t2",
+        &format!("-c{connections}"),
+        &format!("-d{seconds}s"),
+        "--latency",
+        "--timeout",
+        "10s",
+    ]);
     if let Some(c) = cookie {
         cmd.args(["-H", &format!("Cookie: {c}")]);
     }
@@ -135,7 +157,11 @@ fn wrk(url: &str, cookie: Option<&str>, seconds: u64, connections: u32) -> Stats
         } else if let Some(v) = t.strip_prefix("Non-2xx or 3xx responses:") {
             stats.errors += v.trim().parse::<u64>().unwrap_or(0);
         } else if t.contains("requests in") {
-            stats.requests = t.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(0);
+            stats.requests = t
+                .split_whitespace()
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
         } else if let Some(v) = t.strip_prefix("Socket errors:") {
             stats.errors += v
                 .split(',')
@@ -162,12 +188,17 @@ async fn logins(login_url: &str, expect: &str, seconds: u64, connections: u32) -
         let url = login_url.to_string();
         let expect = expect.to_string();
         tasks.push(tokio::spawn(async move {
-            let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+            let client = reqwest::Client::builder()
+                .cookie_store(true)
+                .build()
+                .unwrap();
             let (mut lat, mut errors) = (Vec::new(), 0u64);
             while Instant::now() < deadline {
                 let t0 = Instant::now();
                 let ok = match client.get(&url).send().await {
-                    Ok(r) if r.status().is_success() => r.text().await.is_ok_and(|b| b.contains(&expect)),
+                    Ok(r) if r.status().is_success() => {
+                        r.text().await.is_ok_and(|b| b.contains(&expect))
+                    }
                     _ => false,
                 };
                 if ok {
@@ -209,8 +240,14 @@ fn proc_kb(pid: u32, field: &str) -> u64 {
 }
 
 fn tree_kb(pid: u32, field: &str) -> u64 {
-    let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
-    proc_kb(pid, field) + children.split_whitespace().filter_map(|c| c.parse().ok()).map(|c| proc_kb(c, field)).sum::<u64>()
+    let children =
+        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+    proc_kb(pid, field)
+        + children
+            .split_whitespace()
+            .filter_map(|c| c.parse().ok())
+            .map(|c| proc_kb(c, field))
+            .sum::<u64>()
 }
 
 struct Proc(Child);
@@ -223,13 +260,22 @@ impl Drop for Proc {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 async fn wait_ready(url: &str) -> bool {
     let client = reqwest::Client::new();
     for _ in 0..300 {
-        if client.get(url).send().await.is_ok_and(|r| r.status().is_success()) {
+        if client
+            .get(url)
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
             return true;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -239,11 +285,16 @@ async fn wait_ready(url: &str) -> bool {
 
 async fn cookie_after_login(login: &str, base: &str) -> String {
     let jar = Arc::new(reqwest::cookie::Jar::default());
-    let client = reqwest::Client::builder().cookie_provider(jar.clone()).build().unwrap();
+    let client = reqwest::Client::builder()
+        .cookie_provider(jar.clone())
+        .build()
+        .unwrap();
     let r = client.get(login).send().await.expect("login");
     assert!(r.status().is_success(), "login works: {}", r.status());
     use reqwest::cookie::CookieStore;
-    let cookies = jar.cookies(&base.parse().unwrap()).expect("cookies after login");
+    let cookies = jar
+        .cookies(&base.parse().unwrap())
+        .expect("cookies after login");
     cookies
         .to_str()
         .unwrap()
@@ -259,10 +310,16 @@ fn ensure_wrk() {
     }
     eprintln!("wrk is missing: installing Debian's package (needs root)…");
     let ok = Command::new("sh")
-        .args(["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk"])
+        .args([
+            "-c",
+            "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk",
+        ])
         .status()
         .is_ok_and(|s| s.success());
-    assert!(ok, "install wrk (apt-get install wrk) to run this benchmark");
+    assert!(
+        ok,
+        "install wrk (apt-get install wrk) to run this benchmark"
+    );
 }
 
 fn flask_venv(root: &Path) -> Option<PathBuf> {
@@ -271,18 +328,43 @@ fn flask_venv(root: &Path) -> Option<PathBuf> {
     if gunicorn.exists() {
         return Some(gunicorn);
     }
-    let ok = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().is_ok_and(|s| s.success())
+    let ok = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status()
+        .is_ok_and(|s| s.success())
         && Command::new(venv.join("bin/pip"))
-            .args(["install", "--quiet", "--disable-pip-version-check", "flask-mwoauth==0.4.82", "gunicorn"])
+            .args([
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "flask-mwoauth==0.4.82",
+                "gunicorn",
+            ])
             .status()
             .is_ok_and(|s| s.success());
     ok.then_some(gunicorn)
 }
 
-fn start_gunicorn(gunicorn: &Path, root: &Path, port: u16, workers: u32, wiki_base: &str, key: &str, secret: &str) -> Proc {
+fn start_gunicorn(
+    gunicorn: &Path,
+    root: &Path,
+    port: u16,
+    workers: u32,
+    wiki_base: &str,
+    key: &str,
+    secret: &str,
+) -> Proc {
     Proc(
         Command::new(gunicorn)
-            .args(["-w", &workers.to_string(), "-b", &format!("127.0.0.1:{port}"), "--log-level", "warning"])
+            .args([
+                "-w",
+                &workers.to_string(),
+                "-b",
+                &format!("127.0.0.1:{port}"),
+                "--log-level",
+                "warning",
+            ])
             .arg("--chdir")
             .arg(root.join("benches"))
             .arg("flask_app:app")
@@ -306,15 +388,31 @@ fn row(name: &str, s: &Stats) -> String {
 
 async fn orchestrate() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let secs: u64 = std::env::var("LOAD_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(10);
-    let conns: u32 = std::env::var("LOAD_CONNECTIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(16);
-    let leak_secs: u64 = std::env::var("LEAK_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(60);
+    let secs: u64 = std::env::var("LOAD_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10);
+    let conns: u32 = std::env::var("LOAD_CONNECTIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(16);
+    let leak_secs: u64 = std::env::var("LEAK_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60);
     ensure_wrk();
 
-    let wiki = DevWiki::start(DevWikiConfig { auto_approve: Some("Alice".into()), ..DevWikiConfig::default() })
-        .await
-        .expect("the local wiki starts");
-    let grants = vec!["basic".to_string(), "editpage".to_string(), "highvolume".to_string()];
+    let wiki = DevWiki::start(DevWikiConfig {
+        auto_approve: Some("Alice".into()),
+        ..DevWikiConfig::default()
+    })
+    .await
+    .expect("the local wiki starts");
+    let grants = vec![
+        "basic".to_string(),
+        "editpage".to_string(),
+        "highvolume".to_string(),
+    ];
     let app_port = free_port();
     let ours = wiki.register_consumer(ConsumerSpec {
         name: "Bench (Rust)".into(),
@@ -338,10 +436,22 @@ async fn orchestrate() {
     );
     let app_pid = app.0.id();
     let base = format!("http://127.0.0.1:{app_port}");
-    assert!(wait_ready(&format!("{base}/bare")).await, "the app is ready");
+    assert!(
+        wait_ready(&format!("{base}/bare")).await,
+        "the app is ready"
+    );
     let cookie = cookie_after_login(&format!("{base}/login"), &base).await;
-    let check = reqwest::Client::new().get(format!("{base}/api")).header("Cookie", &cookie).send().await.unwrap();
-    assert_eq!(check.text().await.unwrap(), "Alice", "the signed API call works before measuring");
+    let check = reqwest::Client::new()
+        .get(format!("{base}/api"))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        check.text().await.unwrap(),
+        "Alice",
+        "the signed API call works before measuring"
+    );
 
     println!("\nrocket_mediawiki_oauth load benchmark: {secs} s per scenario, {conns} connections, loopback, release build\n");
     let mut results: Vec<(String, Stats)> = Vec::new();
@@ -351,12 +461,30 @@ async fn orchestrate() {
         s
     };
     let rss_start = proc_kb(app_pid, "VmRSS:");
-    let r1 = run("1. bare route", wrk(&format!("{base}/bare"), None, secs, conns));
-    let r2 = run("2. MwUser (signed in)", wrk(&format!("{base}/user"), Some(&cookie), secs, conns));
-    let r3 = run("3. Option<MwUser> (anonymous)", wrk(&format!("{base}/maybe"), None, secs, conns));
-    let r4s = run("4. MwApi userinfo (signed)", wrk(&format!("{base}/api"), Some(&cookie), secs, conns));
-    let r4u = run("4. same call unsigned (plain reqwest)", wrk(&format!("{base}/api-unsigned"), None, secs, conns));
-    let r5 = run("5. complete logins", logins(&format!("{base}/login"), "hello", secs, conns).await);
+    let r1 = run(
+        "1. bare route",
+        wrk(&format!("{base}/bare"), None, secs, conns),
+    );
+    let r2 = run(
+        "2. MwUser (signed in)",
+        wrk(&format!("{base}/user"), Some(&cookie), secs, conns),
+    );
+    let r3 = run(
+        "3. Option<MwUser> (anonymous)",
+        wrk(&format!("{base}/maybe"), None, secs, conns),
+    );
+    let r4s = run(
+        "4. MwApi userinfo (signed)",
+        wrk(&format!("{base}/api"), Some(&cookie), secs, conns),
+    );
+    let r4u = run(
+        "4. same call unsigned (plain reqwest)",
+        wrk(&format!("{base}/api-unsigned"), None, secs, conns),
+    );
+    let r5 = run(
+        "5. complete logins",
+        logins(&format!("{base}/login"), "hello", secs, conns).await,
+    );
     let peak_kb = proc_kb(app_pid, "VmHWM:");
 
     // No leak: RSS after a long run of signed pages and API calls.
@@ -364,7 +492,12 @@ async fn orchestrate() {
     let half = (leak_secs / 2).max(1);
     let _ = wrk(&format!("{base}/api"), Some(&cookie), half, conns);
     let rss_mid = proc_kb(app_pid, "VmRSS:");
-    let _ = wrk(&format!("{base}/user"), Some(&cookie), leak_secs - half, conns);
+    let _ = wrk(
+        &format!("{base}/user"),
+        Some(&cookie),
+        leak_secs - half,
+        conns,
+    );
     let rss_after = proc_kb(app_pid, "VmRSS:");
     let peak_after_kb = proc_kb(app_pid, "VmHWM:");
     drop(app);
@@ -384,14 +517,27 @@ async fn orchestrate() {
                         grants: grants.clone(),
                         ..Default::default()
                     });
-                    let g = start_gunicorn(&gunicorn, &root, port, workers, &wiki.base_url(), &theirs.key, &theirs.secret);
+                    let g = start_gunicorn(
+                        &gunicorn,
+                        &root,
+                        port,
+                        workers,
+                        &wiki.base_url(),
+                        &theirs.key,
+                        &theirs.secret,
+                    );
                     let fbase = format!("http://127.0.0.1:{port}");
                     if !wait_ready(&format!("{fbase}/bare")).await {
                         println!("(gunicorn with {workers} workers did not start)");
                         continue;
                     }
                     let fcookie = cookie_after_login(&format!("{fbase}/login"), &fbase).await;
-                    let s = wrk(&format!("{fbase}/user"), Some(&fcookie), (secs / 2).max(2), conns);
+                    let s = wrk(
+                        &format!("{fbase}/user"),
+                        Some(&fcookie),
+                        (secs / 2).max(2),
+                        conns,
+                    );
                     println!("   (flask-mwoauth, {workers} sync workers: {:.0} req/s on the signed-in page)", s.rps);
                     if best.as_ref().is_none_or(|(_, b)| s.rps > b.rps) {
                         best = Some((workers, s));
@@ -406,14 +552,34 @@ async fn orchestrate() {
                         grants: grants.clone(),
                         ..Default::default()
                     });
-                    let g = start_gunicorn(&gunicorn, &root, port, workers, &wiki.base_url(), &theirs.key, &theirs.secret);
+                    let g = start_gunicorn(
+                        &gunicorn,
+                        &root,
+                        port,
+                        workers,
+                        &wiki.base_url(),
+                        &theirs.key,
+                        &theirs.secret,
+                    );
                     let fbase = format!("http://127.0.0.1:{port}");
                     assert!(wait_ready(&format!("{fbase}/bare")).await);
                     let fcookie = cookie_after_login(&format!("{fbase}/login"), &fbase).await;
-                    let f1 = run(&format!("6. flask bare route ({workers} workers)"), wrk(&format!("{fbase}/bare"), None, secs, conns));
-                    let f2 = run("6. flask signed-in page", wrk(&format!("{fbase}/user"), Some(&fcookie), secs, conns));
-                    let f4 = run("6. flask API proxy page", wrk(&format!("{fbase}/api"), Some(&fcookie), secs, conns));
-                    let f5 = run("6. flask complete logins", logins(&format!("{fbase}/login"), "hello", secs, conns).await);
+                    let f1 = run(
+                        &format!("6. flask bare route ({workers} workers)"),
+                        wrk(&format!("{fbase}/bare"), None, secs, conns),
+                    );
+                    let f2 = run(
+                        "6. flask signed-in page",
+                        wrk(&format!("{fbase}/user"), Some(&fcookie), secs, conns),
+                    );
+                    let f4 = run(
+                        "6. flask API proxy page",
+                        wrk(&format!("{fbase}/api"), Some(&fcookie), secs, conns),
+                    );
+                    let f5 = run(
+                        "6. flask complete logins",
+                        logins(&format!("{fbase}/login"), "hello", secs, conns).await,
+                    );
                     let fpeak = tree_kb(g.0.id(), "VmHWM:");
                     flask = Some((workers, f1, f2, f4, f5, fpeak));
                     drop(g);
@@ -434,13 +600,31 @@ async fn orchestrate() {
     }
     let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::NAN };
     out.push_str("\n| ratio | value | goal |\n|---|---|---|\n");
-    out.push_str(&format!("| 2/1 MwUser page / bare route | {:.2} | ≥ 0.90 |\n", ratio(r2.rps, r1.rps)));
-    out.push_str(&format!("| 3/1 Option<MwUser> anonymous / bare | {:.2} | |\n", ratio(r3.rps, r1.rps)));
-    out.push_str(&format!("| 4 signed / unsigned API call | {:.2} | ≥ 0.90 |\n", ratio(r4s.rps, r4u.rps)));
+    out.push_str(&format!(
+        "| 2/1 MwUser page / bare route | {:.2} | ≥ 0.90 |\n",
+        ratio(r2.rps, r1.rps)
+    ));
+    out.push_str(&format!(
+        "| 3/1 Option<MwUser> anonymous / bare | {:.2} | |\n",
+        ratio(r3.rps, r1.rps)
+    ));
+    out.push_str(&format!(
+        "| 4 signed / unsigned API call | {:.2} | ≥ 0.90 |\n",
+        ratio(r4s.rps, r4u.rps)
+    ));
     if let Some((workers, _f1, f2, f4, f5, fpeak)) = &flask {
-        out.push_str(&format!("| ours/flask, signed-in page (2) | {:.1} | ≥ 10 |\n", ratio(r2.rps, f2.rps)));
-        out.push_str(&format!("| ours/flask, API proxy page (4) | {:.1} | ≥ 5 |\n", ratio(r4s.rps, f4.rps)));
-        out.push_str(&format!("| ours/flask, logins (5) | {:.1} | ≥ 5 |\n", ratio(r5.rps, f5.rps)));
+        out.push_str(&format!(
+            "| ours/flask, signed-in page (2) | {:.1} | ≥ 10 |\n",
+            ratio(r2.rps, f2.rps)
+        ));
+        out.push_str(&format!(
+            "| ours/flask, API proxy page (4) | {:.1} | ≥ 5 |\n",
+            ratio(r4s.rps, f4.rps)
+        ));
+        out.push_str(&format!(
+            "| ours/flask, logins (5) | {:.1} | ≥ 5 |\n",
+            ratio(r5.rps, f5.rps)
+        ));
         out.push_str(&format!(
             "| our p99 < flask p50: page / API / login | {} / {} / {} | yes |\n",
             r2.p99_ms < f2.p50_ms,
@@ -474,6 +658,10 @@ fn main() {
         // `cargo test --benches` asks harness-less benches to list themselves.
         return;
     }
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(orchestrate());
 }

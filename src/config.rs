@@ -181,7 +181,12 @@ impl Config {
         );
         let raw: RawConfig = if figment.contains("mwoauth") {
             figment.extract_inner("mwoauth").map_err(|e| {
-                let key = e.path.iter().find(|p| p.as_str() != "mwoauth").cloned().unwrap_or_default();
+                let key = e
+                    .path
+                    .iter()
+                    .find(|p| p.as_str() != "mwoauth")
+                    .cloned()
+                    .unwrap_or_default();
                 ConfigError::new(&key, e.kind.to_string())
             })?
         } else {
@@ -237,8 +242,9 @@ impl Config {
 
     /// Checks every setting; the error names the first bad key.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let base = url::Url::parse(&self.base_url)
-            .map_err(|e| ConfigError::new("base_url", format!("not a URL ({e}): {:?}", self.base_url)))?;
+        let base = url::Url::parse(&self.base_url).map_err(|e| {
+            ConfigError::new("base_url", format!("not a URL ({e}): {:?}", self.base_url))
+        })?;
         if !matches!(base.scheme(), "http" | "https") || base.host_str().is_none() {
             return Err(ConfigError::new(
                 "base_url",
@@ -257,19 +263,29 @@ impl Config {
                 "give the folder of index.php and api.php (e.g. https://meta.wikimedia.org/w), not a script",
             ));
         }
-        let token_ok = |s: &str| !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_graphic());
+        let token_ok =
+            |s: &str| !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_graphic());
         if !token_ok(&self.consumer_key) {
-            return Err(ConfigError::new("consumer_key", "must be the consumer token shown by the wiki (printable ASCII)"));
+            return Err(ConfigError::new(
+                "consumer_key",
+                "must be the consumer token shown by the wiki (printable ASCII)",
+            ));
         }
         if !token_ok(&self.consumer_secret) {
-            return Err(ConfigError::new("consumer_secret", "must be the secret token shown by the wiki (printable ASCII)"));
+            return Err(ConfigError::new(
+                "consumer_secret",
+                "must be the secret token shown by the wiki (printable ASCII)",
+            ));
         }
         if self.callback != "oob" {
             let cb = url::Url::parse(&self.callback).map_err(|e| {
                 ConfigError::new("callback", format!("must be \"oob\" or a full URL ({e})"))
             })?;
             if !matches!(cb.scheme(), "http" | "https") {
-                return Err(ConfigError::new("callback", "must be \"oob\" or an http(s) URL"));
+                return Err(ConfigError::new(
+                    "callback",
+                    "must be \"oob\" or an http(s) URL",
+                ));
             }
         }
         if !crate::redirect::is_local_path(&self.default_return) {
@@ -279,7 +295,10 @@ impl Config {
             ));
         }
         if rocket::http::uri::Origin::parse(&self.mount).is_err() || !self.mount.starts_with('/') {
-            return Err(ConfigError::new("mount", "must be a path such as \"/\" or \"/auth\""));
+            return Err(ConfigError::new(
+                "mount",
+                "must be a path such as \"/\" or \"/auth\"",
+            ));
         }
         if self.timeout.is_zero() {
             return Err(ConfigError::new("timeout", "must be at least 1 second"));
@@ -338,8 +357,10 @@ mod tests {
 
     #[test]
     fn names_the_bad_key() {
-        let e = Config::from_figment(&figment("[mwoauth]\nbase_url='https://x.org/w'\nconsumer_key='abc'\n"))
-            .unwrap_err();
+        let e = Config::from_figment(&figment(
+            "[mwoauth]\nbase_url='https://x.org/w'\nconsumer_key='abc'\n",
+        ))
+        .unwrap_err();
         assert_eq!(e.key, "mwoauth.consumer_secret");
         let e = Config::from_figment(&figment(
             "[mwoauth]\nbase_url='ftp://x'\nconsumer_key='a'\nconsumer_secret='b'\n",

@@ -43,13 +43,17 @@ impl Error {
         match self {
             Error::BadCallback(_) | Error::NoPendingLogin => Status::BadRequest,
             Error::NotSignedIn => Status::Unauthorized,
-            Error::Wiki(WikiError::Timeout) | Error::Api(ApiError::Timeout) => Status::GatewayTimeout,
+            Error::Wiki(WikiError::Timeout) | Error::Api(ApiError::Timeout) => {
+                Status::GatewayTimeout
+            }
             Error::Wiki(WikiError::BadRequest(_)) | Error::Api(ApiError::InvalidRequest(_)) => {
                 Status::InternalServerError
             }
             Error::Wiki(e) if e.is_revoked() => Status::Unauthorized,
             Error::Api(e) if e.is_authorization() => Status::Unauthorized,
-            Error::Api(ApiError::Maxlag { .. }) | Error::Api(ApiError::ReadOnly { .. }) => Status::ServiceUnavailable,
+            Error::Api(ApiError::Maxlag { .. }) | Error::Api(ApiError::ReadOnly { .. }) => {
+                Status::ServiceUnavailable
+            }
             Error::Api(ApiError::RateLimited { .. }) => Status::TooManyRequests,
             Error::Wiki(_) | Error::Api(_) => Status::BadGateway,
         }
@@ -137,7 +141,8 @@ pub fn html_escape(s: &str) -> String {
 
 /// Whether the request prefers JSON over HTML.
 pub(crate) fn wants_json(req: &Request<'_>) -> bool {
-    req.accept().is_some_and(|a| a.preferred().media_type().is_json())
+    req.accept()
+        .is_some_and(|a| a.preferred().media_type().is_json())
         || req.format().is_some_and(|f| f.is_json())
 }
 
@@ -206,7 +211,10 @@ impl<'r> Responder<'r, 'static> for Error {
             req.local_cache(|| CachedErrorInfo(Some(info)));
             return Err(status);
         } else {
-            (ContentType::HTML, render_page(status, self.title(), &self.to_string(), &login))
+            (
+                ContentType::HTML,
+                render_page(status, self.title(), &self.to_string(), &login),
+            )
         };
         Response::build()
             .status(status)
@@ -219,7 +227,9 @@ impl<'r> Responder<'r, 'static> for Error {
 
 fn capitalized(s: &str) -> String {
     let mut chars = s.chars();
-    chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
 /// The default error page.

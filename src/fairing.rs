@@ -51,7 +51,9 @@ impl MwOAuth {
 
     /// The fairing with a configuration built in code (still checked at ignite).
     pub fn with_config(config: Config) -> MwOAuth {
-        MwOAuth { config: Some(config) }
+        MwOAuth {
+            config: Some(config),
+        }
     }
 }
 
@@ -96,9 +98,10 @@ impl Fairing for MwOAuth {
                 return Err(rocket);
             }
         };
-        let secure = config
-            .secure_cookies
-            .unwrap_or_else(|| rocket::Config::from(rocket.figment()).tls_enabled() || config.callback.starts_with("https://"));
+        let secure = config.secure_cookies.unwrap_or_else(|| {
+            rocket::Config::from(rocket.figment()).tls_enabled()
+                || config.callback.starts_with("https://")
+        });
         let cookies = CookiePolicy {
             secure,
             path: config.mount.clone(),

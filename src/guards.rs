@@ -32,7 +32,9 @@ fn missing_fairing(rocket: &Rocket<Ignite>, guard: &str) -> bool {
 struct CachedSession(Option<SessionRecord>);
 
 fn session_of<'r>(req: &'r Request<'_>) -> Option<&'r SessionRecord> {
-    req.local_cache(|| CachedSession(session::read_session(req.cookies()))).0.as_ref()
+    req.local_cache(|| CachedSession(session::read_session(req.cookies())))
+        .0
+        .as_ref()
 }
 
 fn state_of<'r>(req: &'r Request<'_>) -> Option<&'r OAuthState> {
@@ -151,9 +153,17 @@ impl<'r> FromRequest<'r> for VerifiedMwUser {
         };
         match protocol::identify(&state.http, &state.config, &record.credentials).await {
             Ok(identity) => {
-                session::store_session(req.cookies(), &state.cookies, record.credentials.clone(), &identity);
+                session::store_session(
+                    req.cookies(),
+                    &state.cookies,
+                    record.credentials.clone(),
+                    &identity,
+                );
                 let user = MwUser::from(&CachedUser::from(&identity));
-                Outcome::Success(VerifiedMwUser { user, rights: identity.rights })
+                Outcome::Success(VerifiedMwUser {
+                    user,
+                    rights: identity.rights,
+                })
             }
             Err(e) if e.is_revoked() => {
                 session::clear_session(req.cookies(), &state.cookies);
@@ -241,7 +251,10 @@ impl<T> Sentinel for LoginRequired<T> {
 /// Where to send a visitor whose page needed a login, if that is why the
 /// request failed with 401. Call it from your own 401 catcher.
 pub fn login_redirect(req: &Request<'_>) -> Option<Redirect> {
-    req.local_cache(|| LoginRedirect(None)).0.clone().map(Redirect::to)
+    req.local_cache(|| LoginRedirect(None))
+        .0
+        .clone()
+        .map(Redirect::to)
 }
 
 #[catch(401)]

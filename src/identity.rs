@@ -78,15 +78,24 @@ impl fmt::Display for IdentityError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             IdentityError::Malformed(what) => write!(f, "the identity token is malformed: {what}"),
-            IdentityError::Algorithm(alg) => write!(f, "the identity token uses algorithm {alg:?}, not HS256"),
+            IdentityError::Algorithm(alg) => {
+                write!(f, "the identity token uses algorithm {alg:?}, not HS256")
+            }
             IdentityError::Signature => f.write_str("the identity token's signature is not valid"),
             IdentityError::Audience => f.write_str("the identity token is for another application"),
             IdentityError::Issuer { expected, got } => {
-                write!(f, "the identity token was issued by {got:?}, not by {expected:?}")
+                write!(
+                    f,
+                    "the identity token was issued by {got:?}, not by {expected:?}"
+                )
             }
             IdentityError::Expired => f.write_str("the identity token has expired"),
-            IdentityError::IssuedInFuture => f.write_str("the identity token was issued in the future"),
-            IdentityError::Nonce => f.write_str("the identity token answers another request (nonce mismatch)"),
+            IdentityError::IssuedInFuture => {
+                f.write_str("the identity token was issued in the future")
+            }
+            IdentityError::Nonce => {
+                f.write_str("the identity token answers another request (nonce mismatch)")
+            }
             IdentityError::MissingClaim(c) => write!(f, "the identity token lacks the claim {c:?}"),
         }
     }
@@ -118,7 +127,9 @@ pub fn verify(jwt: &str, expected: &Expected<'_>) -> Result<Identity, IdentityEr
         return Err(IdentityError::Malformed("too long"));
     }
     let mut parts = jwt.split('.');
-    let (Some(h64), Some(c64), Some(s64), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(h64), Some(c64), Some(s64), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(IdentityError::Malformed("not three dot-separated parts"));
     };
     let header: Value = decode_json(h64, "header")?;
@@ -135,10 +146,16 @@ pub fn verify(jwt: &str, expected: &Expected<'_>) -> Result<Identity, IdentityEr
     mac.update(h64.as_bytes());
     mac.update(b".");
     mac.update(c64.as_bytes());
-    mac.verify_slice(&signature).map_err(|_| IdentityError::Signature)?;
+    mac.verify_slice(&signature)
+        .map_err(|_| IdentityError::Signature)?;
 
     let claims: Value = decode_json(c64, "claims")?;
-    let str_claim = |name: &'static str| claims.get(name).and_then(Value::as_str).ok_or(IdentityError::MissingClaim(name));
+    let str_claim = |name: &'static str| {
+        claims
+            .get(name)
+            .and_then(Value::as_str)
+            .ok_or(IdentityError::MissingClaim(name))
+    };
     let int_claim = |name: &'static str| {
         claims
             .get(name)
@@ -148,14 +165,18 @@ pub fn verify(jwt: &str, expected: &Expected<'_>) -> Result<Identity, IdentityEr
 
     let aud_ok = match claims.get("aud") {
         Some(Value::String(a)) => a == expected.consumer_key,
-        Some(Value::Array(list)) => list.iter().any(|a| a.as_str() == Some(expected.consumer_key)),
+        Some(Value::Array(list)) => list
+            .iter()
+            .any(|a| a.as_str() == Some(expected.consumer_key)),
         _ => return Err(IdentityError::MissingClaim("aud")),
     };
     if !aud_ok {
         return Err(IdentityError::Audience);
     }
     let iss = str_claim("iss")?;
-    let iss_origin = url::Url::parse(iss).map(|u| u.origin().ascii_serialization()).unwrap_or_default();
+    let iss_origin = url::Url::parse(iss)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default();
     if iss_origin.is_empty() || iss_origin != expected.issuer_origin {
         return Err(IdentityError::Issuer {
             expected: expected.issuer_origin.to_string(),
@@ -182,20 +203,38 @@ pub fn verify(jwt: &str, expected: &Expected<'_>) -> Result<Identity, IdentityEr
         central_id,
         username: str_claim("username")?.to_string(),
         editcount: claims.get("editcount").and_then(Value::as_u64).unwrap_or(0),
-        confirmed_email: claims.get("confirmed_email").and_then(Value::as_bool).unwrap_or(false),
-        blocked: claims.get("blocked").and_then(Value::as_bool).unwrap_or(false),
-        registered: claims.get("registered").and_then(Value::as_str).map(str::to_string),
+        confirmed_email: claims
+            .get("confirmed_email")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        blocked: claims
+            .get("blocked")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        registered: claims
+            .get("registered")
+            .and_then(Value::as_str)
+            .map(str::to_string),
         groups: string_list(claims.get("groups")),
         rights: string_list(claims.get("rights")),
         grants: string_list(claims.get("grants")),
-        realname: claims.get("realname").and_then(Value::as_str).map(str::to_string),
-        email: claims.get("email").and_then(Value::as_str).map(str::to_string),
+        realname: claims
+            .get("realname")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        email: claims
+            .get("email")
+            .and_then(Value::as_str)
+            .map(str::to_string),
     })
 }
 
 fn decode_json(part: &str, what: &'static str) -> Result<Value, IdentityError> {
-    let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| IdentityError::Malformed(what))?;
-    let value: Value = serde_json::from_slice(&bytes).map_err(|_| IdentityError::Malformed(what))?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(part)
+        .map_err(|_| IdentityError::Malformed(what))?;
+    let value: Value =
+        serde_json::from_slice(&bytes).map_err(|_| IdentityError::Malformed(what))?;
     if value.is_object() {
         Ok(value)
     } else {
@@ -207,7 +246,11 @@ fn decode_json(part: &str, what: &'static str) -> Result<Value, IdentityError> {
 /// keys (`array_unique` leaves gaps): `{"0":"basic","2":"editpage"}`.
 fn string_list(value: Option<&Value>) -> Vec<String> {
     match value {
-        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
         Some(Value::Object(map)) => {
             let mut items: Vec<(u64, &str)> = map
                 .iter()
@@ -224,7 +267,8 @@ fn string_list(value: Option<&Value>) -> Vec<String> {
 pub fn encode_hs256(header: &Value, claims: &Value, key: &str) -> String {
     let h = URL_SAFE_NO_PAD.encode(header.to_string());
     let c = URL_SAFE_NO_PAD.encode(claims.to_string());
-    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
     mac.update(h.as_bytes());
     mac.update(b".");
     mac.update(c.as_bytes());
@@ -289,7 +333,10 @@ mod tests {
             c
         };
         let e = expected(now);
-        assert_eq!(verify(&encode_hs256(&header(), &claims(), "other"), &e), Err(IdentityError::Signature));
+        assert_eq!(
+            verify(&encode_hs256(&header(), &claims(), "other"), &e),
+            Err(IdentityError::Signature)
+        );
         for alg in ["none", "HS512", "RS256"] {
             let jwt = sign(json!({"typ":"JWT","alg":alg}), claims());
             assert_eq!(verify(&jwt, &e), Err(IdentityError::Algorithm(alg.into())));
@@ -300,39 +347,76 @@ mod tests {
             URL_SAFE_NO_PAD.encode(json!({"alg":"none"}).to_string()),
             URL_SAFE_NO_PAD.encode(claims().to_string())
         );
-        assert!(matches!(verify(&unsigned, &e), Err(IdentityError::Algorithm(_))));
-        assert_eq!(verify(&sign(header(), with("aud", json!("x"))), &e), Err(IdentityError::Audience));
         assert!(matches!(
-            verify(&sign(header(), with("iss", json!("http://evil.example"))), &e),
+            verify(&unsigned, &e),
+            Err(IdentityError::Algorithm(_))
+        ));
+        assert_eq!(
+            verify(&sign(header(), with("aud", json!("x"))), &e),
+            Err(IdentityError::Audience)
+        );
+        assert!(matches!(
+            verify(
+                &sign(header(), with("iss", json!("http://evil.example"))),
+                &e
+            ),
             Err(IdentityError::Issuer { .. })
         ));
         assert!(matches!(
-            verify(&sign(header(), with("iss", json!("http://127.0.0.1:8080.evil.example"))), &e),
+            verify(
+                &sign(
+                    header(),
+                    with("iss", json!("http://127.0.0.1:8080.evil.example"))
+                ),
+                &e
+            ),
             Err(IdentityError::Issuer { .. })
         ));
-        assert_eq!(verify(&sign(header(), claims()), &expected(1795831081 + 121)), Err(IdentityError::Expired));
+        assert_eq!(
+            verify(&sign(header(), claims()), &expected(1795831081 + 121)),
+            Err(IdentityError::Expired)
+        );
         assert!(verify(&sign(header(), claims()), &expected(1795831081 + 119)).is_ok());
         assert_eq!(
             verify(&sign(header(), claims()), &expected(1795830981 - 121)),
             Err(IdentityError::IssuedInFuture)
         );
         assert!(verify(&sign(header(), claims()), &expected(1795830981 - 60)).is_ok());
-        assert_eq!(verify(&sign(header(), with("nonce", json!("other"))), &e), Err(IdentityError::Nonce));
+        assert_eq!(
+            verify(&sign(header(), with("nonce", json!("other"))), &e),
+            Err(IdentityError::Nonce)
+        );
         for claim in ["nonce", "exp", "iat", "sub", "username", "iss", "aud"] {
             assert!(
-                matches!(verify(&sign(header(), without(claim)), &e), Err(IdentityError::MissingClaim(_))),
+                matches!(
+                    verify(&sign(header(), without(claim)), &e),
+                    Err(IdentityError::MissingClaim(_))
+                ),
                 "{claim}"
             );
         }
-        for garbage in ["", "a.b", "a.b.c.d", "{\"error\":\"x\"}", "!!.!!.!!", &"x".repeat(MAX_JWT_LEN + 1)] {
-            assert!(matches!(verify(garbage, &e), Err(IdentityError::Malformed(_))), "{garbage}");
+        for garbage in [
+            "",
+            "a.b",
+            "a.b.c.d",
+            "{\"error\":\"x\"}",
+            "!!.!!.!!",
+            &"x".repeat(MAX_JWT_LEN + 1),
+        ] {
+            assert!(
+                matches!(verify(garbage, &e), Err(IdentityError::Malformed(_))),
+                "{garbage}"
+            );
         }
     }
 
     #[test]
     fn grants_as_list_or_object() {
         assert_eq!(string_list(Some(&json!(["a", "b"]))), ["a", "b"]);
-        assert_eq!(string_list(Some(&json!({"10":"c","2":"b","0":"a"}))), ["a", "b", "c"]);
+        assert_eq!(
+            string_list(Some(&json!({"10":"c","2":"b","0":"a"}))),
+            ["a", "b", "c"]
+        );
         assert!(string_list(Some(&json!(3))).is_empty());
     }
 

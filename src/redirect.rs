@@ -34,7 +34,8 @@ pub fn is_local_path(s: &str) -> bool {
     if decoded.iter().any(|&b| b.is_ascii_control() || b == b'\\') {
         return false;
     }
-    rocket::http::uri::Reference::parse(s).is_ok_and(|r| r.scheme().is_none() && r.authority().is_none())
+    rocket::http::uri::Reference::parse(s)
+        .is_ok_and(|r| r.scheme().is_none() && r.authority().is_none())
 }
 
 /// `next` if it is a safe local path, else `default`.
@@ -58,7 +59,14 @@ mod tests {
 
     #[test]
     fn accepts_plain_paths() {
-        for ok in ["/", "/a", "/a/b?c=d&e=%2F", "/a#frag", "/wiki/Zo%C3%AB", "/?next=//x"] {
+        for ok in [
+            "/",
+            "/a",
+            "/a/b?c=d&e=%2F",
+            "/a#frag",
+            "/wiki/Zo%C3%AB",
+            "/?next=//x",
+        ] {
             assert!(is_local_path(ok), "{ok}");
         }
     }

@@ -21,7 +21,11 @@ pub(crate) fn routes() -> Vec<Route> {
 
 /// Starts the handshake and sends the browser to the wiki's authorize page.
 #[get("/login?<next>")]
-async fn login(next: Option<&str>, state: &State<OAuthState>, jar: &CookieJar<'_>) -> Result<Redirect, Error> {
+async fn login(
+    next: Option<&str>,
+    state: &State<OAuthState>,
+    jar: &CookieJar<'_>,
+) -> Result<Redirect, Error> {
     let next = safe_next(next, &state.config.default_return);
     let (pending, authorize_url) = protocol::start_login(&state.http, &state.config).await?;
     session::store_pending(jar, &state.cookies, pending, &next);
@@ -53,20 +57,36 @@ fn parse_callback(query: Option<&str>) -> Result<CallbackParams, Error> {
 /// Finishes the handshake: token exchange, identity check, session cookie,
 /// flash message, then back to `next`.
 #[get("/oauth-callback")]
-async fn callback(uri: &Origin<'_>, state: &State<OAuthState>, jar: &CookieJar<'_>) -> Result<Redirect, Error> {
+async fn callback(
+    uri: &Origin<'_>,
+    state: &State<OAuthState>,
+    jar: &CookieJar<'_>,
+) -> Result<Redirect, Error> {
     let params = parse_callback(uri.query().map(|q| q.as_str()))?;
     let key = params
         .login_key()
         .ok_or_else(|| Error::BadCallback("oauth_token is missing or malformed".into()))?;
-    if !params.oauth_verifier.as_deref().is_some_and(protocol::oauth1::valid_token) {
-        return Err(Error::BadCallback("oauth_verifier is missing or malformed".into()));
+    if !params
+        .oauth_verifier
+        .as_deref()
+        .is_some_and(protocol::oauth1::valid_token)
+    {
+        return Err(Error::BadCallback(
+            "oauth_verifier is missing or malformed".into(),
+        ));
     }
     // Taken before anything else: a replayed or failed callback cannot be reused.
-    let (pending, next) = session::take_pending(jar, &state.cookies, key).ok_or(Error::NoPendingLogin)?;
+    let (pending, next) =
+        session::take_pending(jar, &state.cookies, key).ok_or(Error::NoPendingLogin)?;
     let credentials = protocol::finish_login(&state.http, &state.config, &pending, &params).await?;
     let identity = protocol::identify(&state.http, &state.config, &credentials).await?;
     session::store_session(jar, &state.cookies, credentials, &identity);
-    session::set_flash(jar, &state.cookies, "success", &format!("You were signed in, {}!", identity.username));
+    session::set_flash(
+        jar,
+        &state.cookies,
+        "success",
+        &format!("You were signed in, {}!", identity.username),
+    );
     Ok(Redirect::to(next))
 }
 

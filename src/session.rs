@@ -162,24 +162,39 @@ pub fn store_pending(jar: &CookieJar<'_>, policy: &CookiePolicy, login: PendingL
         jar.remove_private(policy.removal(name));
     }
     let name = format!("{PENDING_PREFIX}{}", login.key());
-    let record = PendingRecord { v: FORMAT, login, next: next.to_string(), created: now() };
+    let record = PendingRecord {
+        v: FORMAT,
+        login,
+        next: next.to_string(),
+        created: now(),
+    };
     let value = serde_json::to_string(&record).expect("records serialize");
     jar.add_private(policy.cookie(name, value, time::Duration::seconds(PENDING_SECONDS)));
 }
 
 /// Takes (reads and removes) the login in progress named by `key`, if it is
 /// there and not expired. Returns the pending state and the `next` path.
-pub fn take_pending(jar: &CookieJar<'_>, policy: &CookiePolicy, key: &str) -> Option<(PendingLogin, String)> {
+pub fn take_pending(
+    jar: &CookieJar<'_>,
+    policy: &CookiePolicy,
+    key: &str,
+) -> Option<(PendingLogin, String)> {
     let name = format!("{PENDING_PREFIX}{key}");
     let cookie = jar.get_private(&name)?;
     jar.remove_private(policy.removal(name));
     let record: PendingRecord = serde_json::from_str(cookie.value()).ok()?;
     let fresh = now() - record.created <= PENDING_SECONDS;
-    (record.v == FORMAT && fresh && record.login.key() == key).then_some((record.login, record.next))
+    (record.v == FORMAT && fresh && record.login.key() == key)
+        .then_some((record.login, record.next))
 }
 
 /// Stores the signed-in record.
-pub fn store_session(jar: &CookieJar<'_>, policy: &CookiePolicy, credentials: Credentials, identity: &Identity) {
+pub fn store_session(
+    jar: &CookieJar<'_>,
+    policy: &CookiePolicy,
+    credentials: Credentials,
+    identity: &Identity,
+) {
     let mut record = SessionRecord {
         v: FORMAT,
         credentials,
@@ -188,7 +203,9 @@ pub fn store_session(jar: &CookieJar<'_>, policy: &CookiePolicy, credentials: Cr
     };
     let mut value = serde_json::to_string(&record).expect("records serialize");
     // Keep far inside browser limits whatever the wiki sends: trim the lists.
-    while value.len() > MAX_SESSION_JSON && (!record.user.groups.is_empty() || !record.user.grants.is_empty()) {
+    while value.len() > MAX_SESSION_JSON
+        && (!record.user.groups.is_empty() || !record.user.grants.is_empty())
+    {
         if record.user.grants.len() >= record.user.groups.len() {
             record.user.grants.pop();
         } else {

@@ -63,7 +63,10 @@ async fn scenario(s: &Session, app: &str) -> Result<(), String> {
     s.click("#accept").await?;
     expect_text(s, "h1 #username", "Zoë Ünicode-Ŝtrange").await?;
     if !s.current_url().await.ends_with("/contributions") {
-        return Err(format!("not back on /contributions: {}", s.current_url().await));
+        return Err(format!(
+            "not back on /contributions: {}",
+            s.current_url().await
+        ));
     }
     s.click("#logout").await?;
 
@@ -82,7 +85,10 @@ async fn scenario(s: &Session, app: &str) -> Result<(), String> {
     s.click("#accept").await?;
     expect_text(s, "#username", "Admin").await?;
     if !s.current_url().await.ends_with("/?tab=1") {
-        return Err(format!("first tab not back on its next: {}", s.current_url().await));
+        return Err(format!(
+            "first tab not back on its next: {}",
+            s.current_url().await
+        ));
     }
     Ok(())
 }
@@ -139,7 +145,11 @@ async fn a_person_logs_in_with_chromium_across_two_sites() {
     if let Err(e) = &result {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("test-artifacts");
         session.save_artifacts(&dir, "browser-failure").await;
-        eprintln!("browser test failed at {}; screenshot and source in {}", session.current_url().await, dir.display());
+        eprintln!(
+            "browser test failed at {}; screenshot and source in {}",
+            session.current_url().await,
+            dir.display()
+        );
         eprintln!("{e}");
     }
     session.quit().await;

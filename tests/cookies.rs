@@ -34,28 +34,64 @@ async fn records_of_other_formats_read_as_signed_out() {
         let client = &client;
         async move {
             let req = client.get("/");
-            let req = if private { req.private_cookie(cookie) } else { req.cookie(cookie) };
+            let req = if private {
+                req.private_cookie(cookie)
+            } else {
+                req.cookie(cookie)
+            };
             let r = req.dispatch().await;
             (r.status().code, r.into_string().await.unwrap_or_default())
         }
     };
     // The current format, properly encrypted: signed in (so the cases below can fail).
-    assert_eq!(page(Cookie::new(SESSION_COOKIE, RECORD), true).await, (200, "user: Alice".into()));
+    assert_eq!(
+        page(Cookie::new(SESSION_COOKIE, RECORD), true).await,
+        (200, "user: Alice".into())
+    );
     let older = RECORD.replace("\"v\":1", "\"v\":0");
     let future = RECORD.replace("\"v\":1", "\"v\":2");
     let other_protocol = RECORD.replace("\"p\":\"o1\"", "\"p\":\"o9\"");
-    let flask_like = r#"{"mwoauth_access_token":{"key":"a","secret":"b"},"mwoauth_username":"Alice"}"#.to_string();
-    for value in [older, future, other_protocol, flask_like, "{".into(), String::new(), "null".into()] {
-        assert_eq!(page(Cookie::new(SESSION_COOKIE, value.clone()), true).await, (200, "anonymous".into()), "{value}");
+    let flask_like =
+        r#"{"mwoauth_access_token":{"key":"a","secret":"b"},"mwoauth_username":"Alice"}"#
+            .to_string();
+    for value in [
+        older,
+        future,
+        other_protocol,
+        flask_like,
+        "{".into(),
+        String::new(),
+        "null".into(),
+    ] {
+        assert_eq!(
+            page(Cookie::new(SESSION_COOKIE, value.clone()), true).await,
+            (200, "anonymous".into()),
+            "{value}"
+        );
     }
     // Not encrypted at all.
-    assert_eq!(page(Cookie::new(SESSION_COOKIE, RECORD), false).await, (200, "anonymous".into()));
+    assert_eq!(
+        page(Cookie::new(SESSION_COOKIE, RECORD), false).await,
+        (200, "anonymous".into())
+    );
     // Guards that need a user forward with 401, never 500.
     for path in ["/me", "/userinfo", "/private"] {
-        let r = client.get(path).cookie(Cookie::new(SESSION_COOKIE, "garbage")).dispatch().await;
-        assert!(matches!(r.status().code, 401 | 303), "{path}: {}", r.status());
+        let r = client
+            .get(path)
+            .cookie(Cookie::new(SESSION_COOKIE, "garbage"))
+            .dispatch()
+            .await;
+        assert!(
+            matches!(r.status().code, 401 | 303),
+            "{path}: {}",
+            r.status()
+        );
     }
-    let r = client.get("/verified").cookie(Cookie::new(SESSION_COOKIE, "garbage")).dispatch().await;
+    let r = client
+        .get("/verified")
+        .cookie(Cookie::new(SESSION_COOKIE, "garbage"))
+        .dispatch()
+        .await;
     assert_eq!(r.into_string().await.unwrap(), "anonymous");
 }
 
@@ -63,7 +99,9 @@ async fn login_cookie(app: &App) -> String {
     let c = stepping_browser(std::sync::Arc::new(reqwest::cookie::Jar::default()));
     c.get(app.at("/login")).send().await.unwrap();
     let r = c
-        .get(app.at(&format!("/oauth-callback?oauth_verifier=v&oauth_token={REQUEST_TOKEN}")))
+        .get(app.at(&format!(
+            "/oauth-callback?oauth_verifier=v&oauth_token={REQUEST_TOKEN}"
+        )))
         .send()
         .await
         .unwrap();
@@ -79,12 +117,22 @@ async fn login_cookie(app: &App) -> String {
 }
 
 async fn page_with_cookie(app: &App, cookie: &str) -> (u16, String) {
-    let r = reqwest::Client::new().get(app.at("/")).header("Cookie", cookie).send().await.unwrap();
+    let r = reqwest::Client::new()
+        .get(app.at("/"))
+        .header("Cookie", cookie)
+        .send()
+        .await
+        .unwrap();
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
 async fn hostile_app(h: &HostileWiki, secret: &str) -> App {
-    launch(app_rocket(figment(&format!("{}/w", h.origin), free_port(), secret))).await
+    launch(app_rocket(figment(
+        &format!("{}/w", h.origin),
+        free_port(),
+        secret,
+    )))
+    .await
 }
 
 #[rocket::async_test]
@@ -92,7 +140,10 @@ async fn tampered_truncated_and_foreign_cookies_are_signed_out() {
     let h = hostile::start().await;
     let app = hostile_app(&h, SECRET_KEY).await;
     let cookie = login_cookie(&app).await;
-    assert_eq!(page_with_cookie(&app, &cookie).await, (200, "user: Mallory".into()));
+    assert_eq!(
+        page_with_cookie(&app, &cookie).await,
+        (200, "user: Mallory".into())
+    );
 
     let (name, value) = cookie.split_once('=').unwrap();
     let mut cases = Vec::new();
@@ -106,7 +157,11 @@ async fn tampered_truncated_and_foreign_cookies_are_signed_out() {
     cases.push(format!("{value}{value}"));
     cases.push("%FF%FE".into());
     for bad in cases {
-        assert_eq!(page_with_cookie(&app, &format!("{name}={bad}")).await, (200, "anonymous".into()), "{bad}");
+        assert_eq!(
+            page_with_cookie(&app, &format!("{name}={bad}")).await,
+            (200, "anonymous".into()),
+            "{bad}"
+        );
     }
 
     // A cookie from an instance with another secret_key is worthless here...

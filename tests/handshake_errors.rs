@@ -39,7 +39,11 @@ fn client() -> reqwest::Client {
 async fn callback_with(c: &reqwest::Client, app: &App, query: &str) -> (u16, String, Vec<String>) {
     let r = c.get(app.at("/login?next=/private")).send().await.unwrap();
     assert_eq!(r.status(), 303, "login starts");
-    let r = c.get(app.at(&format!("/oauth-callback?{query}"))).send().await.unwrap();
+    let r = c
+        .get(app.at(&format!("/oauth-callback?{query}")))
+        .send()
+        .await
+        .unwrap();
     let cookies = r
         .headers()
         .get_all("set-cookie")
@@ -72,9 +76,17 @@ async fn callbacks_the_browser_got_wrong_are_400() {
     let (_h, app) = setup().await;
     let c = client();
     // No login in progress at all.
-    let r = c.get(app.at(&format!("/oauth-callback?{}", good_query()))).send().await.unwrap();
+    let r = c
+        .get(app.at(&format!("/oauth-callback?{}", good_query())))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
-    assert!(r.text().await.unwrap().contains("no sign-in is in progress"));
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("No sign-in is in progress"));
     // JSON when asked for.
     let r = c
         .get(app.at(&format!("/oauth-callback?{}", good_query())))
@@ -102,7 +114,12 @@ async fn callbacks_the_browser_got_wrong_are_400() {
     ] {
         let (status, body, cookies) = callback_with(&c, &app, &query).await;
         assert_eq!(status, 400, "{query}: {body}");
-        assert!(!cookies.iter().any(|c| c.starts_with("mwoauth_session=") && !c.contains("Max-Age=0")), "{query}");
+        assert!(
+            !cookies
+                .iter()
+                .any(|c| c.starts_with("mwoauth_session=") && !c.contains("Max-Age=0")),
+            "{query}"
+        );
         assert_signed_out(&c, &app).await;
     }
 }
@@ -112,8 +129,14 @@ async fn a_broken_wiki_at_initiate_is_502_or_504() {
     let (h, app) = setup().await;
     let c = client();
     let cases: Vec<(Answer, u16)> = vec![
-        (Answer::text("Error: An error occurred in the OAuth protocol: Invalid consumer"), 502),
-        (Answer::html("<html><body>Wikimedia Error</body></html>"), 502),
+        (
+            Answer::text("Error: An error occurred in the OAuth protocol: Invalid consumer"),
+            502,
+        ),
+        (
+            Answer::html("<html><body>Wikimedia Error</body></html>"),
+            502,
+        ),
         (Answer::text("\u{0}\u{1}garbage"), 502),
         (Answer::text("oauth_token=&oauth_token_secret="), 502),
         (Answer::text("Internal error").with_status(500), 502),
@@ -129,8 +152,18 @@ async fn a_broken_wiki_at_initiate_is_502_or_504() {
         assert!(!body.contains(CONSUMER_SECRET));
     }
     // The wiki's own message reaches the user, as plain text.
-    h.set(|b| b.initiate = Answer::text("Error: An error occurred in the OAuth protocol: Invalid consumer"));
-    let body = c.get(app.at("/login")).send().await.unwrap().text().await.unwrap();
+    h.set(|b| {
+        b.initiate =
+            Answer::text("Error: An error occurred in the OAuth protocol: Invalid consumer")
+    });
+    let body = c
+        .get(app.at("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(body.contains("Invalid consumer"), "{body}");
     // And the app keeps serving.
     assert_signed_out(&c, &app).await;
@@ -143,7 +176,10 @@ async fn a_broken_wiki_at_token_or_identify_leaves_nobody_half_signed_in() {
     let e009 = "Error: This request has already been completed and cannot be resubmitted.\n\n&lt;span class=&quot;plainlinks&quot;&gt;OAuth token already used, <a href=\"x\">E009</a>&lt;/span&gt;";
     let token_cases: Vec<(Answer, u16)> = vec![
         (Answer::text(e009), 502),
-        (Answer::text("Error: The verification code provided was not valid."), 502),
+        (
+            Answer::text("Error: The verification code provided was not valid."),
+            502,
+        ),
         (Answer::html("<!DOCTYPE html><title>Login</title>"), 502),
         (Answer::text("").with_status(503), 502),
         (Answer::text("x").delayed(Duration::from_secs(3)), 504),
@@ -181,31 +217,55 @@ async fn every_bad_identity_jwt_is_rejected() {
     type Edit = Box<dyn Fn(&mut serde_json::Value) + Send + Sync>;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let cases: Vec<(&str, Edit)> = vec![
-        ("wrong key", Box::new(|c| c["__key"] = "another secret".into())),
+        (
+            "wrong key",
+            Box::new(|c| c["__key"] = "another secret".into()),
+        ),
         ("alg none", Box::new(|c| c["__alg"] = "none".into())),
         ("alg HS512", Box::new(|c| c["__alg"] = "HS512".into())),
         ("alg RS256", Box::new(|c| c["__alg"] = "RS256".into())),
         ("wrong aud", Box::new(|c| c["aud"] = "someone else".into())),
-        ("wrong iss", Box::new(|c| c["iss"] = "https://evil.example".into())),
-        ("iss on another port", Box::new(|c| c["iss"] = "http://127.0.0.1:1".into())),
-        ("expired", Box::new(move |c| {
-            c["exp"] = (now - 1000).into();
-            c["iat"] = (now - 1100).into();
-        })),
-        ("from the future", Box::new(move |c| {
-            c["iat"] = (now + 1000).into();
-            c["exp"] = (now + 1100).into();
-        })),
+        (
+            "wrong iss",
+            Box::new(|c| c["iss"] = "https://evil.example".into()),
+        ),
+        (
+            "iss on another port",
+            Box::new(|c| c["iss"] = "http://127.0.0.1:1".into()),
+        ),
+        (
+            "expired",
+            Box::new(move |c| {
+                c["exp"] = (now - 1000).into();
+                c["iat"] = (now - 1100).into();
+            }),
+        ),
+        (
+            "from the future",
+            Box::new(move |c| {
+                c["iat"] = (now + 1000).into();
+                c["exp"] = (now + 1100).into();
+            }),
+        ),
         ("nonce mismatch", Box::new(|c| c["nonce"] = "0000".into())),
-        ("no nonce", Box::new(|c| {
-            c.as_object_mut().unwrap().remove("nonce");
-        })),
-        ("no username", Box::new(|c| {
-            c.as_object_mut().unwrap().remove("username");
-        })),
-        ("no sub", Box::new(|c| {
-            c.as_object_mut().unwrap().remove("sub");
-        })),
+        (
+            "no nonce",
+            Box::new(|c| {
+                c.as_object_mut().unwrap().remove("nonce");
+            }),
+        ),
+        (
+            "no username",
+            Box::new(|c| {
+                c.as_object_mut().unwrap().remove("username");
+            }),
+        ),
+        (
+            "no sub",
+            Box::new(|c| {
+                c.as_object_mut().unwrap().remove("sub");
+            }),
+        ),
     ];
     for (name, edit) in cases {
         h.set(|b| b.identify = hostile::jwt_answer(o.clone(), edit));
@@ -228,8 +288,19 @@ async fn every_bad_identity_jwt_is_rejected() {
         c.get(app.at("/logout")).send().await.unwrap();
     }
     // grants as an object with gaps is read as a list.
-    h.set(|b| b.identify = hostile::jwt_answer(o.clone(), |c| c["grants"] = serde_json::json!({"0":"basic","3":"editpage"})));
+    h.set(|b| {
+        b.identify = hostile::jwt_answer(o.clone(), |c| {
+            c["grants"] = serde_json::json!({"0":"basic","3":"editpage"})
+        })
+    });
     callback_with(&c, &app, &good_query()).await;
-    let me: serde_json::Value = c.get(app.at("/me")).send().await.unwrap().json().await.unwrap();
+    let me: serde_json::Value = c
+        .get(app.at("/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["grants"], serde_json::json!(["basic", "editpage"]));
 }

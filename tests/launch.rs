@@ -14,7 +14,10 @@ fn good() -> Figment {
     base()
         .merge(("mwoauth.base_url", "https://meta.wikimedia.org/w"))
         .merge(("mwoauth.consumer_key", "0123456789abcdef0123456789abcdef"))
-        .merge(("mwoauth.consumer_secret", "fedcba9876543210fedcba9876543210fedcba98"))
+        .merge((
+            "mwoauth.consumer_secret",
+            "fedcba9876543210fedcba9876543210fedcba98",
+        ))
 }
 
 #[get("/")]
@@ -29,7 +32,9 @@ fn api(_api: MwApi) -> &'static str {
 
 /// `Err` with the names of the failed fairings.
 async fn ignites(figment: Figment) -> Result<(), Vec<String>> {
-    let rocket = rocket::custom(figment).attach(MwOAuth::fairing()).mount("/", routes![page, api]);
+    let rocket = rocket::custom(figment)
+        .attach(MwOAuth::fairing())
+        .mount("/", routes![page, api]);
     match rocket.ignite().await {
         Ok(_) => Ok(()),
         Err(e) => match e.kind() {
@@ -71,7 +76,11 @@ async fn bad_or_missing_config_is_refused() {
 async fn a_guard_without_the_fairing_aborts_launch() {
     let rocket = rocket::custom(good()).mount("/", routes![page, api]);
     match rocket.ignite().await {
-        Err(e) => assert!(matches!(e.kind(), ErrorKind::SentinelAborts(_)), "{:?}", e.kind()),
+        Err(e) => assert!(
+            matches!(e.kind(), ErrorKind::SentinelAborts(_)),
+            "{:?}",
+            e.kind()
+        ),
         Ok(_) => panic!("launch must be refused"),
     }
 }

@@ -11,9 +11,20 @@ async fn login_user_api_edit_logout() {
     let (wiki, _consumer, app) = wiki_and_app().await;
     let client = browser();
 
-    assert_eq!(text(&client, &app.at("/")).await, (200, "anonymous".to_string()));
+    assert_eq!(
+        text(&client, &app.at("/")).await,
+        (200, "anonymous".to_string())
+    );
     // Not signed in: the API guard forwards with 401, and no other route takes it.
-    assert_eq!(client.get(app.at("/userinfo")).send().await.unwrap().status(), 401);
+    assert_eq!(
+        client
+            .get(app.at("/userinfo"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
 
     let (status, page) = login_as(&wiki, &client, &app, "Alice", "/").await;
     assert_eq!(status, 200);
@@ -21,12 +32,30 @@ async fn login_user_api_edit_logout() {
     // The flash is shown once.
     assert_eq!(text(&client, &app.at("/")).await.1, "user: Alice");
 
-    let me: serde_json::Value = client.get(app.at("/me")).send().await.unwrap().json().await.unwrap();
+    let me: serde_json::Value = client
+        .get(app.at("/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["name"], "Alice");
     assert!(me["central_id"].as_u64().unwrap() > 0);
-    assert!(me["grants"].as_array().unwrap().iter().any(|g| g == "editpage"));
+    assert!(me["grants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|g| g == "editpage"));
 
-    let info: serde_json::Value = client.get(app.at("/userinfo")).send().await.unwrap().json().await.unwrap();
+    let info: serde_json::Value = client
+        .get(app.at("/userinfo"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(info["query"]["userinfo"]["name"], "Alice", "{info}");
 
     let edit: serde_json::Value = client
@@ -38,13 +67,22 @@ async fn login_user_api_edit_logout() {
         .await
         .unwrap();
     assert_eq!(edit["edit"]["result"], "Success", "{edit}");
-    assert_eq!(wiki.page_text("Sandbox").as_deref(), Some("Hello from Rust"));
-    assert_eq!(text(&client, &app.at("/page?title=Sandbox")).await.1, "Hello from Rust by Alice");
+    assert_eq!(
+        wiki.page_text("Sandbox").as_deref(),
+        Some("Hello from Rust")
+    );
+    assert_eq!(
+        text(&client, &app.at("/page?title=Sandbox")).await.1,
+        "Hello from Rust by Alice"
+    );
 
     let (status, page) = text(&client, &app.at("/logout")).await;
     assert_eq!(status, 200);
     assert_eq!(page, "anonymous\nflash: You were signed out.");
-    assert_eq!(client.get(app.at("/me")).send().await.unwrap().status(), 401);
+    assert_eq!(
+        client.get(app.at("/me")).send().await.unwrap().status(),
+        401
+    );
     wiki.shutdown().await;
 }
 
@@ -55,7 +93,12 @@ async fn next_is_honoured_and_unsafe_next_is_not() {
     let (_, page) = login_as(&wiki, &client, &app, "Alice", "/private").await;
     assert_eq!(page, "private page of Alice");
 
-    for hostile in ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"] {
+    for hostile in [
+        "https://evil.example/",
+        "//evil.example/x",
+        "/\\evil.example",
+        "javascript:alert(1)",
+    ] {
         let r = client
             .get(app.at(&format!("/logout?next={}", urlencode(hostile))))
             .send()
@@ -66,7 +109,11 @@ async fn next_is_honoured_and_unsafe_next_is_not() {
         assert!(page.starts_with("user: Alice"), "{hostile}: {page}");
     }
     // Logout honours a safe next too.
-    let r = client.get(app.at("/logout?next=%2Fverified")).send().await.unwrap();
+    let r = client
+        .get(app.at("/logout?next=%2Fverified"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.url().path(), "/verified");
     wiki.shutdown().await;
 }
@@ -78,7 +125,10 @@ async fn login_required_sends_anonymous_visitors_through_login_and_back() {
     wiki.set_auto_approve(Some("Zoë Ünicode-Ŝtrange"));
     let r = client.get(app.at("/private?x=1")).send().await.unwrap();
     assert_eq!(r.url().as_str(), app.at("/private?x=1"));
-    assert_eq!(r.text().await.unwrap(), "private page of Zoë Ünicode-Ŝtrange");
+    assert_eq!(
+        r.text().await.unwrap(),
+        "private page of Zoë Ünicode-Ŝtrange"
+    );
     wiki.shutdown().await;
 }
 
@@ -92,7 +142,11 @@ async fn parallel_logins_in_two_tabs_both_complete() {
     // Both tabs start a login before either comes back.
     let mut authorize = Vec::new();
     for next in ["/private", "/me"] {
-        let r = step.get(app.at(&format!("/login?next={next}"))).send().await.unwrap();
+        let r = step
+            .get(app.at(&format!("/login?next={next}")))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 303);
         authorize.push(r.headers()["location"].to_str().unwrap().to_string());
     }
@@ -111,7 +165,10 @@ async fn parallel_logins_in_two_tabs_both_complete() {
         assert_eq!(replay.status(), 400);
     }
     assert_eq!(landed, ["/me", "/private"]);
-    assert_eq!(text(&step, &app.at("/private")).await.1, "private page of Alice");
+    assert_eq!(
+        text(&step, &app.at("/private")).await.1,
+        "private page of Alice"
+    );
     wiki.shutdown().await;
 }
 
@@ -123,7 +180,10 @@ async fn verified_user_after_a_revoked_grant_is_signed_out() {
     let (_, page) = text(&client, &app.at("/verified")).await;
     assert!(page.starts_with("verified: Admin with "), "{page}");
     let rights: usize = page.split_whitespace().nth(3).unwrap().parse().unwrap();
-    assert!(rights > 100, "the admin's long rights list comes from the wiki: {page}");
+    assert!(
+        rights > 100,
+        "the admin's long rights list comes from the wiki: {page}"
+    );
 
     assert!(wiki.revoke("Admin", &consumer.key));
     assert_eq!(text(&client, &app.at("/verified")).await.1, "anonymous");
@@ -138,7 +198,12 @@ async fn api_call_after_a_revoked_grant_signs_out_with_401() {
     let client = browser();
     login_as(&wiki, &client, &app, "Alice", "/").await;
     assert!(wiki.revoke("Alice", &consumer.key));
-    let r = client.get(app.at("/userinfo")).header("Accept", "application/json").send().await.unwrap();
+    let r = client
+        .get(app.at("/userinfo"))
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["error"], "access-revoked", "{body}");
@@ -153,15 +218,47 @@ async fn session_cookie_is_private_lax_httponly_and_small() {
     let step = stepping_browser(jar.clone());
     wiki.set_auto_approve(Some("Admin"));
     let r = step.get(app.at("/login")).send().await.unwrap();
-    let pending = r.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect::<Vec<_>>();
-    assert!(pending.iter().any(|c| c.starts_with("mwoauth_login_") && c.contains("HttpOnly") && c.contains("SameSite=Lax")), "{pending:?}");
-    let r = step.get(r.headers()["location"].to_str().unwrap()).send().await.unwrap();
-    let r = step.get(r.headers()["location"].to_str().unwrap()).send().await.unwrap();
-    let cookies = r.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect::<Vec<_>>();
-    let session = cookies.iter().find(|c| c.starts_with(&format!("{SESSION_COOKIE}="))).expect("session cookie");
-    assert!(session.contains("HttpOnly") && session.contains("SameSite=Lax"), "{session}");
+    let pending = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect::<Vec<_>>();
+    assert!(
+        pending.iter().any(|c| c.starts_with("mwoauth_login_")
+            && c.contains("HttpOnly")
+            && c.contains("SameSite=Lax")),
+        "{pending:?}"
+    );
+    let r = step
+        .get(r.headers()["location"].to_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let r = step
+        .get(r.headers()["location"].to_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let cookies = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect::<Vec<_>>();
+    let session = cookies
+        .iter()
+        .find(|c| c.starts_with(&format!("{SESSION_COOKIE}=")))
+        .expect("session cookie");
+    assert!(
+        session.contains("HttpOnly") && session.contains("SameSite=Lax"),
+        "{session}"
+    );
     assert!(!session.contains("Admin"), "encrypted: {session}");
     let value_len = session.split(';').next().unwrap().len();
-    assert!(value_len < 2048, "the admin's session cookie is {value_len} bytes");
+    assert!(
+        value_len < 2048,
+        "the admin's session cookie is {value_len} bytes"
+    );
     wiki.shutdown().await;
 }

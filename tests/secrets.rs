@@ -18,7 +18,10 @@ impl log::Log for Capture {
         true
     }
     fn log(&self, record: &log::Record<'_>) {
-        self.0.lock().unwrap().push(format!("{} {}", record.target(), record.args()));
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("{} {}", record.target(), record.args()));
     }
     fn flush(&self) {}
 }
@@ -34,11 +37,27 @@ async fn secrets_stay_secret() {
 
     // Debug output.
     let config = Config::new("https://meta.wikimedia.org/w", "key", CONSUMER_SECRET);
-    let pair = TokenPair { key: "k".into(), secret: ACCESS_SECRET.into() };
+    let pair = TokenPair {
+        key: "k".into(),
+        secret: ACCESS_SECRET.into(),
+    };
     let creds = Credentials::OAuth1(pair.clone());
-    let client = ApiClient::new(reqwest::Client::new(), "https://x.org/w/api.php", pair.clone(), creds.clone());
-    for debug in [format!("{config:?}"), format!("{pair:?}"), format!("{creds:?}"), format!("{client:?}")] {
-        assert!(!debug.contains(CONSUMER_SECRET) && !debug.contains(ACCESS_SECRET), "{debug}");
+    let client = ApiClient::new(
+        reqwest::Client::new(),
+        "https://x.org/w/api.php",
+        pair.clone(),
+        creds.clone(),
+    );
+    for debug in [
+        format!("{config:?}"),
+        format!("{pair:?}"),
+        format!("{creds:?}"),
+        format!("{client:?}"),
+    ] {
+        assert!(
+            !debug.contains(CONSUMER_SECRET) && !debug.contains(ACCESS_SECRET),
+            "{debug}"
+        );
         assert!(debug.contains("[redacted]"), "{debug}");
     }
 
@@ -58,19 +77,31 @@ async fn secrets_stay_secret() {
     let jar = Arc::new(reqwest::cookie::Jar::default());
     let c = stepping_browser(jar);
     let mut seen = Vec::new();
-    let callback = app.at(&format!("/oauth-callback?oauth_verifier=v&oauth_token={REQUEST_TOKEN}"));
+    let callback = app.at(&format!(
+        "/oauth-callback?oauth_verifier=v&oauth_token={REQUEST_TOKEN}"
+    ));
     for breakage in 0..4 {
         h.set(|b| {
             *b = hostile::good(h.origin.clone());
             match breakage {
                 1 => b.token = Answer::text("Error: nope"),
-                2 => b.identify = hostile::jwt_answer(h.origin.clone(), |c| c["__key"] = "wrong".into()),
-                3 => b.identify = Answer::text("{\"error\":\"mwoauthdatastore-access-token-not-found\",\"message\":\"gone\"}"),
+                2 => {
+                    b.identify =
+                        hostile::jwt_answer(h.origin.clone(), |c| c["__key"] = "wrong".into())
+                }
+                3 => b.identify = Answer::text(
+                    "{\"error\":\"mwoauthdatastore-access-token-not-found\",\"message\":\"gone\"}",
+                ),
                 _ => {}
             }
         });
         let r = c.get(app.at("/login")).send().await.unwrap();
-        seen.push(r.headers().get("location").map(|l| l.to_str().unwrap().to_string()).unwrap_or_default());
+        seen.push(
+            r.headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_string())
+                .unwrap_or_default(),
+        );
         let r = c.get(&callback).send().await.unwrap();
         seen.push(format!("{:?}", r.headers()));
         seen.push(r.text().await.unwrap());
@@ -81,7 +112,10 @@ async fn secrets_stay_secret() {
         }
     }
     seen.extend(lines.lock().unwrap().iter().cloned());
-    assert!(lines.lock().unwrap().len() > 10, "the logger captured Rocket's logs");
+    assert!(
+        lines.lock().unwrap().len() > 10,
+        "the logger captured Rocket's logs"
+    );
     for text in &seen {
         for secret in [CONSUMER_SECRET, ACCESS_SECRET, REQUEST_SECRET] {
             assert!(!text.contains(secret), "secret found in: {text}");

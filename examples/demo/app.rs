@@ -28,10 +28,18 @@ struct Contribution {
 
 /// The "test query": the signed-in user's latest contributions, through the API as them.
 #[get("/contributions")]
-async fn contributions(api: LoginRequired<MwApi>, flash: Option<FlashMessage<'_>>) -> Result<Template, Error> {
+async fn contributions(
+    api: LoginRequired<MwApi>,
+    flash: Option<FlashMessage<'_>>,
+) -> Result<Template, Error> {
     let name = api.user().name.clone();
     let answer = api
-        .request(&[("action", "query"), ("list", "usercontribs"), ("ucuser", &name), ("uclimit", "20")])
+        .request(&[
+            ("action", "query"),
+            ("list", "usercontribs"),
+            ("ucuser", &name),
+            ("uclimit", "20"),
+        ])
         .await?;
     let contributions: Vec<Contribution> = answer["query"]["usercontribs"]
         .as_array()
@@ -55,7 +63,10 @@ async fn contributions(api: LoginRequired<MwApi>, flash: Option<FlashMessage<'_>
 
 /// The demo's Rocket: templates, the OAuth fairing, two pages.
 pub fn rocket(figment: Figment) -> Rocket<Build> {
-    let figment = figment.merge(("template_dir", concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo/templates")));
+    let figment = figment.merge((
+        "template_dir",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo/templates"),
+    ));
     rocket::custom(figment)
         .attach(Template::fairing())
         .attach(MwOAuth::fairing())
@@ -80,6 +91,9 @@ pub async fn with_local_wiki(figment: Figment, app_port: u16) -> (Figment, DevWi
         .merge(("mwoauth.base_url", wiki.base_url()))
         .merge(("mwoauth.consumer_key", consumer.key.clone()))
         .merge(("mwoauth.consumer_secret", consumer.secret.clone()))
-        .merge(("mwoauth.user_agent", "rocket_mediawiki_oauth-demo/0.1 (local wiki)"));
+        .merge((
+            "mwoauth.user_agent",
+            "rocket_mediawiki_oauth-demo/0.1 (local wiki)",
+        ));
     (figment, wiki)
 }

@@ -88,7 +88,11 @@ impl ApiError {
 
     /// Classifies an API `error` object.
     pub(crate) fn from_error_object(error: &Value, retry_after: Option<Duration>) -> ApiError {
-        let code = error.get("code").and_then(Value::as_str).unwrap_or("unknown").to_string();
+        let code = error
+            .get("code")
+            .and_then(Value::as_str)
+            .unwrap_or("unknown")
+            .to_string();
         let info = error
             .get("info")
             .or_else(|| error.get("text"))
@@ -97,7 +101,10 @@ impl ApiError {
             .unwrap_or_default()
             .to_string();
         match code.as_str() {
-            c if c.starts_with("mwoauth-invalid-authorization") || c == "assertuserfailed" || c == "assertnameduserfailed" => {
+            c if c.starts_with("mwoauth-invalid-authorization")
+                || c == "assertuserfailed"
+                || c == "assertnameduserfailed" =>
+            {
                 ApiError::Authorization { code, info }
             }
             "badtoken" => ApiError::BadToken { info },
@@ -107,7 +114,11 @@ impl ApiError {
             },
             "readonly" => ApiError::ReadOnly { info },
             "ratelimited" => ApiError::RateLimited { retry_after },
-            _ => ApiError::Api { code, info, raw: error.clone() },
+            _ => ApiError::Api {
+                code,
+                info,
+                raw: error.clone(),
+            },
         }
     }
 }
@@ -118,12 +129,21 @@ impl fmt::Display for ApiError {
             ApiError::Transport(e) => write!(f, "the wiki could not be reached: {e}"),
             ApiError::Timeout => f.write_str("the wiki did not answer in time"),
             ApiError::Http { status } => write!(f, "the wiki answered with HTTP status {status}"),
-            ApiError::InvalidJson { message } => write!(f, "the wiki's answer is not valid JSON: {message}"),
-            ApiError::Authorization { code, info } => write!(f, "the wiki no longer accepts this sign-in ({code}): {info}"),
+            ApiError::InvalidJson { message } => {
+                write!(f, "the wiki's answer is not valid JSON: {message}")
+            }
+            ApiError::Authorization { code, info } => write!(
+                f,
+                "the wiki no longer accepts this sign-in ({code}): {info}"
+            ),
             ApiError::BadToken { info } => write!(f, "the wiki did not accept the token: {info}"),
-            ApiError::Maxlag { lag, .. } => write!(f, "the wiki is lagged by {lag} seconds; try again later"),
+            ApiError::Maxlag { lag, .. } => {
+                write!(f, "the wiki is lagged by {lag} seconds; try again later")
+            }
             ApiError::ReadOnly { info } => write!(f, "the wiki is read-only: {info}"),
-            ApiError::RateLimited { .. } => f.write_str("the wiki is rate-limiting these requests; try again later"),
+            ApiError::RateLimited { .. } => {
+                f.write_str("the wiki is rate-limiting these requests; try again later")
+            }
             ApiError::Api { code, info, .. } => write!(f, "API error {code}: {info}"),
             ApiError::InvalidRequest(e) => write!(f, "invalid API request: {e}"),
         }
@@ -154,11 +174,17 @@ mod tests {
             None,
         );
         assert!(e.is_authorization());
-        let e = ApiError::from_error_object(&json!({"code":"maxlag","info":"Waiting for x: 7 seconds lagged","lag":7,"type":"db"}), Some(Duration::from_secs(5)));
+        let e = ApiError::from_error_object(
+            &json!({"code":"maxlag","info":"Waiting for x: 7 seconds lagged","lag":7,"type":"db"}),
+            Some(Duration::from_secs(5)),
+        );
         assert!(matches!(e, ApiError::Maxlag { lag, retry_after: Some(_) } if lag == 7.0));
         let e = ApiError::from_error_object(&json!({"code":"cantcreate","info":"no"}), None);
         assert_eq!(e.code(), Some("cantcreate"));
-        let e = ApiError::from_error_object(&json!({"code":"badtoken","info":"Invalid CSRF token."}), None);
+        let e = ApiError::from_error_object(
+            &json!({"code":"badtoken","info":"Invalid CSRF token."}),
+            None,
+        );
         assert!(matches!(e, ApiError::BadToken { .. }));
     }
 }

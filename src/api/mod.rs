@@ -29,12 +29,43 @@ pub const MAX_ANSWER: usize = 64 * 1024 * 1024;
 
 /// Modules that change the wiki: always POSTed.
 const WRITE_ACTIONS: &[&str] = &[
-    "edit", "upload", "delete", "undelete", "move", "protect", "rollback", "block", "unblock",
-    "emailuser", "filerevert", "import", "managetags", "mergehistory", "options", "patrol",
-    "purge", "revisiondelete", "setnotificationtimestamp", "tag", "userrights", "watch",
-    "wbeditentity", "wbcreateclaim", "wbsetclaim", "wbremoveclaims", "wbsetlabel",
-    "wbsetdescription", "wbsetaliases", "wbsetsitelink", "wbsetqualifier", "wbsetreference",
-    "thank", "createaccount", "changecontentmodel", "linkaccount", "logout",
+    "edit",
+    "upload",
+    "delete",
+    "undelete",
+    "move",
+    "protect",
+    "rollback",
+    "block",
+    "unblock",
+    "emailuser",
+    "filerevert",
+    "import",
+    "managetags",
+    "mergehistory",
+    "options",
+    "patrol",
+    "purge",
+    "revisiondelete",
+    "setnotificationtimestamp",
+    "tag",
+    "userrights",
+    "watch",
+    "wbeditentity",
+    "wbcreateclaim",
+    "wbsetclaim",
+    "wbremoveclaims",
+    "wbsetlabel",
+    "wbsetdescription",
+    "wbsetaliases",
+    "wbsetsitelink",
+    "wbsetqualifier",
+    "wbsetreference",
+    "thank",
+    "createaccount",
+    "changecontentmodel",
+    "linkaccount",
+    "logout",
 ];
 
 /// How the client behaves; the defaults suit Wikimedia wikis.
@@ -67,19 +98,22 @@ impl Default for ApiOptions {
     }
 }
 
+/// (access token key, api.php URL, token type).
+type TokenKey = (String, String, String);
+
 /// Tokens (CSRF and others) by user, wiki and type; a cache, not state:
 /// losing it costs one `meta=tokens` request.
 #[derive(Debug, Default, Clone)]
-pub struct TokenCache(Arc<Mutex<HashMap<(String, String, String), String>>>);
+pub struct TokenCache(Arc<Mutex<HashMap<TokenKey, String>>>);
 
 impl TokenCache {
     const MAX_ENTRIES: usize = 10_000;
 
-    fn get(&self, key: &(String, String, String)) -> Option<String> {
+    fn get(&self, key: &TokenKey) -> Option<String> {
         self.0.lock().ok()?.get(key).cloned()
     }
 
-    fn put(&self, key: (String, String, String), token: String) {
+    fn put(&self, key: TokenKey, token: String) {
         if let Ok(mut map) = self.0.lock() {
             if map.len() >= Self::MAX_ENTRIES {
                 map.clear();
@@ -88,7 +122,7 @@ impl TokenCache {
         }
     }
 
-    fn forget(&self, key: &(String, String, String)) {
+    fn forget(&self, key: &TokenKey) {
         if let Ok(mut map) = self.0.lock() {
             map.remove(key);
         }
@@ -134,7 +168,12 @@ impl std::fmt::Debug for ApiClient {
 impl ApiClient {
     /// A client from its parts. `http` should carry a descriptive User-Agent
     /// (Wikimedia requires one) and a timeout.
-    pub fn new(http: reqwest::Client, api_url: &str, consumer: TokenPair, credentials: Credentials) -> ApiClient {
+    pub fn new(
+        http: reqwest::Client,
+        api_url: &str,
+        consumer: TokenPair,
+        credentials: Credentials,
+    ) -> ApiClient {
         ApiClient {
             http,
             consumer,
@@ -160,9 +199,20 @@ impl ApiClient {
             .timeout(Duration::from_secs(30))
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
-        let consumer = TokenPair { key: consumer_key.into(), secret: consumer_secret.into() };
-        let access = TokenPair { key: access_token.into(), secret: access_secret.into() };
-        Ok(ApiClient::new(http, api_url, consumer, Credentials::OAuth1(access)))
+        let consumer = TokenPair {
+            key: consumer_key.into(),
+            secret: consumer_secret.into(),
+        };
+        let access = TokenPair {
+            key: access_token.into(),
+            secret: access_secret.into(),
+        };
+        Ok(ApiClient::new(
+            http,
+            api_url,
+            consumer,
+            Credentials::OAuth1(access),
+        ))
     }
 
     /// Uses a shared token cache (the fairing shares one between requests).
@@ -180,7 +230,10 @@ impl ApiClient {
     /// The same user on another wiki's `api.php` (e.g. Wikidata after signing
     /// in on Meta), like flask-mwoauth's `request(query, url=…)`.
     pub fn at(&self, api_url: &str) -> ApiClient {
-        ApiClient { api_url: api_url.to_string(), ..self.clone() }
+        ApiClient {
+            api_url: api_url.to_string(),
+            ..self.clone()
+        }
     }
 
     /// The `api.php` URL this client talks to.
@@ -207,9 +260,14 @@ impl ApiClient {
     }
 
     /// Like [`request`](Self::request), deserialized into your type.
-    pub async fn request_as<T: DeserializeOwned>(&self, params: &[(&str, &str)]) -> Result<T, ApiError> {
+    pub async fn request_as<T: DeserializeOwned>(
+        &self,
+        params: &[(&str, &str)],
+    ) -> Result<T, ApiError> {
         let value = self.request(params).await?;
-        serde_json::from_value(value).map_err(|e| ApiError::InvalidJson { message: e.to_string() })
+        serde_json::from_value(value).map_err(|e| ApiError::InvalidJson {
+            message: e.to_string(),
+        })
     }
 
     /// A signed GET (turned into a POST when the URL would be too long).
@@ -229,17 +287,25 @@ impl ApiClient {
         if let Some(t) = self.tokens.get(&key) {
             return Ok(t);
         }
-        let answer = self.get(&[("action", "query"), ("meta", "tokens"), ("type", token_type)]).await?;
+        let answer = self
+            .get(&[
+                ("action", "query"),
+                ("meta", "tokens"),
+                ("type", token_type),
+            ])
+            .await?;
         let name = format!("{token_type}token");
         let token = answer["query"]["tokens"][name.as_str()]
             .as_str()
-            .ok_or_else(|| ApiError::InvalidJson { message: format!("no {name} in the meta=tokens answer") })?
+            .ok_or_else(|| ApiError::InvalidJson {
+                message: format!("no {name} in the meta=tokens answer"),
+            })?
             .to_string();
         self.tokens.put(key, token.clone());
         Ok(token)
     }
 
-    fn token_key(&self, token_type: &str) -> (String, String, String) {
+    fn token_key(&self, token_type: &str) -> TokenKey {
         let who = match &self.credentials {
             Credentials::OAuth1(t) => t.key.clone(),
         };
@@ -257,11 +323,19 @@ impl ApiClient {
     /// assert_eq!(result["edit"]["result"], "Success");
     /// # Ok(()) }
     /// ```
-    pub async fn post_with_token(&self, token_type: &str, params: &[(&str, &str)]) -> Result<Value, ApiError> {
+    pub async fn post_with_token(
+        &self,
+        token_type: &str,
+        params: &[(&str, &str)],
+    ) -> Result<Value, ApiError> {
         let mut last = None;
         for _ in 0..2 {
             let token = self.token(token_type).await?;
-            let mut all: Vec<(&str, &str)> = params.iter().filter(|(k, _)| *k != "token").copied().collect();
+            let mut all: Vec<(&str, &str)> = params
+                .iter()
+                .filter(|(k, _)| *k != "token")
+                .copied()
+                .collect();
             all.push(("token", &token));
             match self.post(&all).await {
                 Err(ApiError::BadToken { info }) => {
@@ -271,7 +345,9 @@ impl ApiClient {
                 other => return other,
             }
         }
-        Err(last.unwrap_or(ApiError::BadToken { info: String::new() }))
+        Err(last.unwrap_or(ApiError::BadToken {
+            info: String::new(),
+        }))
     }
 
     /// Follows `continue` until the wiki says it is done or `max_batches`
@@ -297,8 +373,11 @@ impl ApiClient {
             if done >= max_batches {
                 return None;
             }
-            let mut all: Vec<(&str, &str)> =
-                params.iter().filter(|(k, _)| !cont.iter().any(|(c, _)| c == k)).copied().collect();
+            let mut all: Vec<(&str, &str)> = params
+                .iter()
+                .filter(|(k, _)| !cont.iter().any(|(c, _)| c == k))
+                .copied()
+                .collect();
             all.extend(cont.iter().map(|(k, v)| (k.as_str(), v.as_str())));
             match self.request(&all).await {
                 Ok(answer) => {
@@ -336,7 +415,12 @@ impl ApiClient {
     /// assert_eq!(answer["upload"]["result"], "Success");
     /// # Ok(()) }
     /// ```
-    pub async fn upload(&self, filename: &str, content: Vec<u8>, params: &[(&str, &str)]) -> Result<Value, ApiError> {
+    pub async fn upload(
+        &self,
+        filename: &str,
+        content: Vec<u8>,
+        params: &[(&str, &str)],
+    ) -> Result<Value, ApiError> {
         let mut last = None;
         for _ in 0..2 {
             let token = self.token("csrf").await?;
@@ -367,9 +451,21 @@ impl ApiClient {
                 .mime_str("application/octet-stream")
                 .map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
             form = form.part("file", part);
-            let header = protocol::authorize_request(&self.consumer, &self.credentials, "POST", &self.api_url, [])
-                .map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
-            let response = self.http.post(&self.api_url).header(AUTHORIZATION, header).multipart(form).send().await?;
+            let header = protocol::authorize_request(
+                &self.consumer,
+                &self.credentials,
+                "POST",
+                &self.api_url,
+                [],
+            )
+            .map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
+            let response = self
+                .http
+                .post(&self.api_url)
+                .header(AUTHORIZATION, header)
+                .multipart(form)
+                .send()
+                .await?;
             match self.read_answer(response).await {
                 Err(ApiError::BadToken { info }) => {
                     self.tokens.forget(&self.token_key("csrf"));
@@ -378,7 +474,9 @@ impl ApiClient {
                 other => return other,
             }
         }
-        Err(last.unwrap_or(ApiError::BadToken { info: String::new() }))
+        Err(last.unwrap_or(ApiError::BadToken {
+            info: String::new(),
+        }))
     }
 
     async fn send(&self, post: bool, params: &[(&str, &str)]) -> Result<Value, ApiError> {
@@ -399,7 +497,9 @@ impl ApiClient {
                 all.push(("maxlag", m));
             }
         }
-        let post = post || self.api_url.len() + oauth1::encode_pairs(all.iter().copied()).len() + 1 > MAX_GET_URL;
+        let post = post
+            || self.api_url.len() + oauth1::encode_pairs(all.iter().copied()).len() + 1
+                > MAX_GET_URL;
 
         let started = Instant::now();
         let mut attempt = 0;
@@ -408,11 +508,14 @@ impl ApiClient {
             attempt += 1;
             let result = self.send_once(post, &all).await;
             let wait = match &result {
-                Err(ApiError::Maxlag { retry_after, .. }) | Err(ApiError::RateLimited { retry_after }) => {
+                Err(ApiError::Maxlag { retry_after, .. })
+                | Err(ApiError::RateLimited { retry_after }) => {
                     Some(retry_after.unwrap_or(Duration::from_secs(5)))
                 }
                 Err(ApiError::ReadOnly { .. }) => Some(Duration::from_secs(5)),
-                Err(ApiError::Authorization { info, .. }) if !nonce_retried && info.contains("Nonce already used") => {
+                Err(ApiError::Authorization { info, .. })
+                    if !nonce_retried && info.contains("Nonce already used") =>
+                {
                     // A nonce collision is not the user's fault: once more, fresh nonce.
                     nonce_retried = true;
                     attempt -= 1;
@@ -435,11 +538,17 @@ impl ApiClient {
 
     async fn send_once(&self, post: bool, params: &[(&str, &str)]) -> Result<Value, ApiError> {
         let method = if post { "POST" } else { "GET" };
-        let header = protocol::authorize_request(&self.consumer, &self.credentials, method, &self.api_url, params.iter().copied())
-            .map_err(|e| match e {
-                WikiError::BadRequest(m) => ApiError::InvalidRequest(m),
-                other => ApiError::InvalidRequest(other.to_string()),
-            })?;
+        let header = protocol::authorize_request(
+            &self.consumer,
+            &self.credentials,
+            method,
+            &self.api_url,
+            params.iter().copied(),
+        )
+        .map_err(|e| match e {
+            WikiError::BadRequest(m) => ApiError::InvalidRequest(m),
+            other => ApiError::InvalidRequest(other.to_string()),
+        })?;
         let encoded = oauth1::encode_pairs(params.iter().copied());
         let request = if post {
             self.http
@@ -460,13 +569,19 @@ impl ApiClient {
             return Err(ApiError::RateLimited { retry_after });
         }
         if !status.is_success() {
-            return Err(ApiError::Http { status: status.as_u16() });
+            return Err(ApiError::Http {
+                status: status.as_u16(),
+            });
         }
-        let body = protocol::read_limited(response, MAX_ANSWER).await.map_err(|e| match e {
-            WikiError::Timeout => ApiError::Timeout,
-            WikiError::Unreachable(m) => ApiError::Transport(m),
-            other => ApiError::InvalidJson { message: other.to_string() },
-        })?;
+        let body = protocol::read_limited(response, MAX_ANSWER)
+            .await
+            .map_err(|e| match e {
+                WikiError::Timeout => ApiError::Timeout,
+                WikiError::Unreachable(m) => ApiError::Transport(m),
+                other => ApiError::InvalidJson {
+                    message: other.to_string(),
+                },
+            })?;
         let value: Value = serde_json::from_str(&body).map_err(|e| ApiError::InvalidJson {
             message: format!("{e}: {:?}", protocol::excerpt(&body)),
         })?;
@@ -476,7 +591,11 @@ impl ApiClient {
         if let Some(error) = value.get("error") {
             return Err(ApiError::from_error_object(error, retry_after));
         }
-        if let Some(errors) = value.get("errors").and_then(Value::as_array).and_then(|e| e.first()) {
+        if let Some(errors) = value
+            .get("errors")
+            .and_then(Value::as_array)
+            .and_then(|e| e.first())
+        {
             return Err(ApiError::from_error_object(errors, retry_after));
         }
         Ok(value)

@@ -73,7 +73,7 @@ pub(crate) fn strip_markup(text: &str) -> String {
 pub(crate) enum Session {
     Anon,
     OAuth {
-        user: UserRec,
+        user: Box<UserRec>,
         consumer: String,
         rights: Vec<String>,
     },
@@ -183,12 +183,27 @@ impl Ctx<'_> {
     }
 
     /// A limit parameter: default, `max`, clamping with the real warnings.
-    pub(crate) fn limit_param(&mut self, module: &str, name: &str, default: i64, max1: i64, max2: i64) -> Result<i64, ApiError> {
-        let max = if self.session.allowed("apihighlimits") { max2 } else { max1 };
+    pub(crate) fn limit_param(
+        &mut self,
+        module: &str,
+        name: &str,
+        default: i64,
+        max1: i64,
+        max2: i64,
+    ) -> Result<i64, ApiError> {
+        let max = if self.session.allowed("apihighlimits") {
+            max2
+        } else {
+            max1
+        };
         match self.param(name) {
             None => Ok(default),
             Some(v) if v == "max" => {
-                let mut limits = self.result.get_mut("limits").cloned().unwrap_or_else(J::obj);
+                let mut limits = self
+                    .result
+                    .get_mut("limits")
+                    .cloned()
+                    .unwrap_or_else(J::obj);
                 limits.set(module, J::Int(max));
                 self.result.set("limits", limits);
                 Ok(max)
@@ -201,11 +216,21 @@ impl Ctx<'_> {
                     )
                 })?;
                 if n > max {
-                    let who = if max == max2 { "bots or sysops" } else { "users" };
-                    self.warn(module, &format!("\"{name}\" may not be over {max} (set to {n}) for {who}."));
+                    let who = if max == max2 {
+                        "bots or sysops"
+                    } else {
+                        "users"
+                    };
+                    self.warn(
+                        module,
+                        &format!("\"{name}\" may not be over {max} (set to {n}) for {who}."),
+                    );
                     Ok(max)
                 } else if n < 1 {
-                    self.warn(module, &format!("\"{name}\" may not be less than 1 (set to {n})."));
+                    self.warn(
+                        module,
+                        &format!("\"{name}\" may not be less than 1 (set to {n})."),
+                    );
                     Ok(1)
                 } else {
                     Ok(n)
@@ -217,8 +242,16 @@ impl Ctx<'_> {
     /// Adds a warning for a module (joined with newlines per module).
     pub(crate) fn warn(&mut self, module: &str, text: &str) {
         let key = if self.fv2 { "warnings" } else { "*" };
-        let mut warnings = self.result.get_mut("warnings").cloned().unwrap_or_else(J::obj);
-        let merged = match warnings.get_mut(module).and_then(|m| m.get_mut(key)).cloned() {
+        let mut warnings = self
+            .result
+            .get_mut("warnings")
+            .cloned()
+            .unwrap_or_else(J::obj);
+        let merged = match warnings
+            .get_mut(module)
+            .and_then(|m| m.get_mut(key))
+            .cloned()
+        {
             Some(J::Str(old)) => format!("{old}\n{text}"),
             _ => text.to_string(),
         };
@@ -255,16 +288,22 @@ fn docref(server: &str) -> String {
 
 fn json_response(status: u16, body: &J, fv2: bool) -> Resp {
     let flags = if fv2 { Flags::API_FV2 } else { Flags::API_FV1 };
-    Resp::new(status, "application/json; charset=utf-8", phpjson::encode(body, flags))
-        .header("X-Frame-Options", "DENY")
-        .header("Content-Disposition", "inline; filename=api-result.json")
-        .header("Cache-Control", "private, must-revalidate, max-age=0")
-        .header("Vary", "Accept-Encoding, Treat-as-Untrusted, Authorization")
+    Resp::new(
+        status,
+        "application/json; charset=utf-8",
+        phpjson::encode(body, flags),
+    )
+    .header("X-Frame-Options", "DENY")
+    .header("Content-Disposition", "inline; filename=api-result.json")
+    .header("Cache-Control", "private, must-revalidate, max-age=0")
+    .header("Vary", "Accept-Encoding, Treat-as-Untrusted, Authorization")
 }
 
 fn error_response(err: ApiError, fv2: bool, errorformat: &str, server: &str) -> Resp {
     let body = if errorformat == "bc" {
-        let mut e = J::obj().with("code", J::s(err.code.clone())).with("info", J::s(err.info.clone()));
+        let mut e = J::obj()
+            .with("code", J::s(err.code.clone()))
+            .with("info", J::s(err.info.clone()));
         for (k, v) in &err.data {
             e.set(k, v.clone());
         }
@@ -282,7 +321,8 @@ fn error_response(err: ApiError, fv2: bool, errorformat: &str, server: &str) -> 
             .with("errors", J::Arr(vec![e]))
             .with(if fv2 { "docref" } else { "*" }, J::s(docref(server)))
     };
-    let mut resp = json_response(err.status, &body, fv2).header("MediaWiki-API-Error", err.code.clone());
+    let mut resp =
+        json_response(err.status, &body, fv2).header("MediaWiki-API-Error", err.code.clone());
     for (k, v) in err.headers {
         resp = resp.header(&k, v);
     }
@@ -313,7 +353,7 @@ fn authenticate(sh: &Shared, req: &Req) -> Result<Session, ApiError> {
     let url = verify::normalized_url(&sh.server(), &req.raw_path);
     let mut st = sh.lock();
     let (c, acc) = special_oauth::verify_access(&mut st, &params, &req.method, &url)
-        .map_err(|m| invalid_authorization(&m.text()))?;
+        .map_err(|f| invalid_authorization(&f.detail()))?;
     let user = st.user(&acc.user).cloned().ok_or_else(|| {
         ApiError::new(
             "mwoauth-invalid-authorization-invalid-user",
@@ -333,7 +373,7 @@ fn authenticate(sh: &Shared, req: &Req) -> Result<Session, ApiError> {
     }
     let rights = users::session_rights(&user.rights, &acc.grants);
     Ok(Session::OAuth {
-        user,
+        user: Box::new(user),
         consumer: c.key,
         rights,
     })
@@ -367,7 +407,10 @@ const MAIN_PARAMS: &[&str] = &[
 /// Serves `api.php`.
 pub(crate) fn handle(sh: &Shared, req: &Req) -> Resp {
     let values = req.values();
-    let fv2 = matches!(values.get_str("formatversion").as_deref(), Some("2") | Some("latest"));
+    let fv2 = matches!(
+        values.get_str("formatversion").as_deref(),
+        Some("2") | Some("latest")
+    );
     let errorformat = match values.get_str("errorformat").as_deref() {
         Some(f @ ("plaintext" | "wikitext" | "html" | "raw" | "none")) => f.to_string(),
         _ => "bc".to_string(),
@@ -408,9 +451,17 @@ pub(crate) fn handle(sh: &Shared, req: &Req) -> Resp {
 }
 
 fn report_unused(ctx: &mut Ctx<'_>) {
-    let unused: Vec<String> = ctx.values.names().filter(|n| !ctx.used.contains(n)).collect();
+    let unused: Vec<String> = ctx
+        .values
+        .names()
+        .filter(|n| !ctx.used.contains(n))
+        .collect();
     if !unused.is_empty() {
-        let noun = if unused.len() == 1 { "parameter" } else { "parameters" };
+        let noun = if unused.len() == 1 {
+            "parameter"
+        } else {
+            "parameters"
+        };
         let text = format!("Unrecognized {noun}: {}.", unused.join(", "));
         ctx.warn("main", &text);
     }
@@ -456,7 +507,9 @@ fn execute(ctx: &mut Ctx<'_>) -> Result<Option<Resp>, ApiError> {
         }
     }
     if let Some(wanted) = ctx.param("assertuser") {
-        if crate::devwiki::pages::normalize_user_name(&wanted).as_deref() != Some(ctx.session.name().as_str()) {
+        if crate::devwiki::pages::normalize_user_name(&wanted).as_deref()
+            != Some(ctx.session.name().as_str())
+        {
             return Err(ApiError::new(
                 "assertnameduserfailed",
                 format!("You are no longer logged in as \"{wanted}\", so the action could not be completed."),
@@ -465,10 +518,26 @@ fn execute(ctx: &mut Ctx<'_>) -> Result<Option<Resp>, ApiError> {
     }
     // setupModule
     let info = match action.as_str() {
-        "query" => ModuleInfo { must_be_posted: false, needs_token: false, write: false },
-        "edit" => ModuleInfo { must_be_posted: true, needs_token: true, write: true },
-        "purge" => ModuleInfo { must_be_posted: true, needs_token: false, write: true },
-        "checktoken" => ModuleInfo { must_be_posted: false, needs_token: false, write: false },
+        "query" => ModuleInfo {
+            must_be_posted: false,
+            needs_token: false,
+            write: false,
+        },
+        "edit" => ModuleInfo {
+            must_be_posted: true,
+            needs_token: true,
+            write: true,
+        },
+        "purge" => ModuleInfo {
+            must_be_posted: true,
+            needs_token: false,
+            write: true,
+        },
+        "checktoken" => ModuleInfo {
+            must_be_posted: false,
+            needs_token: false,
+            write: false,
+        },
         "help" => {
             return Ok(Some(help_page(ctx)));
         }
@@ -483,7 +552,12 @@ fn execute(ctx: &mut Ctx<'_>) -> Result<Option<Resp>, ApiError> {
         let token = ctx.param("token");
         let token = match token {
             Some(t) => t,
-            None => return Err(ApiError::new("missingparam", "The \"token\" parameter must be set.")),
+            None => {
+                return Err(ApiError::new(
+                    "missingparam",
+                    "The \"token\" parameter must be set.",
+                ))
+            }
         };
         if ctx.req.get_params().get("token").is_some() {
             return Err(ApiError::new(
@@ -533,7 +607,8 @@ fn execute(ctx: &mut Ctx<'_>) -> Result<Option<Resp>, ApiError> {
                 .with("host", J::s("127.0.0.1"))
                 .with("lag", J::Int(i64::from(lag)))
                 .with("type", J::s("db"));
-                e.headers.push(("Retry-After".into(), maxlag.max(5).to_string()));
+                e.headers
+                    .push(("Retry-After".into(), maxlag.max(5).to_string()));
                 e.headers.push(("X-Database-Lag".into(), lag.to_string()));
                 return Err(e);
             }
@@ -541,7 +616,10 @@ fn execute(ctx: &mut Ctx<'_>) -> Result<Option<Resp>, ApiError> {
     }
     // setupExternalResponse
     if !matches!(ctx.req.method.as_str(), "GET" | "HEAD" | "POST" | "OPTIONS") {
-        let mut e = ApiError::new("invalidmethod", "Invalid HTTP method. Consider using GET or POST.");
+        let mut e = ApiError::new(
+            "invalidmethod",
+            "Invalid HTTP method. Consider using GET or POST.",
+        );
         e.status = 405;
         return Err(e);
     }
@@ -565,10 +643,18 @@ fn checktoken(ctx: &mut Ctx<'_>) -> Result<(), ApiError> {
     let kind = ctx.param("type").unwrap_or_default();
     let token = match ctx.param("token") {
         Some(t) => t,
-        None => return Err(ApiError::new("missingparam", "The \"token\" parameter must be set.")),
+        None => {
+            return Err(ApiError::new(
+                "missingparam",
+                "The \"token\" parameter must be set.",
+            ))
+        }
     };
     ctx.mark("maxtokenage");
-    if !matches!(kind.as_str(), "csrf" | "watch" | "patrol" | "rollback" | "userrights" | "login" | "createaccount") {
+    if !matches!(
+        kind.as_str(),
+        "csrf" | "watch" | "patrol" | "rollback" | "userrights" | "login" | "createaccount"
+    ) {
         return Err(ApiError::new(
             "missingparam",
             "The \"type\" parameter must be set.",
@@ -578,8 +664,13 @@ fn checktoken(ctx: &mut Ctx<'_>) -> Result<(), ApiError> {
         let st = ctx.sh.lock();
         ctx.session.token(&st, &kind)
     };
-    let result = if verify::hash_equals(token.as_bytes(), expected.as_bytes()) { "valid" } else { "invalid" };
-    ctx.result.set("checktoken", J::obj().with("result", J::s(result)));
+    let result = if verify::hash_equals(token.as_bytes(), expected.as_bytes()) {
+        "valid"
+    } else {
+        "invalid"
+    };
+    ctx.result
+        .set("checktoken", J::obj().with("result", J::s(result)));
     Ok(())
 }
 
@@ -597,7 +688,13 @@ mod tests {
 
     #[test]
     fn strip() {
-        assert_eq!(strip_markup("The <var>token</var> parameter must be set."), "The \"token\" parameter must be set.");
-        assert_eq!(strip_markup("a &lt;b&gt; <span class=\"x\">c</span>"), "a <b> c");
+        assert_eq!(
+            strip_markup("The <var>token</var> parameter must be set."),
+            "The \"token\" parameter must be set."
+        );
+        assert_eq!(
+            strip_markup("a &lt;b&gt; <span class=\"x\">c</span>"),
+            "a <b> c"
+        );
     }
 }

@@ -6,7 +6,9 @@ use super::phpjson::J;
 use super::store::{iso8601, parse_timestamp};
 
 fn block_error(ctx: &Ctx<'_>) -> Option<ApiError> {
-    let Session::OAuth { user, .. } = &ctx.session else { return None };
+    let Session::OAuth { user, .. } = &ctx.session else {
+        return None;
+    };
     let b = user.block.as_ref()?;
     let info = J::obj()
         .with("blockid", J::Int(i64::from(b.id)))
@@ -24,9 +26,24 @@ fn block_error(ctx: &Ctx<'_>) -> Option<ApiError> {
 }
 
 const EDIT_PARAMS: &[&str] = &[
-    "tags", "bot", "starttimestamp", "recreate", "watch", "unwatch", "watchlist", "watchlistexpiry",
-    "undoafter", "redirect", "contentformat", "contentmodel", "returnto", "returntoquery", "returntoanchor",
-    "captchaword", "captchaid", "token",
+    "tags",
+    "bot",
+    "starttimestamp",
+    "recreate",
+    "watch",
+    "unwatch",
+    "watchlist",
+    "watchlistexpiry",
+    "undoafter",
+    "redirect",
+    "contentformat",
+    "contentmodel",
+    "returnto",
+    "returntoquery",
+    "returntoanchor",
+    "captchaword",
+    "captchaid",
+    "token",
 ];
 
 /// `action=edit`.
@@ -69,9 +86,17 @@ pub(crate) fn edit(ctx: &mut Ctx<'_>) -> Result<(), ApiError> {
         },
         (None, Some(id)) => {
             let st = ctx.sh.lock();
-            match u64::try_from(id).ok().and_then(|n| st.wiki.by_id.get(&n).cloned()) {
+            match u64::try_from(id)
+                .ok()
+                .and_then(|n| st.wiki.by_id.get(&n).cloned())
+            {
                 Some(t) => t,
-                None => return Err(ApiError::new("nosuchpageid", format!("There is no page with ID {id}."))),
+                None => {
+                    return Err(ApiError::new(
+                        "nosuchpageid",
+                        format!("There is no page with ID {id}."),
+                    ))
+                }
             }
         }
     };
@@ -90,12 +115,22 @@ pub(crate) fn edit(ctx: &mut Ctx<'_>) -> Result<(), ApiError> {
 
     // Permissions: rights first, then the block.
     if !session.allowed("edit") {
-        return Err(ApiError::new("permissiondenied", "You don't have permission to edit this page."));
+        return Err(ApiError::new(
+            "permissiondenied",
+            "You don't have permission to edit this page.",
+        ));
     }
     if existing.is_none() {
-        let create_right = if title.is_talk() { "createtalk" } else { "createpage" };
+        let create_right = if title.is_talk() {
+            "createtalk"
+        } else {
+            "createpage"
+        };
         if !session.allowed(create_right) {
-            return Err(ApiError::new("cantcreate", "You do not have permission to create new pages."));
+            return Err(ApiError::new(
+                "cantcreate",
+                "You do not have permission to create new pages.",
+            ));
         }
     }
     if let Some(e) = block_error(ctx) {
@@ -108,7 +143,10 @@ pub(crate) fn edit(ctx: &mut Ctx<'_>) -> Result<(), ApiError> {
         ));
     }
     if nocreate && existing.is_none() {
-        return Err(ApiError::new("missingtitle", "The page you specified doesn't exist."));
+        return Err(ApiError::new(
+            "missingtitle",
+            "The page you specified doesn't exist.",
+        ));
     }
 
     let old_text = latest.as_ref().map(|r| r.text.clone()).unwrap_or_default();
@@ -117,24 +155,46 @@ pub(crate) fn edit(ctx: &mut Ctx<'_>) -> Result<(), ApiError> {
         let rev = u64::try_from(u).ok().and_then(|n| st.wiki.rev(n).cloned());
         match rev {
             Some(r) if Some(r.pageid) == existing.as_ref().map(|p| p.id) => {
-                let parent = st.wiki.rev(r.parentid).map(|p| p.text.clone()).unwrap_or_default();
+                let parent = st
+                    .wiki
+                    .rev(r.parentid)
+                    .map(|p| p.text.clone())
+                    .unwrap_or_default();
                 if latest.as_ref().map(|l| l.revid) != Some(r.revid) {
-                    return Err(ApiError::new("undofailure", "Undo failed due to conflicting intermediate edits."));
+                    return Err(ApiError::new(
+                        "undofailure",
+                        "Undo failed due to conflicting intermediate edits.",
+                    ));
                 }
-                auto_summary = Some(format!("Undo revision {} by [[Special:Contributions/{}|{}]]", r.revid, r.user, r.user));
+                auto_summary = Some(format!(
+                    "Undo revision {} by [[Special:Contributions/{}|{}]]",
+                    r.revid, r.user, r.user
+                ));
                 parent
             }
-            _ => return Err(ApiError::new("nosuchrevid", format!("There is no revision with ID {u}."))),
+            _ => {
+                return Err(ApiError::new(
+                    "nosuchrevid",
+                    format!("There is no revision with ID {u}."),
+                ))
+            }
         }
     } else {
         match section.as_deref() {
             Some("new") => {
                 let body = text.clone().unwrap_or_default();
-                let heading = sectiontitle.clone().or_else(|| summary.clone()).unwrap_or_default();
+                let heading = sectiontitle
+                    .clone()
+                    .or_else(|| summary.clone())
+                    .unwrap_or_default();
                 if let Some(h) = sectiontitle.clone().or_else(|| summary.clone()) {
                     auto_summary = Some(format!("/* {h} */ new section"));
                 }
-                let section_text = if heading.is_empty() { body } else { format!("== {heading} ==\n\n{body}") };
+                let section_text = if heading.is_empty() {
+                    body
+                } else {
+                    format!("== {heading} ==\n\n{body}")
+                };
                 if old_text.is_empty() {
                     section_text
                 } else {
@@ -143,10 +203,14 @@ pub(crate) fn edit(ctx: &mut Ctx<'_>) -> Result<(), ApiError> {
             }
             Some(n) if !n.is_empty() => {
                 let n: usize = n.parse().map_err(|_| {
-                    ApiError::new("invalidsection", "The \"section\" parameter must be a valid section ID or \"new\".")
+                    ApiError::new(
+                        "invalidsection",
+                        "The \"section\" parameter must be a valid section ID or \"new\".",
+                    )
                 })?;
-                let (s, e) = pages::section_range(&old_text, n)
-                    .ok_or_else(|| ApiError::new("nosuchsection", format!("There is no section {n}.")))?;
+                let (s, e) = pages::section_range(&old_text, n).ok_or_else(|| {
+                    ApiError::new("nosuchsection", format!("There is no section {n}."))
+                })?;
                 let current = &old_text[s..e];
                 let replaced = match &text {
                     Some(t) => t.clone(),
@@ -179,15 +243,27 @@ pub(crate) fn edit(ctx: &mut Ctx<'_>) -> Result<(), ApiError> {
         }
     };
     if let Some(m) = &md5 {
-        let given = text.clone().unwrap_or_else(|| format!("{}{}", prependtext.clone().unwrap_or_default(), appendtext.clone().unwrap_or_default()));
+        let given = text.clone().unwrap_or_else(|| {
+            format!(
+                "{}{}",
+                prependtext.clone().unwrap_or_default(),
+                appendtext.clone().unwrap_or_default()
+            )
+        });
         if !m.eq_ignore_ascii_case(&md5_hex(given.as_bytes())) {
-            return Err(ApiError::new("badmd5", "The supplied MD5 hash was incorrect."));
+            return Err(ApiError::new(
+                "badmd5",
+                "The supplied MD5 hash was incorrect.",
+            ));
         }
     }
     // Pre-save transform: trailing whitespace goes.
     let new_text = new_text.trim_end().to_string();
     if existing.is_none() && new_text.is_empty() {
-        return Err(ApiError::new("emptypage", "Creating new, empty pages is not allowed."));
+        return Err(ApiError::new(
+            "emptypage",
+            "Creating new, empty pages is not allowed.",
+        ));
     }
     // Edit conflict: the page changed since the client's base, by someone else.
     let base_ts = basetimestamp.as_deref().and_then(parse_timestamp);
@@ -196,7 +272,11 @@ pub(crate) fn edit(ctx: &mut Ctx<'_>) -> Result<(), ApiError> {
         (Some(l), None, Some(r)) => l.revid as i64 != r && l.user != session.name(),
         _ => false,
     };
-    if conflict && section.as_deref() != Some("new") && appendtext.is_none() && prependtext.is_none() {
+    if conflict
+        && section.as_deref() != Some("new")
+        && appendtext.is_none()
+        && prependtext.is_none()
+    {
         return Err(ApiError::new("editconflict", "Edit conflict."));
     }
 
@@ -229,9 +309,14 @@ pub(crate) fn edit(ctx: &mut Ctx<'_>) -> Result<(), ApiError> {
         (Some(s), false) => auto_summary.unwrap_or_else(|| s.clone()),
         (None, false) => auto_summary.unwrap_or_default(),
     };
-    let (pageid, oldrevid, newrevid) =
-        st.wiki
-            .save(&title, &session.name(), session.user_id(), new_text, comment, minor, now);
+    let (pageid, oldrevid, newrevid) = st.wiki.save(
+        &title,
+        (&session.name(), session.user_id()),
+        new_text,
+        comment,
+        minor,
+        now,
+    );
     if let Session::OAuth { user, .. } = &session {
         if let Some(u) = st.users.iter_mut().find(|u| u.name == user.name) {
             u.editcount += 1;
@@ -262,9 +347,9 @@ pub(crate) fn edit(ctx: &mut Ctx<'_>) -> Result<(), ApiError> {
 /// MD5 (RFC 1321), for the `md5` parameter of `action=edit`.
 fn md5_hex(data: &[u8]) -> String {
     const S: [u32; 64] = [
-        7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9,
-        14, 20, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10,
-        15, 21, 6, 10, 15, 21,
+        7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20, 5,
+        9, 14, 20, 5, 9, 14, 20, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 6, 10,
+        15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21,
     ];
     let k: Vec<u32> = (0..64)
         .map(|i: i32| (((i + 1) as f64).sin().abs() * 4_294_967_296.0) as u32)
@@ -276,7 +361,12 @@ fn md5_hex(data: &[u8]) -> String {
         msg.push(0);
     }
     msg.extend_from_slice(&bit_len.to_le_bytes());
-    let (mut a0, mut b0, mut c0, mut d0) = (0x6745_2301u32, 0xefcd_ab89u32, 0x98ba_dcfeu32, 0x1032_5476u32);
+    let (mut a0, mut b0, mut c0, mut d0) = (
+        0x6745_2301u32,
+        0xefcd_ab89u32,
+        0x98ba_dcfeu32,
+        0x1032_5476u32,
+    );
     for chunk in msg.chunks(64) {
         let m: Vec<u32> = chunk
             .chunks(4)
@@ -318,8 +408,14 @@ pub(crate) fn purge(ctx: &mut Ctx<'_>) -> Result<(), ApiError> {
     for t in titles {
         match parse_title(&t) {
             Some(title) => {
-                let mut o = J::obj().with("ns", J::Int(i64::from(title.ns))).with("title", J::s(title.full()));
-                let key = if st.wiki.page(&title).is_some() { "purged" } else { "missing" };
+                let mut o = J::obj()
+                    .with("ns", J::Int(i64::from(title.ns)))
+                    .with("title", J::s(title.full()));
+                let key = if st.wiki.page(&title).is_some() {
+                    "purged"
+                } else {
+                    "missing"
+                };
                 if let Some(b) = ctx.bool_value(true) {
                     o.set(key, b);
                 }
@@ -346,6 +442,9 @@ mod tests {
     #[test]
     fn md5() {
         assert_eq!(super::md5_hex(b""), "d41d8cd98f00b204e9800998ecf8427e");
-        assert_eq!(super::md5_hex(b"The quick brown fox jumps over the lazy dog"), "9e107d9d372bb6826bd81d3542a419d6");
+        assert_eq!(
+            super::md5_hex(b"The quick brown fox jumps over the lazy dog"),
+            "9e107d9d372bb6826bd81d3542a419d6"
+        );
     }
 }

@@ -27,7 +27,12 @@ struct Continuation {
     prop_continues: bool,
 }
 
-fn valid_values(ctx: &mut Ctx<'_>, param: &str, values: Vec<String>, known: &[&str]) -> Vec<String> {
+fn valid_values(
+    ctx: &mut Ctx<'_>,
+    param: &str,
+    values: Vec<String>,
+    known: &[&str],
+) -> Vec<String> {
     let mut out = Vec::new();
     for v in values {
         if known.contains(&v.as_str()) {
@@ -35,7 +40,10 @@ fn valid_values(ctx: &mut Ctx<'_>, param: &str, values: Vec<String>, known: &[&s
                 out.push(v);
             }
         } else {
-            ctx.warn("query", &format!("Unrecognized value for parameter \"{param}\": {v}."));
+            ctx.warn(
+                "query",
+                &format!("Unrecognized value for parameter \"{param}\": {v}."),
+            );
         }
     }
     out
@@ -49,7 +57,16 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>) -> Result<(), ApiError> {
     let lists = valid_values(ctx, "list", lists, LISTS);
     let metas = ctx.multi("meta");
     let metas = valid_values(ctx, "meta", metas, METAS);
-    for p in ["continue", "rawcontinue", "indexpageids", "redirects", "converttitles", "export", "exportnowrap", "iwurl"] {
+    for p in [
+        "continue",
+        "rawcontinue",
+        "indexpageids",
+        "redirects",
+        "converttitles",
+        "export",
+        "exportnowrap",
+        "iwurl",
+    ] {
         ctx.mark(p);
     }
     let titles = ctx.multi("titles");
@@ -83,7 +100,12 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>) -> Result<(), ApiError> {
         let pages = if ctx.fv2 {
             J::Arr(entries.into_iter().map(|e| e.obj).collect())
         } else {
-            J::Obj(entries.into_iter().map(|e| (e.key.to_string(), e.obj)).collect())
+            J::Obj(
+                entries
+                    .into_iter()
+                    .map(|e| (e.key.to_string(), e.obj))
+                    .collect(),
+            )
         };
         query.set("pages", pages);
     } else if !props.is_empty() {
@@ -117,7 +139,10 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>) -> Result<(), ApiError> {
         for (k, v) in &cont.values {
             c.set(k, J::s(v.clone()));
         }
-        c.set("continue", J::s(if cont.prop_continues { "||" } else { "-||" }));
+        c.set(
+            "continue",
+            J::s(if cont.prop_continues { "||" } else { "-||" }),
+        );
         ctx.result.set_on_top("continue", c);
     }
     if !cont.prop_continues {
@@ -130,8 +155,22 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>) -> Result<(), ApiError> {
 fn mark_prop_params(ctx: &mut Ctx<'_>, prop: &str) {
     let names: &[&str] = match prop {
         "revisions" => &[
-            "rvprop", "rvslots", "rvlimit", "rvdir", "rvcontinue", "rvstartid", "rvendid", "rvstart", "rvend",
-            "rvuser", "rvexcludeuser", "rvtag", "rvsection", "rvcontentformat", "rvparse", "rvdiffto",
+            "rvprop",
+            "rvslots",
+            "rvlimit",
+            "rvdir",
+            "rvcontinue",
+            "rvstartid",
+            "rvendid",
+            "rvstart",
+            "rvend",
+            "rvuser",
+            "rvexcludeuser",
+            "rvtag",
+            "rvsection",
+            "rvcontentformat",
+            "rvparse",
+            "rvdiffto",
         ],
         "info" => &["inprop", "intestactions", "incontinue"],
         _ => &[],
@@ -141,7 +180,12 @@ fn mark_prop_params(ctx: &mut Ctx<'_>, prop: &str) {
     }
 }
 
-fn page_set(ctx: &mut Ctx<'_>, titles: &[String], pageids: &[String], revids: &[String]) -> (Vec<J>, Vec<PageEntry>) {
+fn page_set(
+    ctx: &mut Ctx<'_>,
+    titles: &[String],
+    pageids: &[String],
+    revids: &[String],
+) -> (Vec<J>, Vec<PageEntry>) {
     let st = ctx.sh.lock();
     let mut normalized = Vec::new();
     let mut missing = Vec::new();
@@ -157,7 +201,10 @@ fn page_set(ctx: &mut Ctx<'_>, titles: &[String], pageids: &[String], revids: &[
                     if ctx.fv2 {
                         n.set("fromencoded", J::Bool(false));
                     }
-                    normalized.push(n.with("from", J::s(input.clone())).with("to", J::s(full.clone())));
+                    normalized.push(
+                        n.with("from", J::s(input.clone()))
+                            .with("to", J::s(full.clone())),
+                    );
                 }
                 match st.wiki.page(&t) {
                     Some(p) => {
@@ -167,29 +214,46 @@ fn page_set(ctx: &mut Ctx<'_>, titles: &[String], pageids: &[String], revids: &[
                     }
                     None => {
                         fake -= 1;
-                        let mut o = J::obj().with("ns", J::Int(i64::from(t.ns))).with("title", J::s(full));
+                        let mut o = J::obj()
+                            .with("ns", J::Int(i64::from(t.ns)))
+                            .with("title", J::s(full));
                         if let Some(b) = ctx.bool_value(true) {
                             o.set("missing", b);
                         }
-                        missing.push(PageEntry { key: fake, obj: o, good: None });
+                        missing.push(PageEntry {
+                            key: fake,
+                            obj: o,
+                            good: None,
+                        });
                     }
                 }
             }
             None => {
                 fake -= 1;
-                let mut o = J::obj()
-                    .with("title", J::s(input.clone()))
-                    .with("invalidreason", J::s(format!("The requested page title contains invalid characters: \"{input}\".")));
+                let mut o = J::obj().with("title", J::s(input.clone())).with(
+                    "invalidreason",
+                    J::s(format!(
+                        "The requested page title contains invalid characters: \"{input}\"."
+                    )),
+                );
                 if let Some(b) = ctx.bool_value(true) {
                     o.set("invalid", b);
                 }
-                invalid.push(PageEntry { key: fake, obj: o, good: None });
+                invalid.push(PageEntry {
+                    key: fake,
+                    obj: o,
+                    good: None,
+                });
             }
         }
     }
     let mut missing_ids = Vec::new();
     for id in pageids {
-        match id.parse::<u64>().ok().and_then(|n| st.wiki.by_id.get(&n).map(|t| (n, t.clone()))) {
+        match id
+            .parse::<u64>()
+            .ok()
+            .and_then(|n| st.wiki.by_id.get(&n).map(|t| (n, t.clone())))
+        {
             Some((n, t)) => {
                 if !good.iter().any(|(_, g, _)| *g == n) {
                     good.push((t, n, Vec::new()));
@@ -201,7 +265,11 @@ fn page_set(ctx: &mut Ctx<'_>, titles: &[String], pageids: &[String], revids: &[
                 if let Some(b) = ctx.bool_value(true) {
                     o.set("missing", b);
                 }
-                missing_ids.push(PageEntry { key: n, obj: o, good: None });
+                missing_ids.push(PageEntry {
+                    key: n,
+                    obj: o,
+                    good: None,
+                });
             }
         }
     }
@@ -240,8 +308,12 @@ fn info(ctx: &mut Ctx<'_>, entries: &mut [PageEntry]) {
     let st = ctx.sh.lock();
     for e in entries.iter_mut() {
         let Some((t, _, _)) = &e.good else { continue };
-        let Some(page) = st.wiki.page(t) else { continue };
-        let Some(latest) = st.wiki.latest(page) else { continue };
+        let Some(page) = st.wiki.page(t) else {
+            continue;
+        };
+        let Some(latest) = st.wiki.latest(page) else {
+            continue;
+        };
         e.obj.set("contentmodel", J::s("wikitext"));
         e.obj.set("pagelanguage", J::s("en"));
         e.obj.set("pagelanguagehtmlcode", J::s("en"));
@@ -289,7 +361,15 @@ fn revision_json(ctx: &Ctx<'_>, rev: &pages::Rev, props: &[String], slots: bool)
     if has("sha1") {
         use sha1::Digest;
         let digest = sha1::Sha1::digest(rev.text.as_bytes());
-        o.set("sha1", J::s(digest.iter().map(|b| format!("{b:02x}")).collect::<String>()));
+        o.set(
+            "sha1",
+            J::s(
+                digest
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>(),
+            ),
+        );
     }
     if has("contentmodel") && !slots {
         o.set("contentmodel", J::s("wikitext"));
@@ -298,7 +378,10 @@ fn revision_json(ctx: &Ctx<'_>, rev: &pages::Rev, props: &[String], slots: bool)
         o.set("comment", J::s(rev.comment.clone()));
     }
     if has("parsedcomment") {
-        o.set("parsedcomment", J::s(super::messages::escape_html(&rev.comment)));
+        o.set(
+            "parsedcomment",
+            J::s(super::messages::escape_html(&rev.comment)),
+        );
     }
     if has("tags") {
         o.set("tags", J::Arr(vec![]));
@@ -327,11 +410,18 @@ fn revision_json(ctx: &Ctx<'_>, rev: &pages::Rev, props: &[String], slots: bool)
     o
 }
 
-fn revisions(ctx: &mut Ctx<'_>, entries: &mut [PageEntry], cont: &mut Continuation) -> Result<(), ApiError> {
+fn revisions(
+    ctx: &mut Ctx<'_>,
+    entries: &mut [PageEntry],
+    cont: &mut Continuation,
+) -> Result<(), ApiError> {
     mark_prop_params(ctx, "revisions");
     let mut props = ctx.multi("rvprop");
     if ctx.values.get("rvprop").is_none() {
-        props = ["ids", "timestamp", "flags", "comment", "user"].iter().map(|s| s.to_string()).collect();
+        props = ["ids", "timestamp", "flags", "comment", "user"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
     }
     let slots = ctx.values.get("rvslots").is_some();
     let content = props.iter().any(|p| p == "content");
@@ -341,9 +431,19 @@ fn revisions(ctx: &mut Ctx<'_>, entries: &mut [PageEntry], cont: &mut Continuati
             "Because \"rvslots\" was not specified, a legacy format has been used for the output. This format is deprecated, and in the future the new format will always be used.",
         );
     }
-    let single_mode = ["rvlimit", "rvdir", "rvcontinue", "rvstart", "rvend", "rvstartid", "rvendid", "rvuser", "rvexcludeuser"]
-        .iter()
-        .any(|p| ctx.values.get(p).is_some());
+    let single_mode = [
+        "rvlimit",
+        "rvdir",
+        "rvcontinue",
+        "rvstart",
+        "rvend",
+        "rvstartid",
+        "rvendid",
+        "rvuser",
+        "rvexcludeuser",
+    ]
+    .iter()
+    .any(|p| ctx.values.get(p).is_some());
     let good: Vec<usize> = entries
         .iter()
         .enumerate()
@@ -364,11 +464,17 @@ fn revisions(ctx: &mut Ctx<'_>, entries: &mut [PageEntry], cont: &mut Continuati
     };
     let newer = ctx.param("rvdir").as_deref() == Some("newer");
     let rvcontinue = ctx.param("rvcontinue");
-    let rvuser = ctx.param("rvuser").and_then(|u| pages::normalize_user_name(&u));
+    let rvuser = ctx
+        .param("rvuser")
+        .and_then(|u| pages::normalize_user_name(&u));
     let st = ctx.sh.lock();
     for i in good {
-        let Some((t, _, asked)) = &entries[i].good else { continue };
-        let Some(page) = st.wiki.page(t) else { continue };
+        let Some((t, _, asked)) = &entries[i].good else {
+            continue;
+        };
+        let Some(page) = st.wiki.page(t) else {
+            continue;
+        };
         let list: Vec<&pages::Rev> = if !asked.is_empty() {
             asked.iter().filter_map(|r| st.wiki.rev(*r)).collect()
         } else if let Some(limit) = limit {
@@ -376,19 +482,32 @@ fn revisions(ctx: &mut Ctx<'_>, entries: &mut [PageEntry], cont: &mut Continuati
                 .revs
                 .iter()
                 .filter_map(|r| st.wiki.rev(*r))
-                .filter(|r| rvuser.as_deref().map_or(true, |u| r.user == u))
+                .filter(|r| rvuser.as_deref().is_none_or(|u| r.user == u))
                 .collect();
             if !newer {
                 all.reverse();
             }
             if let Some(c) = &rvcontinue {
-                let from: u64 = c.rsplit('|').next().and_then(|s| s.parse().ok()).unwrap_or(0);
-                all.retain(|r| if newer { r.revid >= from } else { r.revid <= from });
+                let from: u64 = c
+                    .rsplit('|')
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(0);
+                all.retain(|r| {
+                    if newer {
+                        r.revid >= from
+                    } else {
+                        r.revid <= from
+                    }
+                });
             }
             let limit = usize::try_from(limit).unwrap_or(1);
             if all.len() > limit {
                 let next = all[limit];
-                cont.values.push(("rvcontinue".into(), format!("{}|{}", ts_mw(next.timestamp), next.revid)));
+                cont.values.push((
+                    "rvcontinue".into(),
+                    format!("{}|{}", ts_mw(next.timestamp), next.revid),
+                ));
                 cont.prop_continues = true;
                 all.truncate(limit);
             }
@@ -396,14 +515,24 @@ fn revisions(ctx: &mut Ctx<'_>, entries: &mut [PageEntry], cont: &mut Continuati
         } else {
             st.wiki.latest(page).into_iter().collect()
         };
-        let revs: Vec<J> = list.iter().map(|r| revision_json(ctx, r, &props, slots)).collect();
+        let revs: Vec<J> = list
+            .iter()
+            .map(|r| revision_json(ctx, r, &props, slots))
+            .collect();
         entries[i].obj.set("revisions", J::Arr(revs));
     }
     Ok(())
 }
 
 fn usercontribs(ctx: &mut Ctx<'_>, query: &mut J, cont: &mut Continuation) -> Result<(), ApiError> {
-    for p in ["ucuserids", "ucuserprefix", "uciprange", "ucshow", "uctag", "uctoponly"] {
+    for p in [
+        "ucuserids",
+        "ucuserprefix",
+        "uciprange",
+        "ucshow",
+        "uctag",
+        "uctoponly",
+    ] {
         ctx.mark(p);
     }
     let users = ctx.multi("ucuser");
@@ -427,13 +556,20 @@ fn usercontribs(ctx: &mut Ctx<'_>, query: &mut J, cont: &mut Continuation) -> Re
     }
     let limit = ctx.limit_param("usercontribs", "uclimit", 10, 500, 5000)?;
     let newer = ctx.param("ucdir").as_deref() == Some("newer");
-    let namespaces: Vec<i32> = ctx.multi("ucnamespace").iter().filter_map(|n| n.parse().ok()).collect();
+    let namespaces: Vec<i32> = ctx
+        .multi("ucnamespace")
+        .iter()
+        .filter_map(|n| n.parse().ok())
+        .collect();
     let start = ctx.param("ucstart").and_then(|s| parse_timestamp(&s));
     let end = ctx.param("ucend").and_then(|s| parse_timestamp(&s));
     let continue_from = ctx.param("uccontinue");
     let mut props = ctx.multi("ucprop");
     if ctx.values.get("ucprop").is_none() {
-        props = ["ids", "title", "timestamp", "comment", "size", "flags"].iter().map(|s| s.to_string()).collect();
+        props = ["ids", "title", "timestamp", "comment", "size", "flags"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
     }
     let has = |p: &str| props.iter().any(|x| x == p);
     let continue_key = match &continue_from {
@@ -461,7 +597,7 @@ fn usercontribs(ctx: &mut Ctx<'_>, query: &mut J, cont: &mut Continuation) -> Re
         .wiki
         .revisions
         .iter()
-        .filter(|r| names.iter().any(|n| *n == r.user))
+        .filter(|r| names.contains(&r.user))
         .filter(|r| {
             namespaces.is_empty()
                 || st
@@ -483,16 +619,19 @@ fn usercontribs(ctx: &mut Ctx<'_>, query: &mut J, cont: &mut Continuation) -> Re
             None => true,
         };
         let in_range = if newer {
-            start.map_or(true, |s| r.timestamp >= s) && end.map_or(true, |e| r.timestamp <= e)
+            start.is_none_or(|s| r.timestamp >= s) && end.is_none_or(|e| r.timestamp <= e)
         } else {
-            start.map_or(true, |s| r.timestamp <= s) && end.map_or(true, |e| r.timestamp >= e)
+            start.is_none_or(|s| r.timestamp <= s) && end.is_none_or(|e| r.timestamp >= e)
         };
         after_continue && in_range
     });
     let limit = usize::try_from(limit).unwrap_or(10);
     if revs.len() > limit {
         let next = revs[limit];
-        cont.values.push(("uccontinue".into(), format!("{}|{}", ts_mw(next.timestamp), next.revid)));
+        cont.values.push((
+            "uccontinue".into(),
+            format!("{}|{}", ts_mw(next.timestamp), next.revid),
+        ));
         revs.truncate(limit);
     }
     let mut items = Vec::with_capacity(revs.len());
@@ -517,7 +656,9 @@ fn usercontribs(ctx: &mut Ctx<'_>, query: &mut J, cont: &mut Continuation) -> Re
             o.set("timestamp", J::s(iso8601(r.timestamp)));
         }
         if has("flags") {
-            let top = page.and_then(|p| p.revs.last()).is_some_and(|l| *l == r.revid);
+            let top = page
+                .and_then(|p| p.revs.last())
+                .is_some_and(|l| *l == r.revid);
             for (k, v) in [("new", r.parentid == 0), ("minor", r.minor), ("top", top)] {
                 if let Some(b) = ctx.bool_value(v) {
                     o.set(k, b);
@@ -528,13 +669,20 @@ fn usercontribs(ctx: &mut Ctx<'_>, query: &mut J, cont: &mut Continuation) -> Re
             o.set("comment", J::s(r.comment.clone()));
         }
         if has("parsedcomment") {
-            o.set("parsedcomment", J::s(super::messages::escape_html(&r.comment)));
+            o.set(
+                "parsedcomment",
+                J::s(super::messages::escape_html(&r.comment)),
+            );
         }
         if has("size") {
             o.set("size", J::Int(r.text.len() as i64));
         }
         if has("sizediff") {
-            let parent = st.wiki.rev(r.parentid).map(|p| p.text.len() as i64).unwrap_or(0);
+            let parent = st
+                .wiki
+                .rev(r.parentid)
+                .map(|p| p.text.len() as i64)
+                .unwrap_or(0);
             o.set("sizediff", J::Int(r.text.len() as i64 - parent));
         }
         if has("tags") {
@@ -547,7 +695,16 @@ fn usercontribs(ctx: &mut Ctx<'_>, query: &mut J, cont: &mut Continuation) -> Re
 }
 
 fn allpages(ctx: &mut Ctx<'_>, query: &mut J, cont: &mut Continuation) -> Result<(), ApiError> {
-    for p in ["apfilterredir", "apminsize", "apmaxsize", "apprtype", "apprlevel", "apprfiltercascade", "apfilterlanglinks", "apprexpiry"] {
+    for p in [
+        "apfilterredir",
+        "apminsize",
+        "apmaxsize",
+        "apprtype",
+        "apprlevel",
+        "apprfiltercascade",
+        "apfilterlanglinks",
+        "apprexpiry",
+    ] {
         ctx.mark(p);
     }
     let limit = ctx.limit_param("allpages", "aplimit", 10, 500, 5000)?;
@@ -565,7 +722,10 @@ fn allpages(ctx: &mut Ctx<'_>, query: &mut J, cont: &mut Continuation) -> Result
     };
     let descending = ctx.param("apdir").as_deref() == Some("descending");
     let key = |s: String| s.replace(' ', "_");
-    let from = ctx.param("apcontinue").or_else(|| ctx.param("apfrom")).map(key);
+    let from = ctx
+        .param("apcontinue")
+        .or_else(|| ctx.param("apfrom"))
+        .map(key);
     ctx.mark("apfrom");
     let to = ctx.param("apto").map(key);
     let prefix = ctx.param("apprefix").map(key);
@@ -583,14 +743,27 @@ fn allpages(ctx: &mut Ctx<'_>, query: &mut J, cont: &mut Continuation) -> Result
     }
     list.retain(|(k, _, _)| {
         let kb = k.as_bytes();
-        let ok_from = from.as_ref().map_or(true, |f| if descending { kb <= f.as_bytes() } else { kb >= f.as_bytes() });
-        let ok_to = to.as_ref().map_or(true, |t| if descending { kb >= t.as_bytes() } else { kb <= t.as_bytes() });
-        let ok_prefix = prefix.as_ref().map_or(true, |p| kb.starts_with(p.as_bytes()));
+        let ok_from = from.as_ref().is_none_or(|f| {
+            if descending {
+                kb <= f.as_bytes()
+            } else {
+                kb >= f.as_bytes()
+            }
+        });
+        let ok_to = to.as_ref().is_none_or(|t| {
+            if descending {
+                kb >= t.as_bytes()
+            } else {
+                kb <= t.as_bytes()
+            }
+        });
+        let ok_prefix = prefix.as_ref().is_none_or(|p| kb.starts_with(p.as_bytes()));
         ok_from && ok_to && ok_prefix
     });
     let limit = usize::try_from(limit).unwrap_or(10);
     if list.len() > limit {
-        cont.values.push(("apcontinue".into(), list[limit].0.clone()));
+        cont.values
+            .push(("apcontinue".into(), list[limit].0.clone()));
         list.truncate(limit);
     }
     let items: Vec<J> = list
@@ -650,7 +823,10 @@ fn userinfo(ctx: &mut Ctx<'_>, query: &mut J) {
         None => vec!["*".into()],
     };
     if has("groups") {
-        o.set("groups", J::Arr(groups.iter().cloned().map(J::Str).collect()));
+        o.set(
+            "groups",
+            J::Arr(groups.iter().cloned().map(J::Str).collect()),
+        );
     }
     if has("groupmemberships") {
         let list = user
@@ -658,7 +834,11 @@ fn userinfo(ctx: &mut Ctx<'_>, query: &mut J) {
             .map(|u| {
                 u.explicit_groups
                     .iter()
-                    .map(|g| J::obj().with("group", J::s(g.clone())).with("expiry", J::s("infinity")))
+                    .map(|g| {
+                        J::obj()
+                            .with("group", J::s(g.clone()))
+                            .with("expiry", J::s("infinity"))
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -669,10 +849,16 @@ fn userinfo(ctx: &mut Ctx<'_>, query: &mut J) {
             .as_ref()
             .map(|u| u.implicit_groups.clone())
             .unwrap_or_else(|| vec!["*".into()]);
-        o.set("implicitgroups", J::Arr(list.into_iter().map(J::Str).collect()));
+        o.set(
+            "implicitgroups",
+            J::Arr(list.into_iter().map(J::Str).collect()),
+        );
     }
     if has("rights") {
-        o.set("rights", J::Arr(session.rights().into_iter().map(J::Str).collect()));
+        o.set(
+            "rights",
+            J::Arr(session.rights().into_iter().map(J::Str).collect()),
+        );
     }
     if has("changeablegroups") {
         o.set(
@@ -685,20 +871,38 @@ fn userinfo(ctx: &mut Ctx<'_>, query: &mut J) {
         );
     }
     if has("options") {
-        o.set("options", J::obj().with("language", J::s("en")).with("watchdefault", J::Int(1)));
+        o.set(
+            "options",
+            J::obj()
+                .with("language", J::s("en"))
+                .with("watchdefault", J::Int(1)),
+        );
     }
     if has("editcount") {
-        o.set("editcount", J::Int(user.as_ref().map(|u| u.editcount).unwrap_or(0)));
+        o.set(
+            "editcount",
+            J::Int(user.as_ref().map(|u| u.editcount).unwrap_or(0)),
+        );
     }
     if has("ratelimits") {
         o.set("ratelimits", J::obj());
     }
     let private = session.allowed("viewmyprivateinfo");
     if has("realname") && private {
-        o.set("realname", J::s(user.as_ref().map(|u| u.realname.clone()).unwrap_or_default()));
+        o.set(
+            "realname",
+            J::s(
+                user.as_ref()
+                    .map(|u| u.realname.clone())
+                    .unwrap_or_default(),
+            ),
+        );
     }
     if has("email") && private {
-        o.set("email", J::s(user.as_ref().map(|u| u.email.clone()).unwrap_or_default()));
+        o.set(
+            "email",
+            J::s(user.as_ref().map(|u| u.email.clone()).unwrap_or_default()),
+        );
         if let Some(at) = user.as_ref().and_then(|u| u.email_authenticated.clone()) {
             if let Some(ts) = parse_timestamp(&at) {
                 o.set("emailauthenticated", J::s(iso8601(ts)));
@@ -718,16 +922,31 @@ fn userinfo(ctx: &mut Ctx<'_>, query: &mut J) {
     }
     if has("centralids") {
         let id = i64::from(session.user_id());
-        o.set("centralids", J::obj().with("CentralAuth", J::Int(id)).with("local", J::Int(id)));
+        o.set(
+            "centralids",
+            J::obj()
+                .with("CentralAuth", J::Int(id))
+                .with("local", J::Int(id)),
+        );
     }
     if has("latestcontrib") {
         let name = session.name();
-        if let Some(ts) = st.wiki.revisions.iter().filter(|r| r.user == name).map(|r| r.timestamp).max() {
+        if let Some(ts) = st
+            .wiki
+            .revisions
+            .iter()
+            .filter(|r| r.user == name)
+            .map(|r| r.timestamp)
+            .max()
+        {
             o.set("latestcontrib", J::s(iso8601(ts)));
         }
     }
     if has("cancreateaccount") {
-        o.set("cancreateaccount", J::Bool(session.allowed("createaccount")));
+        o.set(
+            "cancreateaccount",
+            J::Bool(session.allowed("createaccount")),
+        );
     }
     query.set("userinfo", o);
 }
@@ -737,7 +956,15 @@ fn tokens(ctx: &mut Ctx<'_>, query: &mut J) {
     if ctx.values.get("type").is_none() {
         kinds = vec!["csrf".into()];
     }
-    let known = ["createaccount", "csrf", "login", "patrol", "rollback", "userrights", "watch"];
+    let known = [
+        "createaccount",
+        "csrf",
+        "login",
+        "patrol",
+        "rollback",
+        "userrights",
+        "watch",
+    ];
     let st = ctx.sh.lock();
     let mut o = J::obj();
     let mut unknown = Vec::new();
@@ -758,7 +985,10 @@ fn tokens(ctx: &mut Ctx<'_>, query: &mut J) {
     }
     drop(st);
     for k in unknown {
-        ctx.warn("tokens", &format!("Unrecognized value for parameter \"type\": {k}."));
+        ctx.warn(
+            "tokens",
+            &format!("Unrecognized value for parameter \"type\": {k}."),
+        );
     }
     query.set("tokens", o);
 }
@@ -790,7 +1020,19 @@ fn siteinfo(ctx: &mut Ctx<'_>, query: &mut J) {
                     .with("scriptpath", J::s("/w"))
                     .with("script", J::s("/w/index.php"))
                     .with("server", J::s(server.clone()))
-                    .with("servername", J::s(server.split("://").nth(1).unwrap_or("").split(':').next().unwrap_or("").to_string()))
+                    .with(
+                        "servername",
+                        J::s(
+                            server
+                                .split("://")
+                                .nth(1)
+                                .unwrap_or("")
+                                .split(':')
+                                .next()
+                                .unwrap_or("")
+                                .to_string(),
+                        ),
+                    )
                     .with("wikiid", J::s("devwiki"))
                     .with("time", J::s(iso8601(now)));
                 query.set("general", g);
@@ -799,7 +1041,9 @@ fn siteinfo(ctx: &mut Ctx<'_>, query: &mut J) {
                 let mut n = J::obj();
                 for id in [-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] {
                     let name = pages::namespace_name(id);
-                    let mut e = J::obj().with("id", J::Int(i64::from(id))).with("case", J::s("first-letter"));
+                    let mut e = J::obj()
+                        .with("id", J::Int(i64::from(id)))
+                        .with("case", J::s("first-letter"));
                     if ctx.fv2 {
                         e.set("name", J::s(name));
                     } else {
@@ -809,7 +1053,10 @@ fn siteinfo(ctx: &mut Ctx<'_>, query: &mut J) {
                 }
                 query.set("namespaces", n);
             }
-            other => ctx.warn("siteinfo", &format!("Unrecognized value for parameter \"siprop\": {other}.")),
+            other => ctx.warn(
+                "siteinfo",
+                &format!("Unrecognized value for parameter \"siprop\": {other}."),
+            ),
         }
     }
 }

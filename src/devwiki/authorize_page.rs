@@ -18,11 +18,19 @@ use super::verify::{self, Params};
 const USER_COOKIE: &str = "devwiki_user";
 
 fn is_hex32(s: &str) -> bool {
-    s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 32
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// Handles GET (show the form) and POST (Allow or Cancel).
-pub(crate) fn handle(sh: &Shared, req: &Req, values: &Params, authenticate: bool, target: &Target) -> Resp {
+pub(crate) fn handle(
+    sh: &Shared,
+    req: &Req,
+    values: &Params,
+    authenticate: bool,
+    target: &Target,
+) -> Resp {
     let request_token = val(values, "requestToken").or_else(|| val(values, "oauth_token"));
     let consumer_key = val(values, "consumerKey").or_else(|| val(values, "oauth_consumer_key"));
 
@@ -30,9 +38,11 @@ pub(crate) fn handle(sh: &Shared, req: &Req, values: &Params, authenticate: bool
     if req.was_posted() && check(values, "cancel") {
         return cancel_page(&st, consumer_key.as_deref().unwrap_or(""));
     }
-    let consumer_key = consumer_key
-        .filter(|k| !k.is_empty())
-        .or_else(|| request_token.as_deref().and_then(|t| st.consumer_of_request_token(t)));
+    let consumer_key = consumer_key.filter(|k| !k.is_empty()).or_else(|| {
+        request_token
+            .as_deref()
+            .and_then(|t| st.consumer_of_request_token(t))
+    });
     let consumer = match consumer_key.as_deref().and_then(|k| st.consumers.get(k)) {
         Some(c) => c.clone(),
         None => return error_page(&messages::bad_consumer_key()),
@@ -96,18 +106,44 @@ pub(crate) fn handle(sh: &Shared, req: &Req, values: &Params, authenticate: bool
                 Err(msg) => Some(msg.html()),
             }
         };
-        let user = if chosen.is_empty() { remembered } else { Some(chosen) };
-        return form(&st, &consumer, &ck, &rtok, user.as_deref(), error.as_deref(), target);
+        let user = if chosen.is_empty() {
+            remembered
+        } else {
+            Some(chosen)
+        };
+        return form(
+            &st,
+            &consumer,
+            &ck,
+            &rtok,
+            user.as_deref(),
+            error.as_deref(),
+            target,
+        );
     }
 
     let ck = consumer.key.clone();
-    form(&st, &consumer, &ck, &rt, remembered.as_deref(), None, target)
+    form(
+        &st,
+        &consumer,
+        &ck,
+        &rt,
+        remembered.as_deref(),
+        None,
+        target,
+    )
 }
 
 /// `OAuth1Consumer::authorize`: new verifier, acceptance (the same access
 /// token again for the same user), request token updated (600 s again),
 /// stored callback read and deleted, callback URL built.
-pub(crate) fn authorize(st: &mut Store, sh: &Shared, user: &str, c: &ConsumerRec, rt: &str) -> Result<String, Msg> {
+pub(crate) fn authorize(
+    st: &mut Store,
+    sh: &Shared,
+    user: &str,
+    c: &ConsumerRec,
+    rt: &str,
+) -> Result<String, Msg> {
     let user = st
         .find_user(user)
         .map(|u| u.name.clone())
@@ -121,12 +157,18 @@ pub(crate) fn authorize(st: &mut Store, sh: &Shared, user: &str, c: &ConsumerRec
         t.access_key = Some(acc.access_key);
         t.expires = now + REQUEST_TOKEN_TTL;
     }
-    let stored = st.take_callback(rt).ok_or_else(messages::callback_not_found)?;
+    let stored = st
+        .take_callback(rt)
+        .ok_or_else(messages::callback_not_found)?;
     let query = format!(
         "oauth_verifier={verifier}&oauth_token={}",
         verify::rawurlencode(rt.as_bytes())
     );
-    let target = if stored == "oob" { c.callback.clone() } else { stored };
+    let target = if stored == "oob" {
+        c.callback.clone()
+    } else {
+        stored
+    };
     if target.is_empty() || target == "oob" {
         return Ok(format!(
             "{}/w/index.php?title=Special:OAuth/verified&{query}",
@@ -160,8 +202,13 @@ fn form(
     target: &Target,
 ) -> Resp {
     let mut options = String::new();
+    let selected = selected.or(Some("Alice"));
     for u in &st.users {
-        let sel = if Some(u.name.as_str()) == selected { " selected" } else { "" };
+        let sel = if Some(u.name.as_str()) == selected {
+            " selected"
+        } else {
+            ""
+        };
         let mut notes = u.explicit_groups.join(", ");
         if u.block.is_some() {
             notes = "blocked".into();
@@ -187,7 +234,10 @@ fn form(
     } else {
         let mut list = String::from("<ul id=\"mw-mwoauth-grants\">");
         for (group, grants) in groups {
-            list.push_str(&format!("<li><span class=\"mw-grantgroup\">{}</span><ul>", escape_html(&group)));
+            list.push_str(&format!(
+                "<li><span class=\"mw-grantgroup\">{}</span><ul>",
+                escape_html(&group)
+            ));
             for g in grants {
                 list.push_str(&format!("<li>{}</li>", escape_html(&g)));
             }

@@ -174,44 +174,84 @@ mod tests {
             (true, "http://host", "https://host/path?query", true),
             (true, "https://host:1", "https://host:1234", true),
             (true, "https://host/path", "https://host/path/dir2", true),
-            (true, "https://host/path?query", "https://host/path?query&more", true),
+            (
+                true,
+                "https://host/path?query",
+                "https://host/path?query&more",
+                true,
+            ),
             (false, "https://host/", "https://host", true),
             (false, "https://host", "https://host:1234", true),
             (false, "https://host/path?query", "https://host/path", true),
-            (false, "https://host:8000", "https://host:8000@evil.com", true),
+            (
+                false,
+                "https://host:8000",
+                "https://host:8000@evil.com",
+                true,
+            ),
             (false, "https://host", "https://hosting", true),
         ];
         for (expect, registered, got, is_prefix) in cases {
             let result = check_callback(registered, *is_prefix, Some(got));
-            assert_eq!(result.is_ok(), *expect, "{registered} / {got} / prefix={is_prefix}");
+            assert_eq!(
+                result.is_ok(),
+                *expect,
+                "{registered} / {got} / prefix={is_prefix}"
+            );
         }
     }
 
     #[test]
     fn error_kinds() {
-        assert_eq!(check_callback("http://a/cb", false, None), Err(CallbackError::NotOob));
-        assert_eq!(check_callback("http://a/cb", false, Some("OOB")), Err(CallbackError::NotOob));
-        assert_eq!(check_callback("http://a/cb", true, None), Err(CallbackError::NotOobOrPrefix));
-        assert_eq!(check_callback("http://a/cb", true, Some("")), Err(CallbackError::NotOobOrPrefix));
         assert_eq!(
-            check_callback("http://127.0.0.1:9999/callback", true, Some("http://evil.example/cb")),
+            check_callback("http://a/cb", false, None),
+            Err(CallbackError::NotOob)
+        );
+        assert_eq!(
+            check_callback("http://a/cb", false, Some("OOB")),
+            Err(CallbackError::NotOob)
+        );
+        assert_eq!(
+            check_callback("http://a/cb", true, None),
             Err(CallbackError::NotOobOrPrefix)
         );
         assert_eq!(
-            check_callback("http://127.0.0.1:9999/callback", true, Some("http://127.0.0.1:9999/callback/sub?x=1")),
+            check_callback("http://a/cb", true, Some("")),
+            Err(CallbackError::NotOobOrPrefix)
+        );
+        assert_eq!(
+            check_callback(
+                "http://127.0.0.1:9999/callback",
+                true,
+                Some("http://evil.example/cb")
+            ),
+            Err(CallbackError::NotOobOrPrefix)
+        );
+        assert_eq!(
+            check_callback(
+                "http://127.0.0.1:9999/callback",
+                true,
+                Some("http://127.0.0.1:9999/callback/sub?x=1")
+            ),
             Ok(())
         );
         assert_eq!(
             check_callback("http://h/cb", true, Some("http://u:p@h/cb")),
             Err(CallbackError::NotOobOrPrefix)
         );
-        assert_eq!(check_callback("http://h/cb", true, Some("not a url")), Err(CallbackError::NotOobOrPrefix));
+        assert_eq!(
+            check_callback("http://h/cb", true, Some("not a url")),
+            Err(CallbackError::NotOobOrPrefix)
+        );
     }
 
     #[test]
     fn appending() {
         assert_eq!(append_query("http://a/cb", "x=1"), "http://a/cb?x=1");
-        assert_eq!(append_query("http://a/cb?y=2", "x=1"), "http://a/cb?y=2&x=1");
+        assert_eq!(
+            append_query("http://a/cb?y=2", "x=1"),
+            "http://a/cb?y=2&x=1"
+        );
         assert_eq!(append_query("http://a/cb#f", "x=1"), "http://a/cb?x=1#f");
     }
 }

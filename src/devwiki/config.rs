@@ -137,7 +137,10 @@ impl fmt::Debug for Consumer {
             .field("owner_only", &self.owner_only)
             .field(
                 "access_token",
-                &self.access_token.as_ref().map(|(k, _)| (k.clone(), "[redacted]")),
+                &self
+                    .access_token
+                    .as_ref()
+                    .map(|(k, _)| (k.clone(), "[redacted]")),
             )
             .finish()
     }
@@ -160,7 +163,10 @@ mod tests {
             access_token: Some(("tok".into(), "tokensecret".into())),
         };
         let s = format!("{c:?}");
-        assert!(!s.contains("topsecret") && !s.contains("tokensecret"), "{s}");
+        assert!(
+            !s.contains("topsecret") && !s.contains("tokensecret"),
+            "{s}"
+        );
         assert!(s.contains("tok"));
     }
 }

@@ -2,19 +2,7 @@
 //! clients that are not in the same Rust process. They keep working while
 //! the wiki is "down".
 //!
-//! | Method and path | Body | Answer |
-//! |---|---|---|
-//! | `GET /devwiki` | | server, URLs, default consumer, users, switches |
-//! | `GET /devwiki/users` | | the seeded users |
-//! | `GET /devwiki/consumers` | | every consumer, with credentials |
-//! | `POST /devwiki/consumers` | a [`ConsumerSpec`](super::ConsumerSpec) | the [`Consumer`](super::Consumer) |
-//! | `POST /devwiki/revoke` | `{"user":"Alice","consumer_key":"…"}` | `{"revoked":true}` |
-//! | `POST /devwiki/grant` | `{"user":"Alice","consumer_key":"…"}` | `{"access_token":"…","access_secret":"…"}` |
-//! | `POST /devwiki/maxlag` | `{"lag":5,"times":2}` (`lag` null = off, `times` null = always) | `{"ok":true}` |
-//! | `POST /devwiki/down` | `{"down":true}` | `{"ok":true}` |
-//! | `POST /devwiki/clock` | `{"offset":601}` | `{"ok":true}` |
-//! | `POST /devwiki/auto-approve` | `{"user":"Alice"}` or `{"user":null}` | `{"ok":true}` |
-//! | `GET /devwiki/page?title=Main%20Page` | | `{"title":…,"text":…}` or 404 |
+//! The table of endpoints is in the module documentation of `devwiki`.
 
 use serde_json::{json, Value};
 
@@ -105,8 +93,12 @@ pub(crate) fn handle(sh: &Shared, req: &Req) -> Resp {
                 reply(200, json!(list))
             }
             ("/devwiki/consumers", true) => {
-                let spec: ConsumerSpec = serde_json::from_slice(if req.body.is_empty() { b"{}" } else { &req.body })
-                    .map_err(|e| bad(&format!("invalid consumer spec: {e}")))?;
+                let spec: ConsumerSpec = serde_json::from_slice(if req.body.is_empty() {
+                    b"{}"
+                } else {
+                    &req.body
+                })
+                .map_err(|e| bad(&format!("invalid consumer spec: {e}")))?;
                 let c = sh.lock().register(spec);
                 reply(200, json!(c))
             }
@@ -124,12 +116,21 @@ pub(crate) fn handle(sh: &Shared, req: &Req) -> Resp {
                     return Err(reply(404, json!({ "error": "unknown user or consumer" })));
                 }
                 let a = st.accept(&user, &key);
-                reply(200, json!({ "access_token": a.access_key, "access_secret": a.access_secret }))
+                reply(
+                    200,
+                    json!({ "access_token": a.access_key, "access_secret": a.access_secret }),
+                )
             }
             ("/devwiki/maxlag", true) => {
                 let v = body_json(req)?;
-                let lag = v.get("lag").and_then(Value::as_u64).map(|n| n.min(u64::from(u32::MAX)) as u32);
-                let times = v.get("times").and_then(Value::as_u64).map(|n| n.min(u64::from(u32::MAX)) as u32);
+                let lag = v
+                    .get("lag")
+                    .and_then(Value::as_u64)
+                    .map(|n| n.min(u64::from(u32::MAX)) as u32);
+                let times = v
+                    .get("times")
+                    .and_then(Value::as_u64)
+                    .map(|n| n.min(u64::from(u32::MAX)) as u32);
                 let mut st = sh.lock();
                 st.switches.maxlag = lag;
                 st.switches.maxlag_times = if lag.is_some() { times } else { None };
@@ -170,7 +171,10 @@ pub(crate) fn handle(sh: &Shared, req: &Req) -> Resp {
                     None => reply(404, json!({ "title": t.full(), "error": "missing" })),
                 }
             }
-            _ => reply(404, json!({ "error": "unknown control", "controls": info(sh)["controls"] })),
+            _ => reply(
+                404,
+                json!({ "error": "unknown control", "controls": info(sh)["controls"] }),
+            ),
         })
     })();
     result.unwrap_or_else(|r| r)

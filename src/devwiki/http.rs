@@ -11,7 +11,7 @@ use rocket::{Data, Request, Response};
 
 use super::messages::escape_html;
 use super::store::Shared;
-use super::verify::{self, Params, PVal};
+use super::verify::{self, PVal, Params};
 
 /// Largest request body read (bigger ones get an error in the real shape).
 pub(crate) const BODY_LIMIT: usize = 8 * 1024 * 1024;
@@ -112,7 +112,8 @@ impl Req {
         let cookies = self.cookie.as_deref()?;
         cookies.split(';').find_map(|c| {
             let (k, v) = c.trim().split_once('=')?;
-            (k == name).then(|| String::from_utf8_lossy(&verify::urldecode(v.as_bytes())).into_owned())
+            (k == name)
+                .then(|| String::from_utf8_lossy(&verify::urldecode(v.as_bytes())).into_owned())
         })
     }
 }
@@ -132,7 +133,9 @@ pub(crate) fn parse_multipart(content_type: &str, body: &[u8]) -> Params {
     let mut out = Params::default();
     let boundary = content_type.split(';').find_map(|part| {
         let (k, v) = part.trim().split_once('=')?;
-        k.trim().eq_ignore_ascii_case("boundary").then(|| v.trim().trim_matches('"').to_string())
+        k.trim()
+            .eq_ignore_ascii_case("boundary")
+            .then(|| v.trim().trim_matches('"').to_string())
     });
     let boundary = match boundary {
         Some(b) if !b.is_empty() => format!("--{b}"),
@@ -183,7 +186,10 @@ pub(crate) fn parse_multipart(content_type: &str, body: &[u8]) -> Params {
         }
         if let (Some(n), false) = (name, is_file) {
             if content_start <= content_end {
-                out.set(n.into_bytes(), PVal::One(body[content_start..content_end].to_vec()));
+                out.set(
+                    n.into_bytes(),
+                    PVal::One(body[content_start..content_end].to_vec()),
+                );
             }
         }
         pos = next + delim.len();
@@ -242,12 +248,16 @@ impl Resp {
 
     /// A normal wiki HTML page.
     pub(crate) fn page(status: u16, title: &str, body_html: &str) -> Resp {
-        Resp::new(status, "text/html; charset=UTF-8", page_html(title, body_html))
-            .header("Content-language", "en")
-            .header("X-Frame-Options", "DENY")
-            .header("Vary", "Accept-Encoding, Cookie, Authorization")
-            .header("Expires", "Thu, 01 Jan 1970 00:00:00 GMT")
-            .header("Cache-Control", "private, must-revalidate, max-age=0")
+        Resp::new(
+            status,
+            "text/html; charset=UTF-8",
+            page_html(title, body_html),
+        )
+        .header("Content-language", "en")
+        .header("X-Frame-Options", "DENY")
+        .header("Vary", "Accept-Encoding, Cookie, Authorization")
+        .header("Expires", "Thu, 01 Jan 1970 00:00:00 GMT")
+        .header("Cache-Control", "private, must-revalidate, max-age=0")
     }
 }
 

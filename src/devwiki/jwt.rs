@@ -49,7 +49,10 @@ mod tests {
             .with("confirmed_email", J::Bool(true))
             .with("blocked", J::Bool(false))
             .with("registered", J::s("20261128014918"))
-            .with("groups", J::Arr(vec![J::s("*"), J::s("user"), J::s("autoconfirmed")]))
+            .with(
+                "groups",
+                J::Arr(vec![J::s("*"), J::s("user"), J::s("autoconfirmed")]),
+            )
             .with("rights", J::Arr(rights))
             .with(
                 "grants",
@@ -60,7 +63,11 @@ mod tests {
             )
             .with("nonce", J::s("152476737750573028221795830981"));
         let ours = encode_hs256(&claims, "not-the-real-secret");
-        let cut = |s: &str| s.rsplit_once('.').map(|(a, _)| a.to_string()).unwrap_or_default();
+        let cut = |s: &str| {
+            s.rsplit_once('.')
+                .map(|(a, _)| a.to_string())
+                .unwrap_or_default()
+        };
         assert_eq!(cut(&ours), cut(captured));
     }
 }

@@ -51,14 +51,22 @@ impl Msg {
     }
 
     /// Splits the template at `$N` and feeds literal parts and parameters.
-    fn render(&self, mut literal: impl FnMut(&str) -> String, mut param: impl FnMut(&P) -> String) -> String {
+    fn render(
+        &self,
+        mut literal: impl FnMut(&str) -> String,
+        mut param: impl FnMut(&P) -> String,
+    ) -> String {
         let t = self.template.as_str();
         let bytes = t.as_bytes();
         let mut out = String::new();
         let mut last = 0;
         let mut i = 0;
         while i < bytes.len() {
-            if bytes[i] == b'$' && i + 1 < bytes.len() && bytes[i + 1].is_ascii_digit() && bytes[i + 1] != b'0' {
+            if bytes[i] == b'$'
+                && i + 1 < bytes.len()
+                && bytes[i + 1].is_ascii_digit()
+                && bytes[i + 1] != b'0'
+            {
                 let n = usize::from(bytes[i + 1] - b'0');
                 out.push_str(&literal(&t[last..i]));
                 match self.params.get(n - 1) {
@@ -127,7 +135,11 @@ fn render_wikitext_literal(s: &str) -> String {
         } else if let Some(end) = after.find(']') {
             let inner = &after[1..end];
             if let Some((url, label)) = inner.split_once(' ') {
-                out.push_str(&format!("<a class=\"external\" href=\"{}\">{}</a>", escape_html(url), label));
+                out.push_str(&format!(
+                    "<a class=\"external\" href=\"{}\">{}</a>",
+                    escape_html(url),
+                    label
+                ));
                 rest = &after[end + 1..];
                 continue;
             }
@@ -206,7 +218,11 @@ pub(crate) fn callback_not_found() -> Msg {
 
 /// `mwoauthdatastore-bad-token`
 pub(crate) fn bad_token() -> Msg {
-    Msg::new("mwoauthdatastore-bad-token", "No token was found matching your request.", vec![])
+    Msg::new(
+        "mwoauthdatastore-bad-token",
+        "No token was found matching your request.",
+        vec![],
+    )
 }
 
 /// `mwoauthdatastore-bad-verifier`
@@ -254,7 +270,11 @@ pub(crate) fn consumer_owner_only(name: &str, key: &str) -> Msg {
 
 /// `mwoauth-invalid-consumer-key` (cancel page with an unknown consumer)
 pub(crate) fn invalid_consumer_key() -> Msg {
-    Msg::new("mwoauth-invalid-consumer-key", "No consumer exists with the given key.", vec![])
+    Msg::new(
+        "mwoauth-invalid-consumer-key",
+        "No consumer exists with the given key.",
+        vec![],
+    )
 }
 
 /// `mwoauth-bad-request-invalid-action` (E002): unknown Special:OAuth subpage.
@@ -304,7 +324,11 @@ pub(crate) fn invalid_authorization(detail: &str) -> Msg {
 
 /// `mwoauth-not-api`
 pub(crate) fn not_api() -> Msg {
-    Msg::new("mwoauth-not-api", "OAuth can only be used with the API", vec![])
+    Msg::new(
+        "mwoauth-not-api",
+        "OAuth can only be used with the API",
+        vec![],
+    )
 }
 
 /// `mwoauth-acceptance-cancelled`
@@ -337,7 +361,10 @@ mod tests {
             "Error: This request has already been completed and cannot be resubmitted.\nGo back to the application and try to connect your account again, or contact the application author.\n\n&lt;span class=&quot;plainlinks mw-mwoautherror-details&quot;&gt;OAuth token already used, <a class=\"external\" href=\"https://www.mediawiki.org/wiki/Help:OAuth/Errors#E009\">E009</a>&lt;/span&gt;"
         );
         assert_eq!(e009.len(), 369);
-        assert_eq!(format!("Error: {}", request_token_not_found().escaped()).len(), 337);
+        assert_eq!(
+            format!("Error: {}", request_token_not_found().escaped()).len(),
+            337
+        );
         assert_eq!(
             format!("Error: {}", callback_not_oob_or_prefix().escaped()),
             "Error: oauth_callback must be set, and must be set to &quot;oob&quot; (case-sensitive), or the configured callback must be a prefix of the supplied callback."

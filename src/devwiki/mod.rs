@@ -58,8 +58,46 @@
 //! Without auto-approve, the authorize page is a plain HTML form: choose the
 //! user in `<select id="user">` and press `#accept` or `#cancel` (a
 //! WebDriver test can do that). `cargo run --example devwiki` runs one
-//! standalone; clients in other processes use the JSON controls under
-//! `/devwiki` (see the `controls` table in the source, or `GET /devwiki`).
+//! standalone.
+//!
+//! # HTTP test controls
+//!
+//! Clients in other processes (a Python script, a browser test) steer the
+//! wiki with JSON under `/devwiki`; these keep working while it is "down":
+//!
+//! | Method and path | Body | Answer |
+//! |---|---|---|
+//! | `GET /devwiki` | | server, URLs, default consumer, users, switches |
+//! | `GET /devwiki/users` | | the users |
+//! | `GET /devwiki/consumers` | | every consumer, with credentials |
+//! | `POST /devwiki/consumers` | a [`ConsumerSpec`] as JSON (missing fields: defaults) | the [`Consumer`] |
+//! | `POST /devwiki/revoke` | `{"user":"Alice","consumer_key":"…"}` | `{"revoked":true}` |
+//! | `POST /devwiki/grant` | `{"user":"Alice","consumer_key":"…"}` | `{"access_token":"…","access_secret":"…"}` |
+//! | `POST /devwiki/maxlag` | `{"lag":5,"times":2}` (`lag` null: off; `times` null: always) | `{"ok":true}` |
+//! | `POST /devwiki/down` | `{"down":true}` | `{"ok":true}` |
+//! | `POST /devwiki/clock` | `{"offset":601}` | `{"ok":true}` |
+//! | `POST /devwiki/auto-approve` | `{"user":"Alice"}` or `{"user":null}` | `{"ok":true}` |
+//! | `GET /devwiki/page?title=Main%20Page` | | `{"title":…,"text":…}`, or 404 |
+//!
+//! # What is imitated, and how far
+//!
+//! * `Special:OAuth`: `initiate`, `authorize`, `authenticate`, `token`,
+//!   `identify`, `verified`; also reached as `/wiki/Special:OAuth/…` and
+//!   `/w/index.php/Special:OAuth/…`. HMAC-SHA1 only (PLAINTEXT is refused
+//!   with the real message; RSA-SHA1 consumers cannot be registered).
+//! * `api.php` (`format=json` only): `action=query` with
+//!   `meta=userinfo|tokens|siteinfo`, `list=usercontribs|allpages`,
+//!   `prop=revisions|info`, `titles|pageids|revids`; `action=edit`
+//!   (`text`, `appendtext`, `prependtext`, `section`, `undo`, `createonly`,
+//!   `nocreate`, `md5`, `basetimestamp`), `action=purge`,
+//!   `action=checktoken`; `maxlag`, `assert`, `assertuser`,
+//!   `errorformat`, unrecognized-parameter warnings. CSRF tokens are stable
+//!   per user and consumer; the anonymous token is `+\`.
+//! * Pages live in memory: `Main Page` (3 revisions), `Sandbox`,
+//!   `Help:Contents`, user pages, and `Test page 1` … `Test page 30`
+//!   holding 1,234 of Alice's edits.
+//! * GET `index.php?title=<page>` shows a page's text, `&action=raw` gives
+//!   it raw; `Special:OAuthManageMyGrants` lists and revokes authorizations.
 
 mod api;
 mod api_edit;
@@ -102,8 +140,25 @@ pub struct DevWiki {
 
 impl std::fmt::Debug for DevWiki {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DevWiki").field("server", &self.server()).finish()
+        f.debug_struct("DevWiki")
+            .field("server", &self.server())
+            .finish()
     }
+}
+
+/// Graceful shutdown on request only: a library must not install Ctrl-C or
+/// SIGTERM handlers in the host process.
+fn quiet_shutdown() -> rocket::config::Shutdown {
+    #[allow(unused_mut)]
+    let mut shutdown = rocket::config::Shutdown {
+        ctrlc: false,
+        grace: 1,
+        mercy: 1,
+        ..rocket::config::Shutdown::default()
+    };
+    #[cfg(unix)]
+    shutdown.signals.clear();
+    shutdown
 }
 
 fn io_error(msg: String) -> std::io::Error {
@@ -125,12 +180,7 @@ impl DevWiki {
             },
             cli_colors: false,
             ident: rocket::config::Ident::none(),
-            shutdown: rocket::config::Shutdown {
-                ctrlc: false,
-                grace: 1,
-                mercy: 1,
-                ..rocket::config::Shutdown::default()
-            },
+            shutdown: quiet_shutdown(),
             ..rocket::Config::default()
         };
         let figment = rocket::figment::Figment::from(rocket_config)
@@ -314,7 +364,12 @@ impl DevWiki {
 
     /// The user names, seeded first.
     pub fn users(&self) -> Vec<String> {
-        self.shared.lock().users.iter().map(|u| u.name.clone()).collect()
+        self.shared
+            .lock()
+            .users
+            .iter()
+            .map(|u| u.name.clone())
+            .collect()
     }
 
     /// A user's edit count.
@@ -376,12 +431,19 @@ fn path_title(raw: &str) -> String {
 }
 
 fn not_found() -> Resp {
-    Resp::page(404, "Not Found", "<p>The requested URL was not found on this server.</p>")
+    Resp::page(
+        404,
+        "Not Found",
+        "<p>The requested URL was not found on this server.</p>",
+    )
 }
 
 fn down_page() -> Resp {
     let body = "<!DOCTYPE html>\n<html lang=\"en\">\n<meta charset=\"utf-8\">\n<title>Wikimedia Error</title>\n<style>body{font-family:sans-serif;margin:2em}</style>\n<div class=\"content\" role=\"main\">\n<h1>Error</h1>\n<p>Our servers are currently under maintenance or experiencing a technical problem. Please <a href=\"\" title=\"Reload this page\">try again</a> in a few&nbsp;minutes.</p>\n<p>See the error message at the bottom of this page for more&nbsp;information.</p>\n</div>\n<div class=\"footer\"><p>If you report this error to the Wikimedia System Administrators, please include the details below.</p><p class=\"text-muted\"><code>Request served via devwiki, Error: 503, Service Unavailable</code></p></div>\n</html>\n";
-    Resp::new(503, "text/html; charset=utf-8", body).header("Cache-Control", "private, s-maxage=0, max-age=0, must-revalidate")
+    Resp::new(503, "text/html; charset=utf-8", body).header(
+        "Cache-Control",
+        "private, s-maxage=0, max-age=0, must-revalidate",
+    )
 }
 
 /// What a title names among the special pages handled here.
@@ -417,7 +479,9 @@ fn index(sh: &Shared, req: &Req, path_title: Option<String>, action_path: String
         .unwrap_or_else(|| "Main Page".into());
     match special(&title) {
         Some(Special::OAuth(sub)) => {
-            let target = special_oauth::Target { action: action_path };
+            let target = special_oauth::Target {
+                action: action_path,
+            };
             return special_oauth::execute(sh, req, sub.as_deref(), &target);
         }
         Some(Special::ManageMyGrants) => return manage_grants(sh, req, &values),
@@ -425,17 +489,34 @@ fn index(sh: &Shared, req: &Req, path_title: Option<String>, action_path: String
             return Resp::page(
                 404,
                 "No such special page",
-                &format!("<p>You have requested an invalid special page: {}.</p>", escape_html(&name)),
+                &format!(
+                    "<p>You have requested an invalid special page: {}.</p>",
+                    escape_html(&name)
+                ),
             )
         }
         None => {}
     }
-    if req.authorization.as_deref().is_some_and(|a| a.starts_with("OAuth ")) {
-        return Resp::page(400, "OAuth authorization error", &messages::not_api().html());
+    if req
+        .authorization
+        .as_deref()
+        .is_some_and(|a| a.starts_with("OAuth "))
+    {
+        return Resp::page(
+            400,
+            "OAuth authorization error",
+            &messages::not_api().html(),
+        );
     }
     let t = match pages::parse_title(&title) {
         Some(t) => t,
-        None => return Resp::page(400, "Bad title", "<p>The requested page title was invalid.</p>"),
+        None => {
+            return Resp::page(
+                400,
+                "Bad title",
+                "<p>The requested page title was invalid.</p>",
+            )
+        }
     };
     let text = sh.lock().wiki.text_of(&t);
     if http::val(&values, "action").as_deref() == Some("raw") {
@@ -462,7 +543,9 @@ fn manage_grants(sh: &Shared, req: &Req, values: &verify::Params) -> Resp {
     let mut st = sh.lock();
     let mut notice = String::new();
     if req.was_posted() {
-        if let (Some(user), Some(key)) = (http::val(values, "user"), http::val(values, "consumerKey")) {
+        if let (Some(user), Some(key)) =
+            (http::val(values, "user"), http::val(values, "consumerKey"))
+        {
             if st.revoke(&user, &key) {
                 notice = "<p class=\"successbox\">The application's access to your account has been revoked.</p>".into();
             }
@@ -472,7 +555,11 @@ fn manage_grants(sh: &Shared, req: &Req, values: &verify::Params) -> Resp {
     let mut list: Vec<_> = st.acceptances.values().cloned().collect();
     list.sort_by(|a, b| (&a.user, &a.consumer).cmp(&(&b.user, &b.consumer)));
     for a in list {
-        let name = st.consumers.get(&a.consumer).map(|c| c.name.clone()).unwrap_or_default();
+        let name = st
+            .consumers
+            .get(&a.consumer)
+            .map(|c| c.name.clone())
+            .unwrap_or_default();
         rows.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td><form method=\"post\" action=\"/wiki/Special:OAuthManageMyGrants\"><input type=\"hidden\" name=\"user\" value=\"{}\"><input type=\"hidden\" name=\"consumerKey\" value=\"{}\"><button type=\"submit\">revoke access</button></form></td></tr>",
             escape_html(&a.user),

@@ -123,10 +123,12 @@ pub(crate) fn parse_title(input: &str) -> Option<Title> {
     if text.is_empty() || text.len() > 255 {
         return None;
     }
-    if text
-        .chars()
-        .any(|c| matches!(c, '#' | '<' | '>' | '[' | ']' | '|' | '{' | '}' | '\u{fffd}') || c.is_control())
-    {
+    if text.chars().any(|c| {
+        matches!(
+            c,
+            '#' | '<' | '>' | '[' | ']' | '|' | '{' | '}' | '\u{fffd}'
+        ) || c.is_control()
+    }) {
         return None;
     }
     let bytes = text.as_bytes();
@@ -136,10 +138,19 @@ pub(crate) fn parse_title(input: &str) -> Option<Title> {
     {
         return None;
     }
-    if text == "." || text == ".." || text.starts_with("./") || text.starts_with("../") || text.contains("/./") || text.contains("/../") {
+    if text == "."
+        || text == ".."
+        || text.starts_with("./")
+        || text.starts_with("../")
+        || text.contains("/./")
+        || text.contains("/../")
+    {
         return None;
     }
-    Some(Title { ns, text: ucfirst(&text) })
+    Some(Title {
+        ns,
+        text: ucfirst(&text),
+    })
 }
 
 /// A user name normalized like a title in the user namespace.
@@ -213,8 +224,7 @@ impl Wiki {
     pub(crate) fn save(
         &mut self,
         title: &Title,
-        user: &str,
-        userid: u32,
+        (user, userid): (&str, u32),
         text: String,
         comment: String,
         minor: bool,
@@ -256,16 +266,26 @@ const TEST_PAGES: usize = 30;
 /// The seeded wiki: `Main Page` with a few revisions, some pages in other
 /// namespaces, and 1,234 edits by Alice on `Test page 1` … `Test page 30`.
 pub(crate) fn seed(users: &[(u32, &str)]) -> Wiki {
-    let id_of = |name: &str| users.iter().find(|(_, n)| *n == name).map(|(i, _)| *i).unwrap_or(0);
+    let id_of = |name: &str| {
+        users
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(i, _)| *i)
+            .unwrap_or(0)
+    };
     let mut w = Wiki::default();
-    let t = |s: &str| parse_title(s).unwrap_or(Title { ns: 0, text: s.to_string() });
+    let t = |s: &str| {
+        parse_title(s).unwrap_or(Title {
+            ns: 0,
+            text: s.to_string(),
+        })
+    };
     let day = 86_400;
     let base = 1_669_852_800; // 2022-12-01T00:00:00Z
     let main = t("Main Page");
     w.save(
         &main,
-        "Admin",
-        id_of("Admin"),
+        ("Admin", id_of("Admin")),
         "Welcome to '''DevWiki'''!".into(),
         "Created page with \"Welcome to '''DevWiki'''!\"".into(),
         false,
@@ -273,8 +293,7 @@ pub(crate) fn seed(users: &[(u32, &str)]) -> Wiki {
     );
     w.save(
         &main,
-        "Alice",
-        id_of("Alice"),
+        ("Alice", id_of("Alice")),
         "Welcome to '''DevWiki'''!\n\nThis wiki imitates MediaWiki with Extension:OAuth for local development.".into(),
         "Explain what this wiki is".into(),
         false,
@@ -282,8 +301,7 @@ pub(crate) fn seed(users: &[(u32, &str)]) -> Wiki {
     );
     w.save(
         &main,
-        "Admin",
-        id_of("Admin"),
+        ("Admin", id_of("Admin")),
         "Welcome to '''DevWiki'''!\n\nThis wiki imitates MediaWiki with Extension:OAuth for local development.\n\n== Getting started ==\nSee [[Help:Contents]].".into(),
         "Add a section".into(),
         true,
@@ -291,8 +309,7 @@ pub(crate) fn seed(users: &[(u32, &str)]) -> Wiki {
     );
     w.save(
         &t("Help:Contents"),
-        "Admin",
-        id_of("Admin"),
+        ("Admin", id_of("Admin")),
         "Help pages would be here.".into(),
         "Created page with \"Help pages would be here.\"".into(),
         false,
@@ -300,8 +317,10 @@ pub(crate) fn seed(users: &[(u32, &str)]) -> Wiki {
     );
     w.save(
         &t("Sandbox"),
-        crate::devwiki::users::ZOE,
-        id_of(crate::devwiki::users::ZOE),
+        (
+            crate::devwiki::users::ZOE,
+            id_of(crate::devwiki::users::ZOE),
+        ),
         "Play here.".into(),
         "Created page with \"Play here.\"".into(),
         false,
@@ -309,8 +328,7 @@ pub(crate) fn seed(users: &[(u32, &str)]) -> Wiki {
     );
     w.save(
         &t("Sandbox"),
-        "Blocked",
-        id_of("Blocked"),
+        ("Blocked", id_of("Blocked")),
         "Play here. Vandalism!".into(),
         "".into(),
         false,
@@ -318,8 +336,7 @@ pub(crate) fn seed(users: &[(u32, &str)]) -> Wiki {
     );
     w.save(
         &t("User:Alice"),
-        "Alice",
-        id_of("Alice"),
+        ("Alice", id_of("Alice")),
         "I am Alice, an ordinary autoconfirmed user of DevWiki.".into(),
         "Created page with \"I am Alice\"".into(),
         false,
@@ -328,22 +345,25 @@ pub(crate) fn seed(users: &[(u32, &str)]) -> Wiki {
     let zoe_page = format!("User:{}", crate::devwiki::users::ZOE);
     w.save(
         &t(&zoe_page),
-        crate::devwiki::users::ZOE,
-        id_of(crate::devwiki::users::ZOE),
+        (
+            crate::devwiki::users::ZOE,
+            id_of(crate::devwiki::users::ZOE),
+        ),
         "Ich heiße Zoë. 日本語も少し。".into(),
         "Créée".into(),
         false,
         base + 7 * day,
     );
     let alice = id_of("Alice");
-    let titles: Vec<Title> = (1..=TEST_PAGES).map(|i| t(&format!("Test page {i}"))).collect();
+    let titles: Vec<Title> = (1..=TEST_PAGES)
+        .map(|i| t(&format!("Test page {i}")))
+        .collect();
     for i in 0..ALICE_TEST_EDITS {
         let page = &titles[i % TEST_PAGES];
         let n = i / TEST_PAGES + 1;
         w.save(
             page,
-            "Alice",
-            alice,
+            ("Alice", alice),
             format!("{}, revision {n}.", page.text),
             format!("Test edit {}", i + 1),
             i % 7 == 3,
@@ -411,10 +431,21 @@ mod tests {
 
     #[test]
     fn seeded_contributions() {
-        let w = seed(&[(1, "Admin"), (2, "Alice"), (3, "Blocked"), (4, crate::devwiki::users::ZOE)]);
+        let w = seed(&[
+            (1, "Admin"),
+            (2, "Alice"),
+            (3, "Blocked"),
+            (4, crate::devwiki::users::ZOE),
+        ]);
         let alice = w.revisions.iter().filter(|r| r.user == "Alice").count();
         assert_eq!(alice, ALICE_TEST_EDITS + 2);
-        assert_eq!(w.page(&parse_title("Main Page").unwrap()).unwrap().revs.len(), 3);
+        assert_eq!(
+            w.page(&parse_title("Main Page").unwrap())
+                .unwrap()
+                .revs
+                .len(),
+            3
+        );
     }
 
     #[test]

@@ -30,7 +30,10 @@ fn show_response(data: String, format: &str) -> Resp {
     };
     Resp::new(200, ct, data)
         .header("Expires", "Thu, 01 Jan 1970 00:00:00 GMT")
-        .header("Cache-Control", "no-cache, no-store, max-age=0, must-revalidate")
+        .header(
+            "Cache-Control",
+            "no-cache, no-store, max-age=0, must-revalidate",
+        )
         .header("Pragma", "no-cache")
 }
 
@@ -54,7 +57,10 @@ pub(crate) fn error_page(msg: &Msg) -> Resp {
     Resp::page(
         200,
         "Application Connection Error",
-        &format!("<div class=\"errorbox\" id=\"mw-mwoauth-error\">{}</div>", msg.html()),
+        &format!(
+            "<div class=\"errorbox\" id=\"mw-mwoauth-error\">{}</div>",
+            msg.html()
+        ),
     )
 }
 
@@ -66,7 +72,11 @@ fn php_intval(s: &str) -> i64 {
         Some(b'+') => (false, &t[1..]),
         _ => (false, t),
     };
-    let digits: String = rest.chars().take_while(char::is_ascii_digit).take(18).collect();
+    let digits: String = rest
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .take(18)
+        .collect();
     let v: i64 = digits.parse().unwrap_or(0);
     if neg {
         -v
@@ -79,22 +89,32 @@ fn php_intval(s: &str) -> i64 {
 pub(crate) fn execute(sh: &Shared, req: &Req, subpage: Option<&str>, target: &Target) -> Resp {
     let values = req.values();
     let mut format = val(&values, "format").unwrap_or_else(|| "raw".into());
-    let version = val(&values, "oauth_version").map(|v| php_intval(&v)).unwrap_or(1);
+    let version = val(&values, "oauth_version")
+        .map(|v| php_intval(&v))
+        .unwrap_or(1);
     let sub = subpage.unwrap_or("");
-    let needs_v1 = matches!(sub, "initiate" | "authorize" | "authenticate" | "token" | "verified" | "grants" | "identify");
+    let needs_v1 = matches!(
+        sub,
+        "initiate" | "authorize" | "authenticate" | "token" | "verified" | "grants" | "identify"
+    );
     if matches!(sub, "authorize" | "authenticate" | "verified") {
         format = "html".into();
     } else if sub == "identify" {
         format = "json".into();
     }
     if needs_v1 && version != 1 {
-        return show_error(&messages::unsupported_version(&version.to_string()), &format);
+        return show_error(
+            &messages::unsupported_version(&version.to_string()),
+            &format,
+        );
     }
     match sub {
         "initiate" => initiate(sh, req, &format),
         "token" => token(sh, req, &format),
         "identify" => identify(sh, req),
-        "authorize" | "authenticate" => authorize_page::handle(sh, req, &values, sub == "authenticate", target),
+        "authorize" | "authenticate" => {
+            authorize_page::handle(sh, req, &values, sub == "authenticate", target)
+        }
         "verified" => {
             let verifier = val(&values, "oauth_verifier").filter(|v| !v.is_empty());
             let token = val(&values, "oauth_token").filter(|v| !v.is_empty());
@@ -135,7 +155,13 @@ pub(crate) fn check_signature(
     verify::check_nonce(params, ts, |nonce, expires| {
         st.record_nonce(&consumer.key, token_key, nonce, expires)
     })?;
-    verify::check_hmac_signature(params, method, url, &consumer.secret, token.map(|(_, s)| s).unwrap_or(""))
+    verify::check_hmac_signature(
+        params,
+        method,
+        url,
+        &consumer.secret,
+        token.map(|(_, s)| s).unwrap_or(""),
+    )
 }
 
 /// `OAuthServer::get_version` + `get_consumer`.
@@ -166,10 +192,12 @@ fn initiate(sh: &Shared, req: &Req, format: &str) -> Resp {
             }
             check_signature(&mut st, &params, &req.method, &url, &c, None).map_err(ex)?;
             let cb = params.get_str("oauth_callback");
-            callback::check_callback(&c.callback, c.callback_is_prefix, cb.as_deref()).map_err(|e| match e {
-                CallbackError::NotOob => messages::callback_not_oob(),
-                CallbackError::NotOobOrPrefix => messages::callback_not_oob_or_prefix(),
-            })?;
+            callback::check_callback(&c.callback, c.callback_is_prefix, cb.as_deref()).map_err(
+                |e| match e {
+                    CallbackError::NotOob => messages::callback_not_oob(),
+                    CallbackError::NotOobOrPrefix => messages::callback_not_oob_or_prefix(),
+                },
+            )?;
             Ok(st.new_request_token(&c.key, cb.as_deref().unwrap_or("")))
         })()
     };
@@ -225,7 +253,15 @@ fn token(sh: &Shared, req: &Req, format: &str) -> Resp {
             if rt.secret.is_empty() {
                 return Err(messages::bad_token());
             }
-            check_signature(&mut st, &params, &req.method, &url, &c, Some((&rt_key, &rt.secret))).map_err(ex)?;
+            check_signature(
+                &mut st,
+                &params,
+                &req.method,
+                &url,
+                &c,
+                Some((&rt_key, &rt.secret)),
+            )
+            .map_err(ex)?;
             let verifier = params.get_str("oauth_verifier");
             let access_key = match (&rt.access_key, &rt.verifier) {
                 (Some(a), Some(_)) => a.clone(),
@@ -249,6 +285,31 @@ fn token(sh: &Shared, req: &Req, format: &str) -> Resp {
     }
 }
 
+/// Why `verify_request` failed: a plain `OAuthException` or a localized
+/// `MWOAuthException` (api.php shows the text of either as `$1`).
+pub(crate) enum Fail {
+    Ex(OAuthException),
+    Msg(Msg),
+}
+
+impl Fail {
+    /// The message for Special:OAuth (`mwoauth-oauth-exception` for plain ones).
+    pub(crate) fn msg(self) -> Msg {
+        match self {
+            Fail::Ex(e) => ex(e),
+            Fail::Msg(m) => m,
+        }
+    }
+
+    /// The exception text (`$ex->getMessage()`).
+    pub(crate) fn detail(&self) -> String {
+        match self {
+            Fail::Ex(e) => e.0.clone(),
+            Fail::Msg(m) => m.text(),
+        }
+    }
+}
+
 /// `verify_request` for identify and api.php: version, consumer, access
 /// token, timestamp, nonce, signature. Returns the consumer and acceptance.
 pub(crate) fn verify_access(
@@ -256,11 +317,19 @@ pub(crate) fn verify_access(
     params: &Params,
     method: &str,
     url: &str,
-) -> Result<(ConsumerRec, super::store::Acceptance), Msg> {
-    let c = get_consumer(st, params).map_err(ex)?;
+) -> Result<(ConsumerRec, super::store::Acceptance), Fail> {
+    let c = get_consumer(st, params).map_err(Fail::Ex)?;
     let token = params.get_str("oauth_token").unwrap_or_default();
-    let acc = st.access_token(&c.key, &token)?;
-    check_signature(st, params, method, url, &c, Some((&acc.access_key, &acc.access_secret))).map_err(ex)?;
+    let acc = st.access_token(&c.key, &token).map_err(Fail::Msg)?;
+    check_signature(
+        st,
+        params,
+        method,
+        url,
+        &c,
+        Some((&acc.access_key, &acc.access_secret)),
+    )
+    .map_err(Fail::Ex)?;
     Ok((c, acc))
 }
 
@@ -282,7 +351,11 @@ pub(crate) fn grants_claim(grants: &[String], as_object: bool) -> J {
     if sequential {
         J::Arr(kept.into_iter().map(|(_, g)| J::Str(g)).collect())
     } else {
-        J::Obj(kept.into_iter().map(|(i, g)| (i.to_string(), J::Str(g))).collect())
+        J::Obj(
+            kept.into_iter()
+                .map(|(i, g)| (i.to_string(), J::Str(g)))
+                .collect(),
+        )
     }
 }
 
@@ -293,7 +366,7 @@ fn identify(sh: &Shared, req: &Req) -> Resp {
     let result = {
         let mut st = sh.lock();
         (|| -> Result<String, Msg> {
-            let (c, acc) = verify_access(&mut st, &params, &req.method, &url)?;
+            let (c, acc) = verify_access(&mut st, &params, &req.method, &url).map_err(Fail::msg)?;
             let user = st.user(&acc.user).cloned().ok_or_else(|| {
                 messages::invalid_authorization("The authorization headers in your request are for a user that does not exist here")
             })?;
@@ -322,14 +395,30 @@ fn identify(sh: &Shared, req: &Req) -> Resp {
             }
             claims.set("blocked", J::Bool(user.block.is_some()));
             claims.set("registered", J::s(user.registered.clone()));
-            claims.set("groups", J::Arr(user.groups().into_iter().map(J::Str).collect()));
-            claims.set("rights", J::Arr(user.rights.iter().cloned().map(J::Str).collect()));
+            claims.set(
+                "groups",
+                J::Arr(user.groups().into_iter().map(J::Str).collect()),
+            );
+            claims.set(
+                "rights",
+                J::Arr(user.rights.iter().cloned().map(J::Str).collect()),
+            );
             claims.set("grants", grants_claim(&acc.grants, c.grants_as_object));
             if private {
                 claims.set("realname", J::s(user.realname.clone()));
-                claims.set("email", J::s(if confirmed { user.email.clone() } else { String::new() }));
+                claims.set(
+                    "email",
+                    J::s(if confirmed {
+                        user.email.clone()
+                    } else {
+                        String::new()
+                    }),
+                );
             }
-            claims.set("nonce", J::s(params.get_str("oauth_nonce").unwrap_or_default()));
+            claims.set(
+                "nonce",
+                J::s(params.get_str("oauth_nonce").unwrap_or_default()),
+            );
             Ok(jwt::encode_hs256(&claims, &c.secret))
         })()
     };
@@ -350,16 +439,28 @@ mod tests {
     #[test]
     fn grants_claim_shapes() {
         let enc = |j: &J| phpjson::encode(j, Flags::PHP_JWT);
-        assert_eq!(enc(&grants_claim(&g(&["basic", "editpage"]), false)), r#"["basic","editpage"]"#);
         assert_eq!(
-            enc(&grants_claim(&g(&["basic", "editpage", "highvolume"]), true)),
+            enc(&grants_claim(&g(&["basic", "editpage"]), false)),
+            r#"["basic","editpage"]"#
+        );
+        assert_eq!(
+            enc(&grants_claim(
+                &g(&["basic", "editpage", "highvolume"]),
+                true
+            )),
             r#"{"0":"basic","2":"editpage","3":"highvolume"}"#
         );
         assert_eq!(
-            enc(&grants_claim(&g(&["basic", "basic", "editpage", "highvolume"]), false)),
+            enc(&grants_claim(
+                &g(&["basic", "basic", "editpage", "highvolume"]),
+                false
+            )),
             r#"{"0":"basic","2":"editpage","3":"highvolume"}"#
         );
-        assert_eq!(enc(&grants_claim(&g(&["mwoauth-authonly"]), true)), r#"["mwoauth-authonly"]"#);
+        assert_eq!(
+            enc(&grants_claim(&g(&["mwoauth-authonly"]), true)),
+            r#"["mwoauth-authonly"]"#
+        );
     }
 
     #[test]

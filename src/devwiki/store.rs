@@ -33,7 +33,8 @@ pub(crate) fn system_now() -> i64 {
 }
 
 fn civil(ts: i64) -> (i32, u8, u8, u8, u8, u8) {
-    let dt = time::OffsetDateTime::from_unix_timestamp(ts).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let dt =
+        time::OffsetDateTime::from_unix_timestamp(ts).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     (
         dt.year(),
         dt.month() as u8,
@@ -66,7 +67,11 @@ pub(crate) fn parse_timestamp(s: &str) -> Option<i64> {
     let month = time::Month::try_from(n(4, 6)? as u8).ok()?;
     let date = time::Date::from_calendar_date(n(0, 4)? as i32, month, n(6, 8)? as u8).ok()?;
     let t = time::Time::from_hms(n(8, 10)? as u8, n(10, 12)? as u8, n(12, 14)? as u8).ok()?;
-    Some(time::PrimitiveDateTime::new(date, t).assume_utc().unix_timestamp())
+    Some(
+        time::PrimitiveDateTime::new(date, t)
+            .assume_utc()
+            .unix_timestamp(),
+    )
 }
 
 /// A registered consumer.
@@ -327,15 +332,20 @@ impl Store {
             access_secret: random_hex(40),
             grants,
         };
-        self.access_tokens
-            .insert(a.access_key.clone(), (user.to_string(), consumer.to_string()));
+        self.access_tokens.insert(
+            a.access_key.clone(),
+            (user.to_string(), consumer.to_string()),
+        );
         self.acceptances.insert(k, a.clone());
         a
     }
 
     /// Deletes an acceptance; true if there was one.
     pub(crate) fn revoke(&mut self, user: &str, consumer: &str) -> bool {
-        match self.acceptances.remove(&(user.to_string(), consumer.to_string())) {
+        match self
+            .acceptances
+            .remove(&(user.to_string(), consumer.to_string()))
+        {
             Some(a) => {
                 self.access_tokens.remove(&a.access_key);
                 true
@@ -391,7 +401,11 @@ impl Store {
 
     /// `lookup_token(..., 'request', ...)`: E009 when used, E004 when unknown,
     /// expired, or of another consumer.
-    pub(crate) fn request_token_mut(&mut self, consumer: &str, key: &str) -> Result<&mut RequestToken, Msg> {
+    pub(crate) fn request_token_mut(
+        &mut self,
+        consumer: &str,
+        key: &str,
+    ) -> Result<&mut RequestToken, Msg> {
         let now = self.now();
         match self.request_tokens.get_mut(key) {
             Some(t) if t.consumer == consumer && t.expires > now => {
@@ -425,7 +439,13 @@ impl Store {
 
     /// Records a nonce (per consumer + token) until `expires`; false if it
     /// is already recorded and not expired.
-    pub(crate) fn record_nonce(&mut self, consumer: &str, token: &str, nonce: &str, expires: i64) -> bool {
+    pub(crate) fn record_nonce(
+        &mut self,
+        consumer: &str,
+        token: &str,
+        nonce: &str,
+        expires: i64,
+    ) -> bool {
         let now = self.now();
         if self.nonces.len() >= self.nonce_sweep_at {
             self.nonces.retain(|_, e| *e > now);
@@ -449,7 +469,12 @@ impl Store {
             Err(_) => return "+\\".into(),
         };
         mac.update(format!("{user}\u{0}{consumer}\u{0}{kind}").as_bytes());
-        let hex: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        let hex: String = mac
+            .finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         format!("{hex}+\\")
     }
 }

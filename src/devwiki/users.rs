@@ -273,12 +273,20 @@ pub(crate) const ZOE: &str = "Zoë Ünicode-Ŝtrange";
 
 /// The seeded users. Edit counts are filled in from the seeded pages.
 pub(crate) fn seed_users() -> Vec<UserRec> {
-    let implicit_auto = vec!["*".to_string(), "user".to_string(), "autoconfirmed".to_string()];
+    let implicit_auto = vec![
+        "*".to_string(),
+        "user".to_string(),
+        "autoconfirmed".to_string(),
+    ];
     vec![
         UserRec {
             id: 1,
             name: "Admin".into(),
-            explicit_groups: vec!["bureaucrat".into(), "interface-admin".into(), "sysop".into()],
+            explicit_groups: vec![
+                "bureaucrat".into(),
+                "interface-admin".into(),
+                "sysop".into(),
+            ],
             implicit_groups: implicit_auto.clone(),
             rights: unique(&[ANON_RIGHTS, USER_RIGHTS, AUTOCONFIRMED_RIGHTS, ADMIN_RIGHTS]),
             registered: "20221101000000".into(),
@@ -376,12 +384,31 @@ pub(crate) const GRANTS: &[(&str, &[&str])] = &[
             "abusefilter-log",
         ],
     ),
-    ("highvolume", &["bot", "apihighlimits", "noratelimit", "markbotedits"]),
+    (
+        "highvolume",
+        &["bot", "apihighlimits", "noratelimit", "markbotedits"],
+    ),
     ("import", &["import", "importupload"]),
-    ("editpage", &["edit", "minoredit", "applychangetags", "changetags", "editcontentmodel"]),
+    (
+        "editpage",
+        &[
+            "edit",
+            "minoredit",
+            "applychangetags",
+            "changetags",
+            "editcontentmodel",
+        ],
+    ),
     (
         "editprotected",
-        &["edit", "minoredit", "applychangetags", "changetags", "editcontentmodel", "editprotected"],
+        &[
+            "edit",
+            "minoredit",
+            "applychangetags",
+            "changetags",
+            "editcontentmodel",
+            "editprotected",
+        ],
     ),
     (
         "editmycssjs",
@@ -448,12 +475,23 @@ pub(crate) const GRANTS: &[(&str, &[&str])] = &[
     ("uploadfile", &["upload", "reupload-own"]),
     (
         "uploadeditmovefile",
-        &["upload", "reupload-own", "reupload", "reupload-shared", "upload_by_url", "movefile", "suppressredirect"],
+        &[
+            "upload",
+            "reupload-own",
+            "reupload",
+            "reupload-shared",
+            "upload_by_url",
+            "movefile",
+            "suppressredirect",
+        ],
     ),
     ("patrol", &["patrol"]),
     ("rollback", &["rollback"]),
     ("blockusers", &["block", "blockemail"]),
-    ("viewdeleted", &["browsearchive", "deletedhistory", "deletedtext"]),
+    (
+        "viewdeleted",
+        &["browsearchive", "deletedhistory", "deletedtext"],
+    ),
     ("viewrestrictedlogs", &["suppressionlog"]),
     (
         "delete",
@@ -476,7 +514,15 @@ pub(crate) const GRANTS: &[(&str, &[&str])] = &[
     ("oversight", &["suppressrevision", "viewsuppressed"]),
     (
         "protect",
-        &["edit", "minoredit", "applychangetags", "changetags", "editcontentmodel", "editprotected", "protect"],
+        &[
+            "edit",
+            "minoredit",
+            "applychangetags",
+            "changetags",
+            "editcontentmodel",
+            "editprotected",
+            "protect",
+        ],
     ),
     ("viewmywatchlist", &["viewmywatchlist"]),
     ("editmywatchlist", &["editmywatchlist"]),
@@ -523,8 +569,8 @@ fn grant_group(grant: &str) -> &'static str {
         "uploadfile" | "uploadeditmovefile" => "file-interaction",
         "viewmywatchlist" | "editmywatchlist" => "watchlist-interaction",
         "editmycssjs" | "editmyoptions" => "customization",
-        "editinterface" | "editsiteconfig" | "blockusers" | "delete" | "protect" | "viewdeleted"
-        | "viewrestrictedlogs" | "oversight" => "administration",
+        "editinterface" | "editsiteconfig" | "blockusers" | "delete" | "protect"
+        | "viewdeleted" | "viewrestrictedlogs" | "oversight" => "administration",
         "sendemail" => "email",
         "privateinfo" => "private-information",
         "createaccount" => "administration",
@@ -636,7 +682,10 @@ mod tests {
         let users = seed_users();
         let alice = &users[1];
         assert_eq!(alice.rights.len(), 32);
-        let grants: Vec<String> = ["basic", "editpage", "highvolume"].iter().map(|s| s.to_string()).collect();
+        let grants: Vec<String> = ["basic", "editpage", "highvolume"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         assert_eq!(
             session_rights(&alice.rights, &grants),
             [
@@ -656,8 +705,14 @@ mod tests {
         assert_eq!(
             shown,
             vec![
-                ("Perform high volume activity".to_string(), vec!["High-volume editing".to_string()]),
-                ("Interact with pages".to_string(), vec!["Edit existing pages".to_string()]),
+                (
+                    "Perform high volume activity".to_string(),
+                    vec!["High-volume editing".to_string()]
+                ),
+                (
+                    "Interact with pages".to_string(),
+                    vec!["Edit existing pages".to_string()]
+                ),
             ]
         );
     }

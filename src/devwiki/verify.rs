@@ -143,18 +143,16 @@ pub(crate) fn urldecode(input: &[u8]) -> Vec<u8> {
                 out.push(b' ');
                 i += 1;
             }
-            b'%' if i + 2 < input.len() => {
-                match (hex_val(input[i + 1]), hex_val(input[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push(h << 4 | l);
-                        i += 3;
-                    }
-                    _ => {
-                        out.push(b'%');
-                        i += 1;
-                    }
+            b'%' if i + 2 < input.len() => match (hex_val(input[i + 1]), hex_val(input[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h << 4 | l);
+                    i += 3;
                 }
-            }
+                _ => {
+                    out.push(b'%');
+                    i += 1;
+                }
+            },
             b => {
                 out.push(b);
                 i += 1;
@@ -211,7 +209,10 @@ pub(crate) fn parse_php_query(input: &[u8]) -> Params {
 }
 
 fn register_php_variable(out: &mut Params, raw_name: &[u8], value: Vec<u8>) {
-    let start = raw_name.iter().position(|b| *b != b' ').unwrap_or(raw_name.len());
+    let start = raw_name
+        .iter()
+        .position(|b| *b != b' ')
+        .unwrap_or(raw_name.len());
     let name = &raw_name[start..];
     let mut base = Vec::with_capacity(name.len());
     let mut is_array = false;
@@ -571,8 +572,14 @@ mod tests {
 
     #[test]
     fn hmac_vectors_from_extension_tests() {
-        assert_eq!(hmac_sha1_signature("bs", "cs", ""), "egQqG5AJep5sJ7anhXju1unge2I=");
-        assert_eq!(hmac_sha1_signature("bs", "cs", "ts"), "VZVjXceV7JgPq/dOTnNmEfO0Fv8=");
+        assert_eq!(
+            hmac_sha1_signature("bs", "cs", ""),
+            "egQqG5AJep5sJ7anhXju1unge2I="
+        );
+        assert_eq!(
+            hmac_sha1_signature("bs", "cs", "ts"),
+            "VZVjXceV7JgPq/dOTnNmEfO0Fv8="
+        );
     }
 
     #[test]
@@ -669,9 +676,18 @@ mod tests {
 
     #[test]
     fn normalized_urls() {
-        assert_eq!(normalized_url("http://Example.COM", ""), "http://example.com");
-        assert_eq!(normalized_url("https://example.com:80", ""), "https://example.com:80");
-        assert_eq!(normalized_url("http://example.com:80", "/w/api.php"), "http://example.com/w/api.php");
+        assert_eq!(
+            normalized_url("http://Example.COM", ""),
+            "http://example.com"
+        );
+        assert_eq!(
+            normalized_url("https://example.com:80", ""),
+            "https://example.com:80"
+        );
+        assert_eq!(
+            normalized_url("http://example.com:80", "/w/api.php"),
+            "http://example.com/w/api.php"
+        );
         assert_eq!(
             normalized_url("http://127.0.0.1:8080", "/w/index.php"),
             "http://127.0.0.1:8080/w/index.php"
@@ -716,7 +732,10 @@ mod tests {
         let q = parse_php_query(b"a.b=1&a=1&a=2&c[]=3&c[]=4& d=5&=6&e");
         assert_eq!(q.get_str("a_b").as_deref(), Some("1"));
         assert_eq!(q.get_str("a").as_deref(), Some("2"));
-        assert_eq!(q.get("c"), Some(&PVal::Many(vec![b"3".to_vec(), b"4".to_vec()])));
+        assert_eq!(
+            q.get("c"),
+            Some(&PVal::Many(vec![b"3".to_vec(), b"4".to_vec()]))
+        );
         assert_eq!(q.get_str("d").as_deref(), Some("5"));
         assert_eq!(q.get_str("e").as_deref(), Some(""));
         assert_eq!(urldecode(b"%zz%4"), b"%zz%4".to_vec());
@@ -730,14 +749,24 @@ mod tests {
         assert_eq!(check_timestamp(&params, 700), Ok(1000));
         assert_eq!(
             check_timestamp(&params, 1301),
-            Err(OAuthException("Expired timestamp, yours 1000, ours 1301".into()))
+            Err(OAuthException(
+                "Expired timestamp, yours 1000, ours 1301".into()
+            ))
         );
         assert_eq!(
             check_timestamp(&p(&[]), 1),
-            Err(OAuthException("Missing timestamp parameter. The parameter is required".into()))
+            Err(OAuthException(
+                "Missing timestamp parameter. The parameter is required".into()
+            ))
         );
         let mut seen = std::collections::HashSet::new();
-        assert_eq!(check_nonce(&params, 1000, |n, exp| { assert_eq!(exp, 1300); seen.insert(n.to_string()) }), Ok(()));
+        assert_eq!(
+            check_nonce(&params, 1000, |n, exp| {
+                assert_eq!(exp, 1300);
+                seen.insert(n.to_string())
+            }),
+            Ok(())
+        );
         assert_eq!(
             check_nonce(&params, 1000, |n, _| seen.insert(n.to_string())),
             Err(OAuthException("Nonce already used: n1".into()))
@@ -751,7 +780,10 @@ mod tests {
 
     #[test]
     fn plaintext_is_rejected() {
-        let params = p(&[("oauth_signature_method", "PLAINTEXT"), ("oauth_signature", "a&")]);
+        let params = p(&[
+            ("oauth_signature_method", "PLAINTEXT"),
+            ("oauth_signature", "a&"),
+        ]);
         assert_eq!(
             check_hmac_signature(&params, "GET", "http://x", "a", ""),
             Err(OAuthException(

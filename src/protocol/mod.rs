@@ -77,7 +77,9 @@ pub struct CallbackParams {
 impl CallbackParams {
     /// The key of the pending login this callback finishes, if well-formed.
     pub fn login_key(&self) -> Option<&str> {
-        self.oauth_token.as_deref().filter(|t| oauth1::valid_token(t))
+        self.oauth_token
+            .as_deref()
+            .filter(|t| oauth1::valid_token(t))
     }
 }
 
@@ -149,7 +151,10 @@ pub fn consumer(config: &Config) -> TokenPair {
 }
 
 /// Starts a login: returns what to remember and where to send the browser.
-pub async fn start_login(http: &reqwest::Client, config: &Config) -> Result<(PendingLogin, String), WikiError> {
+pub async fn start_login(
+    http: &reqwest::Client,
+    config: &Config,
+) -> Result<(PendingLogin, String), WikiError> {
     let request_token = oauth1::initiate(http, config, &consumer(config)).await?;
     let url = oauth1::authorize_url(config, &request_token);
     Ok((PendingLogin::OAuth1(request_token), url))
@@ -165,16 +170,23 @@ pub async fn finish_login(
     match pending {
         PendingLogin::OAuth1(request_token) => {
             let verifier = params.oauth_verifier.as_deref().unwrap_or_default();
-            let access = oauth1::exchange(http, config, &consumer(config), request_token, verifier).await?;
+            let access =
+                oauth1::exchange(http, config, &consumer(config), request_token, verifier).await?;
             Ok(Credentials::OAuth1(access))
         }
     }
 }
 
 /// Asks the wiki who the credentials belong to (verified).
-pub async fn identify(http: &reqwest::Client, config: &Config, credentials: &Credentials) -> Result<Identity, WikiError> {
+pub async fn identify(
+    http: &reqwest::Client,
+    config: &Config,
+    credentials: &Credentials,
+) -> Result<Identity, WikiError> {
     match credentials {
-        Credentials::OAuth1(access) => oauth1::identify(http, config, &consumer(config), access).await,
+        Credentials::OAuth1(access) => {
+            oauth1::identify(http, config, &consumer(config), access).await
+        }
     }
 }
 
@@ -205,11 +217,16 @@ pub fn authorize_request<'a>(
 }
 
 /// Reads a response body, refusing more than `limit` bytes.
-pub(crate) async fn read_limited(mut response: reqwest::Response, limit: usize) -> Result<String, WikiError> {
+pub(crate) async fn read_limited(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<String, WikiError> {
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(WikiError::from_reqwest)? {
         if body.len() + chunk.len() > limit {
-            return Err(WikiError::Unexpected(format!("answer larger than {limit} bytes")));
+            return Err(WikiError::Unexpected(format!(
+                "answer larger than {limit} bytes"
+            )));
         }
         body.extend_from_slice(&chunk);
     }

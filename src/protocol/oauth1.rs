@@ -2,8 +2,8 @@
 //! `oauth1-request` crate), `Special:OAuth/initiate`, `/token` and `/identify`,
 //! and the parsing of their `raw`/JSON answers (errors are HTTP 200 there).
 
-use oauth1_request as oauth;
 use oauth::serializer::{Serializer, SerializerExt};
+use oauth1_request as oauth;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use super::{TokenPair, WikiError};
@@ -12,7 +12,11 @@ use crate::identity::{self, Identity};
 
 /// RFC 3986 unreserved characters stay; everything else is percent-encoded
 /// (`+` too: MediaWiki `urldecode`s header values, so it must be `%2B`).
-const RFC3986: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const RFC3986: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// Percent-encodes per RFC 3986 / RFC 5849 §3.6.
 pub fn encode(s: &str) -> String {
@@ -108,7 +112,10 @@ pub fn authorization_header<'a>(
     params: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> Result<String, WikiError> {
     let params = SortedParams::new(params)?;
-    let client = oauth::Credentials::new(signer.consumer.key.as_str(), signer.consumer.secret.as_str());
+    let client = oauth::Credentials::new(
+        signer.consumer.key.as_str(),
+        signer.consumer.secret.as_str(),
+    );
     let mut builder = oauth::Builder::<_, _>::new(client, oauth::HmacSha1::new());
     if let Some(t) = signer.token {
         builder.token(oauth::Credentials::new(t.key.as_str(), t.secret.as_str()));
@@ -124,7 +131,8 @@ pub fn authorization_header<'a>(
 /// The base string URI of RFC 5849 §3.4.1.2: lower-case scheme and host, no
 /// default port, no query or fragment.
 pub fn normalize_url(url: &str) -> Result<String, WikiError> {
-    let mut u = url::Url::parse(url).map_err(|e| WikiError::BadRequest(format!("bad URL {url:?}: {e}")))?;
+    let mut u =
+        url::Url::parse(url).map_err(|e| WikiError::BadRequest(format!("bad URL {url:?}: {e}")))?;
     u.set_query(None);
     u.set_fragment(None);
     Ok(u.to_string())
@@ -175,7 +183,9 @@ fn parse_token_answer(body: &str) -> Result<TokenPair, WikiError> {
         }
     }
     match (key, secret) {
-        (Some(key), Some(secret)) if valid_token(&key) && valid_token(&secret) => Ok(TokenPair { key, secret }),
+        (Some(key), Some(secret)) if valid_token(&key) && valid_token(&secret) => {
+            Ok(TokenPair { key, secret })
+        }
         _ => Err(WikiError::Unexpected(format!(
             "expected oauth_token and oauth_token_secret, got {:?}",
             super::excerpt(body)
@@ -185,11 +195,18 @@ fn parse_token_answer(body: &str) -> Result<TokenPair, WikiError> {
 
 /// Tokens are hex on MediaWiki; accept any short run of safe characters.
 pub fn valid_token(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+    !s.is_empty()
+        && s.len() <= 128
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
 }
 
 /// Step 1: asks the wiki for a request token.
-pub async fn initiate(http: &reqwest::Client, config: &Config, consumer: &TokenPair) -> Result<TokenPair, WikiError> {
+pub async fn initiate(
+    http: &reqwest::Client,
+    config: &Config,
+    consumer: &TokenPair,
+) -> Result<TokenPair, WikiError> {
     let nonce = new_nonce();
     let signer = Signer {
         consumer,
@@ -252,8 +269,12 @@ pub async fn identify(
     let body = body.trim();
     if body.starts_with('{') {
         // Errors come as {"error": key, "message": text} with HTTP 200.
-        let v: serde_json::Value = serde_json::from_str(body)
-            .map_err(|_| WikiError::Unexpected(format!("invalid JSON from identify: {:?}", super::excerpt(body))))?;
+        let v: serde_json::Value = serde_json::from_str(body).map_err(|_| {
+            WikiError::Unexpected(format!(
+                "invalid JSON from identify: {:?}",
+                super::excerpt(body)
+            ))
+        })?;
         return Err(WikiError::Refused {
             key: v.get("error").and_then(|e| e.as_str()).map(str::to_string),
             message: v
@@ -290,27 +311,55 @@ mod tests {
     /// 1.0 spec; PROTOCOL.md §2.2 lists it among MediaWiki's own vectors).
     #[test]
     fn photos_example_signature() {
-        let consumer = TokenPair { key: "dpf43f3p2l4k3l03".into(), secret: "kd94hf93k423kf44".into() };
-        let token = TokenPair { key: "nnch734d00sl2jdk".into(), secret: "pfkkdhi9sl3r4s00".into() };
-        let signer = Signer { consumer: &consumer, token: Some(&token), callback: None, verifier: None, nonce: "kllo9940pd9333jh" };
+        let consumer = TokenPair {
+            key: "dpf43f3p2l4k3l03".into(),
+            secret: "kd94hf93k423kf44".into(),
+        };
+        let token = TokenPair {
+            key: "nnch734d00sl2jdk".into(),
+            secret: "pfkkdhi9sl3r4s00".into(),
+        };
+        let signer = Signer {
+            consumer: &consumer,
+            token: Some(&token),
+            callback: None,
+            verifier: None,
+            nonce: "kllo9940pd9333jh",
+        };
         let params = SortedParams::new([("size", "original"), ("file", "vacation.jpg")]).unwrap();
         let client = oauth::Credentials::new(consumer.key.as_str(), consumer.secret.as_str());
         let mut b = oauth::Builder::<_, _>::new(client, oauth::HmacSha1::new());
-        b.token(oauth::Credentials::new(token.key.as_str(), token.secret.as_str()))
-            .nonce(signer.nonce)
-            .timestamp(std::num::NonZeroU64::new(1191242096))
-            .version(true);
+        b.token(oauth::Credentials::new(
+            token.key.as_str(),
+            token.secret.as_str(),
+        ))
+        .nonce(signer.nonce)
+        .timestamp(std::num::NonZeroU64::new(1191242096))
+        .version(true);
         let header = b.authorize("GET", "http://photos.example.net/photos", &params);
-        assert!(header.contains("oauth_signature=\"tR3%2BTy81lMeYAr%2FFid0kMTYa%2FWM%3D\""), "{header}");
+        assert!(
+            header.contains("oauth_signature=\"tR3%2BTy81lMeYAr%2FFid0kMTYa%2FWM%3D\""),
+            "{header}"
+        );
     }
 
     /// Sorting is by *encoded* name and value (RFC 5849 §3.4.1.3.2), which
     /// differs from raw order for characters such as ':' vs digits.
     #[test]
     fn sorts_by_encoded_form() {
-        let p = SortedParams::new([("a", "x:"), ("a", "x0"), ("c", "hi there"), ("a", "x!y"), ("a", "x y")]).unwrap();
+        let p = SortedParams::new([
+            ("a", "x:"),
+            ("a", "x0"),
+            ("c", "hi there"),
+            ("a", "x!y"),
+            ("a", "x y"),
+        ])
+        .unwrap();
         let joined: Vec<String> = p.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        assert_eq!(joined, ["a=x%20y", "a=x%21y", "a=x%3A", "a=x0", "c=hi%20there"]);
+        assert_eq!(
+            joined,
+            ["a=x%20y", "a=x%21y", "a=x%3A", "a=x0", "c=hi%20there"]
+        );
         assert!(SortedParams::new([("oauth_token", "x")]).is_err());
     }
 
@@ -325,11 +374,20 @@ mod tests {
         match err {
             WikiError::Refused { message, .. } => {
                 assert!(message.contains("already been completed"), "{message}");
-                assert!(message.contains("E009") && !message.contains('<'), "{message}");
+                assert!(
+                    message.contains("E009") && !message.contains('<'),
+                    "{message}"
+                );
             }
             other => panic!("{other:?}"),
         }
-        assert!(matches!(parse_token_answer("<html>down</html>"), Err(WikiError::Unexpected(_))));
-        assert!(matches!(parse_token_answer("oauth_token=a%0A&oauth_token_secret=b"), Err(WikiError::Unexpected(_))));
+        assert!(matches!(
+            parse_token_answer("<html>down</html>"),
+            Err(WikiError::Unexpected(_))
+        ));
+        assert!(matches!(
+            parse_token_answer("oauth_token=a%0A&oauth_token_secret=b"),
+            Err(WikiError::Unexpected(_))
+        ));
     }
 }

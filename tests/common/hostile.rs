@@ -34,10 +34,17 @@ impl Answer {
         self
     }
     pub fn html(body: &str) -> Answer {
-        Answer { content_type: ContentType::HTML, ..Answer::text(body) }
+        Answer {
+            content_type: ContentType::HTML,
+            ..Answer::text(body)
+        }
     }
     pub fn from_nonce(f: impl Fn(&str) -> String + Send + Sync + 'static) -> Answer {
-        Answer { content_type: ContentType::JSON, body: Arc::new(f), ..Answer::text("") }
+        Answer {
+            content_type: ContentType::JSON,
+            body: Arc::new(f),
+            ..Answer::text("")
+        }
     }
     pub fn delayed(mut self, delay: Duration) -> Answer {
         self.delay = delay;
@@ -60,7 +67,12 @@ struct AuthHeader(String);
 impl<'r> FromRequest<'r> for AuthHeader {
     type Error = ();
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
-        Outcome::Success(AuthHeader(req.headers().get_one("Authorization").unwrap_or_default().to_string()))
+        Outcome::Success(AuthHeader(
+            req.headers()
+                .get_one("Authorization")
+                .unwrap_or_default()
+                .to_string(),
+        ))
     }
 }
 
@@ -74,7 +86,11 @@ fn nonce_of(header: &str) -> String {
 }
 
 #[get("/w/index.php?<title>")]
-async fn index(title: &str, auth: AuthHeader, state: &State<Shared>) -> (Status, (ContentType, String)) {
+async fn index(
+    title: &str,
+    auth: AuthHeader,
+    state: &State<Shared>,
+) -> (Status, (ContentType, String)) {
     let answer = {
         let b = state.lock().unwrap();
         match title {
@@ -109,7 +125,10 @@ pub fn good(origin: String) -> Behaviour {
 }
 
 /// An identify answer: a JWT with the real claims, altered by `edit`.
-pub fn jwt_answer(origin: String, edit: impl Fn(&mut serde_json::Value) + Send + Sync + 'static) -> Answer {
+pub fn jwt_answer(
+    origin: String,
+    edit: impl Fn(&mut serde_json::Value) + Send + Sync + 'static,
+) -> Answer {
     Answer::from_nonce(move |nonce| {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let mut header = serde_json::json!({"typ":"JWT","alg":"HS256"});
@@ -148,9 +167,15 @@ pub async fn start() -> HostileWiki {
         .merge(("address", "127.0.0.1"))
         .merge(("port", port))
         .merge(("log_level", "off"));
-    let rocket = rocket::custom(figment).manage(behaviour.clone()).mount("/", routes![index]);
+    let rocket = rocket::custom(figment)
+        .manage(behaviour.clone())
+        .mount("/", routes![index]);
     let app = super::launch(rocket).await;
-    HostileWiki { behaviour, origin, app }
+    HostileWiki {
+        behaviour,
+        origin,
+        app,
+    }
 }
 
 impl HostileWiki {

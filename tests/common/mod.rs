@@ -21,11 +21,17 @@ pub const SECRET_KEY: &str = "hPRYyVRiMyxpw5sBB1XeCMN1kFsDCqKvBi2QJxBVHQk=";
 
 /// A free loopback port (the app's callback URL must be known before launch).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 pub async fn start_wiki() -> DevWiki {
-    DevWiki::start(DevWikiConfig::default()).await.expect("the local wiki starts")
+    DevWiki::start(DevWikiConfig::default())
+        .await
+        .expect("the local wiki starts")
 }
 
 /// Registers an oob consumer whose callback is the app's `/oauth-callback`.
@@ -34,7 +40,12 @@ pub async fn consumer_for(wiki: &DevWiki, app_port: u16) -> Consumer {
         name: "Test App".into(),
         callback: format!("http://127.0.0.1:{app_port}/oauth-callback"),
         callback_is_prefix: false,
-        grants: vec!["basic".into(), "editpage".into(), "createeditmovepage".into(), "highvolume".into()],
+        grants: vec![
+            "basic".into(),
+            "editpage".into(),
+            "createeditmovepage".into(),
+            "highvolume".into(),
+        ],
         ..Default::default()
     })
 }
@@ -55,7 +66,9 @@ fn private(user: LoginRequired) -> String {
 
 #[get("/verified")]
 fn verified(user: Option<VerifiedMwUser>) -> String {
-    user.map_or("anonymous".to_string(), |u| format!("verified: {} with {} rights", u.name, u.rights.len()))
+    user.map_or("anonymous".to_string(), |u| {
+        format!("verified: {} with {} rights", u.name, u.rights.len())
+    })
 }
 
 #[get("/me")]
@@ -65,13 +78,24 @@ fn me(user: MwUser) -> Json<MwUser> {
 
 #[get("/userinfo")]
 async fn userinfo(api: MwApi) -> Result<Json<Value>, Error> {
-    Ok(Json(api.request(&[("action", "query"), ("meta", "userinfo")]).await?))
+    Ok(Json(
+        api.request(&[("action", "query"), ("meta", "userinfo")])
+            .await?,
+    ))
 }
 
 #[post("/edit?<title>&<text>")]
 async fn edit(api: MwApi, title: &str, text: &str) -> Result<Json<Value>, Error> {
     let answer = api
-        .post_with_token("csrf", &[("action", "edit"), ("title", title), ("text", text), ("summary", "test")])
+        .post_with_token(
+            "csrf",
+            &[
+                ("action", "edit"),
+                ("title", title),
+                ("text", text),
+                ("summary", "test"),
+            ],
+        )
         .await?;
     Ok(Json(answer))
 }
@@ -79,7 +103,13 @@ async fn edit(api: MwApi, title: &str, text: &str) -> Result<Json<Value>, Error>
 #[get("/page?<title>")]
 async fn page(api: MwApi, title: &str) -> Result<String, Error> {
     let answer = api
-        .request(&[("action", "query"), ("prop", "revisions"), ("titles", title), ("rvprop", "content|user"), ("rvslots", "main")])
+        .request(&[
+            ("action", "query"),
+            ("prop", "revisions"),
+            ("titles", title),
+            ("rvprop", "content|user"),
+            ("rvslots", "main"),
+        ])
         .await?;
     let rev = &answer["query"]["pages"][0]["revisions"][0];
     Ok(format!(
@@ -99,14 +129,18 @@ pub fn app_figment(wiki: &DevWiki, consumer: &Consumer, port: u16) -> Figment {
         .merge(("mwoauth.base_url", wiki.base_url()))
         .merge(("mwoauth.consumer_key", consumer.key.clone()))
         .merge(("mwoauth.consumer_secret", consumer.secret.clone()))
-        .merge(("mwoauth.user_agent", "rocket_mediawiki_oauth-tests/0 (https://example.org/tests)"))
+        .merge((
+            "mwoauth.user_agent",
+            "rocket_mediawiki_oauth-tests/0 (https://example.org/tests)",
+        ))
         .merge(("mwoauth.timeout", 5))
 }
 
 pub fn app_rocket(figment: Figment) -> Rocket<Build> {
-    rocket::custom(figment)
-        .attach(MwOAuth::fairing())
-        .mount("/", routes![index, private, verified, me, userinfo, edit, page])
+    rocket::custom(figment).attach(MwOAuth::fairing()).mount(
+        "/",
+        routes![index, private, verified, me, userinfo, edit, page],
+    )
 }
 
 /// A running app.
@@ -149,7 +183,11 @@ pub async fn launch(rocket: Rocket<Build>) -> App {
         .await
         .expect("the app starts in time")
         .expect("liftoff");
-    App { url: format!("http://127.0.0.1:{port}"), port, shutdown }
+    App {
+        url: format!("http://127.0.0.1:{port}"),
+        port,
+        shutdown,
+    }
 }
 
 /// The local wiki, a consumer for the app and the app, ready.
@@ -187,7 +225,13 @@ pub async fn text(client: &reqwest::Client, url: &str) -> (u16, String) {
 }
 
 /// Logs in as `user` (the wiki approves automatically) and returns the final page.
-pub async fn login_as(wiki: &DevWiki, client: &reqwest::Client, app: &App, user: &str, next: &str) -> (u16, String) {
+pub async fn login_as(
+    wiki: &DevWiki,
+    client: &reqwest::Client,
+    app: &App,
+    user: &str,
+    next: &str,
+) -> (u16, String) {
     wiki.set_auto_approve(Some(user));
     text(client, &app.at(&format!("/login?next={}", urlencode(next)))).await
 }

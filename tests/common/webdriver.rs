@@ -11,10 +11,14 @@ const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// Where chromedriver is, if installed.
 pub fn chromedriver_path() -> Option<String> {
-    ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver", "/usr/local/bin/chromedriver"]
-        .iter()
-        .find(|p| std::path::Path::new(p).exists())
-        .map(|p| p.to_string())
+    [
+        "/usr/bin/chromedriver",
+        "/usr/lib/chromium/chromedriver",
+        "/usr/local/bin/chromedriver",
+    ]
+    .iter()
+    .find(|p| std::path::Path::new(p).exists())
+    .map(|p| p.to_string())
 }
 
 /// A chromedriver process on a loopback port, killed on drop.
@@ -50,7 +54,10 @@ impl Driver {
                     }
                 }
             }
-            assert!(Instant::now() < deadline, "chromedriver did not become ready");
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not become ready"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         Driver { child, url }
@@ -58,7 +65,10 @@ impl Driver {
 
     /// A new headless Chromium session with a fresh profile.
     pub async fn session(&self, profile: &std::path::Path) -> Session {
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .unwrap();
         let args = vec![
             "--headless=new".to_string(),
             "--no-sandbox".into(),
@@ -73,7 +83,10 @@ impl Driver {
             format!("--user-data-dir={}", profile.display()),
         ];
         let mut caps = json!({"browserName": "chrome", "goog:chromeOptions": {"args": args}});
-        if let Some(bin) = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].iter().find(|p| std::path::Path::new(p).exists()) {
+        if let Some(bin) = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+            .iter()
+            .find(|p| std::path::Path::new(p).exists())
+        {
             caps["goog:chromeOptions"]["binary"] = json!(bin);
         }
         let r: Value = http
@@ -85,8 +98,14 @@ impl Driver {
             .json()
             .await
             .unwrap();
-        let id = r["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {r}")).to_string();
-        Session { http, base: format!("{}/session/{id}", self.url) }
+        let id = r["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {r}"))
+            .to_string();
+        Session {
+            http,
+            base: format!("{}/session/{id}", self.url),
+        }
     }
 }
 
@@ -102,7 +121,13 @@ impl Session {
         if let Some(b) = body {
             req = req.json(&b);
         }
-        let v: Value = req.send().await.expect("webdriver call").json().await.unwrap_or(Value::Null);
+        let v: Value = req
+            .send()
+            .await
+            .expect("webdriver call")
+            .json()
+            .await
+            .unwrap_or(Value::Null);
         v["value"].clone()
     }
 
@@ -114,22 +139,41 @@ impl Session {
     }
 
     pub async fn goto(&self, url: &str) {
-        let v = self.call(reqwest::Method::POST, "/url", Some(json!({"url": url}))).await;
+        let v = self
+            .call(reqwest::Method::POST, "/url", Some(json!({"url": url})))
+            .await;
         Self::check(&v, url).unwrap();
     }
 
     pub async fn current_url(&self) -> String {
-        self.call(reqwest::Method::GET, "/url", None).await.as_str().unwrap_or_default().to_string()
+        self.call(reqwest::Method::GET, "/url", None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     pub async fn source(&self) -> String {
-        self.call(reqwest::Method::GET, "/source", None).await.as_str().unwrap_or_default().to_string()
+        self.call(reqwest::Method::GET, "/source", None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     pub async fn find(&self, css: &str) -> Result<String, String> {
-        let v = self.call(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": css}))).await;
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                "/element",
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await;
         Self::check(&v, css)?;
-        v[ELEMENT_KEY].as_str().map(str::to_string).ok_or_else(|| format!("no element {css}"))
+        v[ELEMENT_KEY]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| format!("no element {css}"))
     }
 
     /// Waits up to 10 s for an element.
@@ -146,33 +190,62 @@ impl Session {
 
     pub async fn click(&self, css: &str) -> Result<(), String> {
         let el = self.wait_for(css).await?;
-        let v = self.call(reqwest::Method::POST, &format!("/element/{el}/click"), Some(json!({}))).await;
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                &format!("/element/{el}/click"),
+                Some(json!({})),
+            )
+            .await;
         Self::check(&v, css)
     }
 
     pub async fn text(&self, css: &str) -> Result<String, String> {
         let el = self.wait_for(css).await?;
-        let v = self.call(reqwest::Method::GET, &format!("/element/{el}/text"), None).await;
+        let v = self
+            .call(reqwest::Method::GET, &format!("/element/{el}/text"), None)
+            .await;
         Self::check(&v, css)?;
         Ok(v.as_str().unwrap_or_default().to_string())
     }
 
     /// Runs a script in the page and returns its value.
     pub async fn script(&self, script: &str) -> Value {
-        self.call(reqwest::Method::POST, "/execute/sync", Some(json!({"script": script, "args": []}))).await
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": script, "args": []})),
+        )
+        .await
     }
 
     pub async fn new_tab(&self) -> String {
-        let v = self.call(reqwest::Method::POST, "/window/new", Some(json!({"type": "tab"}))).await;
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                "/window/new",
+                Some(json!({"type": "tab"})),
+            )
+            .await;
         v["handle"].as_str().unwrap().to_string()
     }
 
     pub async fn current_tab(&self) -> String {
-        self.call(reqwest::Method::GET, "/window", None).await.as_str().unwrap().to_string()
+        self.call(reqwest::Method::GET, "/window", None)
+            .await
+            .as_str()
+            .unwrap()
+            .to_string()
     }
 
     pub async fn switch_to(&self, handle: &str) {
-        let v = self.call(reqwest::Method::POST, "/window", Some(json!({"handle": handle}))).await;
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                "/window",
+                Some(json!({"handle": handle})),
+            )
+            .await;
         Self::check(&v, "switch").unwrap();
     }
 
