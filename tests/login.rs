@@ -262,3 +262,43 @@ async fn session_cookie_is_private_lax_httponly_and_small() {
     );
     wiki.shutdown().await;
 }
+
+#[rocket::async_test]
+async fn the_api_guard_queries_a_second_wiki_as_the_same_user() {
+    let (wiki, consumer, app) = wiki_and_app().await;
+    let client = browser();
+    login_as(&wiki, &client, &app, "Alice", "/").await;
+
+    // A second wiki of the same farm: same consumer, and (central OAuth) the same grant.
+    let other = start_wiki().await;
+    other.register_consumer(rocket_mediawiki_oauth::devwiki::ConsumerSpec {
+        name: consumer.name.clone(),
+        key: Some(consumer.key.clone()),
+        secret: Some(consumer.secret.clone()),
+        grants: consumer.grants.clone(),
+        callback: consumer.callback.clone(),
+        ..Default::default()
+    });
+    let url = app.at(&format!(
+        "/userinfo-at?wiki={}",
+        urlencode(&other.api_url())
+    ));
+    // Before the grant exists there, the other wiki refuses the token: a typed error, the user signed out.
+    let r = client
+        .get(&url)
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    login_as(&wiki, &client, &app, "Alice", "/").await;
+    let (key, secret) = wiki.grant("Alice", &consumer.key).unwrap();
+    assert!(other.import_grant("Alice", &consumer.key, &key, &secret));
+    let info: serde_json::Value = client.get(&url).send().await.unwrap().json().await.unwrap();
+    assert_eq!(info["query"]["userinfo"]["name"], "Alice", "{info}");
+    // The second wiki really answered: its own signature check passed for its own URL.
+    other.revoke("Alice", &consumer.key);
+    assert_eq!(client.get(&url).send().await.unwrap().status(), 401);
+    other.shutdown().await;
+    wiki.shutdown().await;
+}

@@ -321,6 +321,43 @@ impl DevWiki {
         Some((a.access_key, a.access_secret))
     }
 
+    /// Installs an authorization with a given access token, as a wiki farm
+    /// with central OAuth does: the token a user got on one wiki works on
+    /// every wiki of the farm. Use it to make a second `DevWiki` accept the
+    /// tokens of the first (register the same consumer key and secret there
+    /// first, with [`ConsumerSpec::key`] and [`ConsumerSpec::secret`]).
+    /// `false` for an unknown user or consumer.
+    pub fn import_grant(
+        &self,
+        user: &str,
+        consumer_key: &str,
+        access_key: &str,
+        access_secret: &str,
+    ) -> bool {
+        let mut st = self.shared.lock();
+        let Some(name) = st.find_user(user).map(|u| u.name.clone()) else {
+            return false;
+        };
+        if !st.consumers.contains_key(consumer_key) {
+            return false;
+        }
+        st.revoke(&name, consumer_key);
+        st.import_acceptance(&name, consumer_key, access_key, access_secret);
+        true
+    }
+
+    /// Adds an ordinary autoconfirmed user (e.g. for load tests that need
+    /// many distinct users). `false` if the name is taken.
+    pub fn add_user(&self, name: &str) -> bool {
+        let mut st = self.shared.lock();
+        if st.find_user(name).is_some() {
+            return false;
+        }
+        let id = st.users.iter().map(|u| u.id).max().unwrap_or(0) + 1;
+        st.users.push(users::ordinary_user(id, name));
+        true
+    }
+
     /// Revokes `user`'s authorization of a consumer (its access token stops
     /// working; the next handshake yields a new one). True if there was one.
     pub fn revoke(&self, user: &str, consumer_key: &str) -> bool {

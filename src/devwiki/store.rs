@@ -340,6 +340,34 @@ impl Store {
         a
     }
 
+    /// Stores an acceptance with a given access token (see `DevWiki::import_grant`).
+    pub(crate) fn import_acceptance(
+        &mut self,
+        user: &str,
+        consumer: &str,
+        key: &str,
+        secret: &str,
+    ) {
+        let grants = self
+            .consumers
+            .get(consumer)
+            .map(|c| c.grants.clone())
+            .unwrap_or_default();
+        let a = Acceptance {
+            user: user.to_string(),
+            consumer: consumer.to_string(),
+            access_key: key.to_string(),
+            access_secret: secret.to_string(),
+            grants,
+        };
+        self.access_tokens.insert(
+            a.access_key.clone(),
+            (user.to_string(), consumer.to_string()),
+        );
+        self.acceptances
+            .insert((user.to_string(), consumer.to_string()), a);
+    }
+
     /// Deletes an acceptance; true if there was one.
     pub(crate) fn revoke(&mut self, user: &str, consumer: &str) -> bool {
         match self

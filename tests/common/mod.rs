@@ -84,6 +84,16 @@ async fn userinfo(api: MwApi) -> Result<Json<Value>, Error> {
     ))
 }
 
+/// The signed-in user on another wiki (`?api=<its api.php>`).
+#[get("/userinfo-at?<wiki>")]
+async fn userinfo_at(api: MwApi, wiki: &str) -> Result<Json<Value>, Error> {
+    Ok(Json(
+        api.at(wiki)
+            .request(&[("action", "query"), ("meta", "userinfo")])
+            .await?,
+    ))
+}
+
 #[post("/edit?<title>&<text>")]
 async fn edit(api: MwApi, title: &str, text: &str) -> Result<Json<Value>, Error> {
     let answer = api
@@ -139,7 +149,16 @@ pub fn app_figment(wiki: &DevWiki, consumer: &Consumer, port: u16) -> Figment {
 pub fn app_rocket(figment: Figment) -> Rocket<Build> {
     rocket::custom(figment).attach(MwOAuth::fairing()).mount(
         "/",
-        routes![index, private, verified, me, userinfo, edit, page],
+        routes![
+            index,
+            private,
+            verified,
+            me,
+            userinfo,
+            userinfo_at,
+            edit,
+            page
+        ],
     )
 }
 
