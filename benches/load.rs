@@ -228,6 +228,28 @@ async fn logins(login_url: &str, expect: &str, seconds: u64, connections: u32) -
     }
 }
 
+/// CPU time (user + system) of a process so far, in seconds.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which is in parentheses).
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
+    let f: Vec<u64> = rest.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+    // utime and stime are fields 14 and 15 of stat: 12th and 13th after the name and state.
+    let ticks = f.get(10).copied().unwrap_or(0) + f.get(11).copied().unwrap_or(0);
+    ticks as f64 / 100.0
+}
+
+/// Runs `f` and returns its stats with the CPU microseconds per request
+/// spent by the app and by the wiki (this process).
+fn with_cpu(app_pid: u32, f: impl FnOnce() -> Stats) -> (Stats, f64, f64) {
+    let me = std::process::id();
+    let (a0, w0) = (cpu_seconds(app_pid), cpu_seconds(me));
+    let s = f();
+    let (a1, w1) = (cpu_seconds(app_pid), cpu_seconds(me));
+    let n = s.requests.max(1) as f64;
+    (s, (a1 - a0) * 1e6 / n, (w1 - w0) * 1e6 / n)
+}
+
 fn proc_kb(pid: u32, field: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
@@ -611,6 +633,10 @@ async fn orchestrate() {
     out.push_str(&format!(
         "| 4 signed / unsigned API call | {:.2} | ≥ 0.90 |\n",
         ratio(r4s.rps, r4u.rps)
+    ));
+    out.push_str(&format!(
+        "| 4 CPU per call, app: signed / unsigned (µs) | {app_cpu_s:.0} / {app_cpu_u:.0} | |\n\
+         | 4 CPU per call, local wiki: signed / unsigned (µs) | {wiki_cpu_s:.0} / {wiki_cpu_u:.0} | |\n"
     ));
     if let Some((workers, _f1, f2, f4, f5, fpeak)) = &flask {
         out.push_str(&format!(

@@ -104,7 +104,7 @@ impl Fairing for MwOAuth {
         });
         let cookies = CookiePolicy {
             secure,
-            path: config.mount.clone(),
+            login_path: config.mount.clone(),
             session_days: config.session_days,
         };
         let mount = config.mount.clone();

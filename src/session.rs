@@ -11,7 +11,9 @@
 //! | `mwoauth_login_<request token>` | a login in progress: request token + `next` | 10 minutes |
 //! | `_flash` | Rocket's flash message after login/logout | 5 minutes |
 //!
-//! All are `HttpOnly` and `SameSite=Lax`: the wiki is another site, and the
+//! The session and flash cookies are for the whole site (`/`), the
+//! login-in-progress ones only for the mount point of the routes. All are
+//! `HttpOnly` and `SameSite=Lax`: the wiki is another site, and the
 //! callback is a top-level navigation from it, which `Lax` lets through while
 //! `Strict` (Rocket's default for private cookies) would not. `Secure` is set
 //! per the configuration.
@@ -43,16 +45,18 @@ pub const MAX_SESSION_JSON: usize = 1024;
 pub struct CookiePolicy {
     /// Set the `Secure` attribute.
     pub secure: bool,
-    /// Path of all the crate's cookies (the mount point).
-    pub path: String,
+    /// Path of the login-in-progress cookies (the mount point of `/login`
+    /// and `/oauth-callback`); the session and flash cookies are for `/`.
+    pub login_path: String,
     /// Lifetime of a sign-in, in days.
     pub session_days: u32,
 }
 
 impl CookiePolicy {
     fn cookie(&self, name: String, value: String, max_age: time::Duration) -> Cookie<'static> {
+        let path = if name.starts_with(PENDING_PREFIX) { self.login_path.clone() } else { "/".to_string() };
         Cookie::build((name, value))
-            .path(self.path.clone())
+            .path(path)
             .http_only(true)
             .same_site(SameSite::Lax)
             .secure(self.secure)
@@ -61,7 +65,8 @@ impl CookiePolicy {
     }
 
     fn removal(&self, name: String) -> Cookie<'static> {
-        Cookie::build(name).path(self.path.clone()).build()
+        let path = if name.starts_with(PENDING_PREFIX) { self.login_path.clone() } else { "/".to_string() };
+        Cookie::build(name).path(path).build()
     }
 }
 
@@ -223,8 +228,13 @@ pub fn store_session(
 
 /// Reads the signed-in record; anything unreadable is "signed out".
 pub fn read_session(jar: &CookieJar<'_>) -> Option<SessionRecord> {
-    let cookie = jar.get_private(SESSION_COOKIE)?;
-    let record: SessionRecord = serde_json::from_str(cookie.value()).ok()?;
+    decode_session(jar.get_private(SESSION_COOKIE)?.value())
+}
+
+/// Parses a decrypted session cookie value; `None` for anything but the
+/// current format.
+pub fn decode_session(value: &str) -> Option<SessionRecord> {
+    let record: SessionRecord = serde_json::from_str(value).ok()?;
     (record.v == FORMAT).then_some(record)
 }
 
@@ -239,7 +249,5 @@ pub fn clear_session(jar: &CookieJar<'_>, policy: &CookiePolicy) {
 /// one is `Lax`, in the same format.
 pub fn set_flash(jar: &CookieJar<'_>, policy: &CookiePolicy, kind: &str, message: &str) {
     let value = format!("{}:{kind}{message}", kind.len());
-    let mut cookie = policy.cookie("_flash".into(), value, time::Duration::minutes(5));
-    cookie.set_path("/");
-    jar.add(cookie);
+    jar.add(policy.cookie("_flash".into(), value, time::Duration::minutes(5)));
 }

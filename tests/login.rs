@@ -302,3 +302,91 @@ async fn the_api_guard_queries_a_second_wiki_as_the_same_user() {
     other.shutdown().await;
     wiki.shutdown().await;
 }
+
+#[rocket::async_test]
+async fn routes_mounted_elsewhere_sign_in_the_whole_site() {
+    let wiki = start_wiki().await;
+    let port = free_port();
+    let consumer = wiki.register_consumer(rocket_mediawiki_oauth::devwiki::ConsumerSpec {
+        name: "Mounted".into(),
+        callback: format!("http://127.0.0.1:{port}/auth/oauth-callback"),
+        grants: vec!["basic".into()],
+        ..Default::default()
+    });
+    let figment = app_figment(&wiki, &consumer, port).merge(("mwoauth.mount", "/auth"));
+    let app = launch(app_rocket(figment)).await;
+    let client = browser();
+    wiki.set_auto_approve(Some("Alice"));
+    // LoginRequired sends the visitor to /auth/login and back.
+    let r = client.get(app.at("/private")).send().await.unwrap();
+    assert_eq!(r.url().path(), "/private");
+    assert_eq!(r.text().await.unwrap(), "private page of Alice");
+    assert!(text(&client, &app.at("/")).await.1.starts_with("user: Alice"));
+    assert_eq!(client.get(app.at("/login")).send().await.unwrap().status(), 404);
+    let (_, page) = text(&client, &app.at("/auth/logout")).await;
+    assert_eq!(page, "anonymous\nflash: You were signed out.");
+    wiki.shutdown().await;
+}
+
+#[rocket::async_test]
+async fn a_wiki_clock_a_minute_off_still_works() {
+    let (wiki, _consumer, app) = wiki_and_app().await;
+    for offset in [60, -60] {
+        wiki.set_clock_offset(offset);
+        let client = browser();
+        let (status, page) = login_as(&wiki, &client, &app, "Alice", "/").await;
+        assert_eq!(status, 200, "offset {offset}: {page}");
+        assert!(page.starts_with("user: Alice"), "offset {offset}: {page}");
+        let info: serde_json::Value = client.get(app.at("/userinfo")).send().await.unwrap().json().await.unwrap();
+        assert_eq!(info["query"]["userinfo"]["name"], "Alice", "offset {offset}");
+    }
+    wiki.shutdown().await;
+}
+
+#[rocket::async_test]
+async fn cookie_sizes_for_the_largest_identity() {
+    let (wiki, _consumer, app) = wiki_and_app().await;
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let step = stepping_browser(jar);
+    wiki.set_auto_approve(Some("Admin"));
+    let r = step.get(app.at(&format!("/login?next={}", urlencode(&format!("/{}", "x".repeat(1500)))))).send().await.unwrap();
+    let mut sizes = Vec::new();
+    let mut collect = |r: &reqwest::Response| {
+        for v in r.headers().get_all("set-cookie") {
+            let c = v.to_str().unwrap();
+            sizes.push((c.split('=').next().unwrap().to_string(), c.len()));
+        }
+    };
+    collect(&r);
+    let r = step.get(r.headers()["location"].to_str().unwrap()).send().await.unwrap();
+    let r = step.get(r.headers()["location"].to_str().unwrap()).send().await.unwrap();
+    collect(&r);
+    assert!(sizes.iter().any(|(n, _)| n == "mwoauth_session"), "{sizes:?}");
+    for (name, len) in &sizes {
+        println!("cookie {name}: {len} bytes (whole Set-Cookie header)");
+        assert!(*len < 3000, "{name} is {len} bytes");
+    }
+    wiki.shutdown().await;
+}
+
+#[rocket::async_test]
+async fn a_callback_after_the_request_token_expired_is_a_clear_error() {
+    let (wiki, _consumer, app) = wiki_and_app().await;
+    let step = stepping_browser(std::sync::Arc::new(reqwest::cookie::Jar::default()));
+    wiki.set_auto_approve(Some("Alice"));
+    let r = step.get(app.at("/login")).send().await.unwrap();
+    let r = step.get(r.headers()["location"].to_str().unwrap()).send().await.unwrap();
+    let callback = r.headers()["location"].to_str().unwrap().to_string();
+    // Eleven minutes pass on the wiki: its request tokens live 600 s.
+    wiki.set_clock_offset(660);
+    let r = step.get(&callback).send().await.unwrap();
+    assert_eq!(r.status(), 502);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("OAuth token not found"), "{page}");
+    assert_eq!(text(&step, &app.at("/")).await.1, "anonymous");
+    // And a fresh login works.
+    wiki.set_clock_offset(0);
+    let (_, page) = login_as(&wiki, &browser(), &app, "Alice", "/").await;
+    assert!(page.starts_with("user: Alice"), "{page}");
+    wiki.shutdown().await;
+}
