@@ -12,16 +12,31 @@ use rocket_mediawiki_oauth::protocol::{self, Credentials, TokenPair};
 use rocket_mediawiki_oauth::session;
 
 fn sign(c: &mut Criterion) {
-    let consumer = TokenPair { key: "bee2067d6273fa479f7c7ec744cc1b49".into(), secret: "78f334db94e07b61b8d5cd14fb4d0b99f988a1bd".into() };
+    let consumer = TokenPair {
+        key: "bee2067d6273fa479f7c7ec744cc1b49".into(),
+        secret: "78f334db94e07b61b8d5cd14fb4d0b99f988a1bd".into(),
+    };
     let creds = Credentials::OAuth1(TokenPair {
         key: "8efb54617594c7cd3a70703660799948".into(),
         secret: "e1125fdb4e24e12afcfab46333c48c52c13f4f41".into(),
     });
-    let params = [("action", "query"), ("meta", "userinfo"), ("format", "json"), ("formatversion", "2"), ("assert", "user")];
+    let params = [
+        ("action", "query"),
+        ("meta", "userinfo"),
+        ("format", "json"),
+        ("formatversion", "2"),
+        ("assert", "user"),
+    ];
     c.bench_function("sign api.php request", |b| {
         b.iter(|| {
-            protocol::authorize_request(&consumer, &creds, "GET", black_box("https://meta.wikimedia.org/w/api.php"), params)
-                .unwrap()
+            protocol::authorize_request(
+                &consumer,
+                &creds,
+                "GET",
+                black_box("https://meta.wikimedia.org/w/api.php"),
+                params,
+            )
+            .unwrap()
         })
     });
 }
@@ -35,7 +50,11 @@ fn verify_jwt(c: &mut Criterion) {
         "email_verified":true,"blocked":false,"registered":"20100101000000",
         "groups":["*","user","autoconfirmed","sysop","bureaucrat","interface-admin"],"rights":rights,
         "grants":{"0":"basic","2":"editpage","3":"highvolume"},"nonce":"0123456789abcdef0123456789abcdef"});
-    let jwt = identity::encode_hs256(&serde_json::json!({"typ":"JWT","alg":"HS256"}), &claims, secret);
+    let jwt = identity::encode_hs256(
+        &serde_json::json!({"typ":"JWT","alg":"HS256"}),
+        &claims,
+        secret,
+    );
     let expected = Expected {
         consumer_key: "bee2067d6273fa479f7c7ec744cc1b49",
         consumer_secret: secret,
@@ -53,12 +72,20 @@ fn open_cookie(c: &mut Criterion) {
     let key = Key::derive_from(&[7u8; 32]);
     let record = r#"{"v":1,"cr":{"p":"o1","k":"8efb54617594c7cd3a70703660799948","s":"e1125fdb4e24e12afcfab46333c48c52c13f4f41"},"u":{"n":"Admin","i":12345,"e":123456,"b":false,"c":true,"r":"20100101000000","g":["*","user","autoconfirmed","sysop","bureaucrat","interface-admin"],"gr":["basic","editpage","highvolume"]},"at":1795830981}"#;
     let mut jar = CookieJar::new();
-    jar.private_mut(&key).add(Cookie::new(session::SESSION_COOKIE, record));
-    let encrypted = jar.get(session::SESSION_COOKIE).unwrap().value().to_string();
+    jar.private_mut(&key)
+        .add(Cookie::new(session::SESSION_COOKIE, record));
+    let encrypted = jar
+        .get(session::SESSION_COOKIE)
+        .unwrap()
+        .value()
+        .to_string();
     c.bench_function("open session cookie (decrypt + parse)", |b| {
         b.iter(|| {
             let mut jar = CookieJar::new();
-            jar.add_original(Cookie::new(session::SESSION_COOKIE, black_box(encrypted.clone())));
+            jar.add_original(Cookie::new(
+                session::SESSION_COOKIE,
+                black_box(encrypted.clone()),
+            ));
             let plain = jar.private(&key).get(session::SESSION_COOKIE).unwrap();
             session::decode_session(plain.value()).unwrap()
         })

@@ -54,7 +54,11 @@ pub struct CookiePolicy {
 
 impl CookiePolicy {
     fn cookie(&self, name: String, value: String, max_age: time::Duration) -> Cookie<'static> {
-        let path = if name.starts_with(PENDING_PREFIX) { self.login_path.clone() } else { "/".to_string() };
+        let path = if name.starts_with(PENDING_PREFIX) {
+            self.login_path.clone()
+        } else {
+            "/".to_string()
+        };
         Cookie::build((name, value))
             .path(path)
             .http_only(true)
@@ -65,7 +69,11 @@ impl CookiePolicy {
     }
 
     fn removal(&self, name: String) -> Cookie<'static> {
-        let path = if name.starts_with(PENDING_PREFIX) { self.login_path.clone() } else { "/".to_string() };
+        let path = if name.starts_with(PENDING_PREFIX) {
+            self.login_path.clone()
+        } else {
+            "/".to_string()
+        };
         Cookie::build(name).path(path).build()
     }
 }

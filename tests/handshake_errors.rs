@@ -312,7 +312,10 @@ async fn a_next_smuggled_through_the_callback_is_ignored() {
     let (status, _, _) = callback_with(
         &c,
         &app,
-        &format!("{}&next=https%3A%2F%2Fevil.example%2F&next=%2F%2Fevil.example", good_query()),
+        &format!(
+            "{}&next=https%3A%2F%2Fevil.example%2F&next=%2F%2Fevil.example",
+            good_query()
+        ),
     )
     .await;
     assert_eq!(status, 303);
@@ -322,7 +325,10 @@ async fn a_next_smuggled_through_the_callback_is_ignored() {
     let r = c.get(app.at("/login?next=%2Fme")).send().await.unwrap();
     assert_eq!(r.status(), 303);
     let r = c
-        .get(app.at(&format!("/oauth-callback?{}&next=https%3A%2F%2Fevil.example%2F", good_query())))
+        .get(app.at(&format!(
+            "/oauth-callback?{}&next=https%3A%2F%2Fevil.example%2F",
+            good_query()
+        )))
         .send()
         .await
         .unwrap();
@@ -332,7 +338,10 @@ async fn a_next_smuggled_through_the_callback_is_ignored() {
 #[rocket::async_test]
 async fn secure_cookies_when_configured_or_https() {
     let h = hostile::start().await;
-    for (extra, secure) in [(None, false), (Some(("mwoauth.secure_cookies", "true")), true)] {
+    for (extra, secure) in [
+        (None, false),
+        (Some(("mwoauth.secure_cookies", "true")), true),
+    ] {
         let mut figment = figment_for(&h, free_port());
         if let Some(kv) = extra {
             figment = figment.merge((kv.0, kv.1 == "true"));
@@ -340,14 +349,33 @@ async fn secure_cookies_when_configured_or_https() {
         let app = launch(app_rocket(figment)).await;
         let c = client();
         let (_, _, cookies) = callback_with(&c, &app, &good_query()).await;
-        let session = cookies.iter().find(|c| c.starts_with("mwoauth_session=")).unwrap();
+        let session = cookies
+            .iter()
+            .find(|c| c.starts_with("mwoauth_session="))
+            .unwrap();
         assert_eq!(session.contains("; Secure"), secure, "{session}");
-        assert!(session.contains("HttpOnly") && session.contains("SameSite=Lax") && session.contains("Path=/"), "{session}");
+        assert!(
+            session.contains("HttpOnly")
+                && session.contains("SameSite=Lax")
+                && session.contains("Path=/"),
+            "{session}"
+        );
     }
     // An https callback (a deployment behind TLS) implies Secure.
-    let figment = figment_for(&h, free_port()).merge(("mwoauth.callback", "https://tool.example/oauth-callback"));
+    let figment = figment_for(&h, free_port())
+        .merge(("mwoauth.callback", "https://tool.example/oauth-callback"));
     let app = launch(app_rocket(figment)).await;
     let r = client().get(app.at("/login")).send().await.unwrap();
-    let pending = r.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect::<Vec<_>>();
-    assert!(pending.iter().any(|c| c.starts_with("mwoauth_login_") && c.contains("; Secure")), "{pending:?}");
+    let pending = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect::<Vec<_>>();
+    assert!(
+        pending
+            .iter()
+            .any(|c| c.starts_with("mwoauth_login_") && c.contains("; Secure")),
+        "{pending:?}"
+    );
 }

@@ -321,8 +321,14 @@ async fn routes_mounted_elsewhere_sign_in_the_whole_site() {
     let r = client.get(app.at("/private")).send().await.unwrap();
     assert_eq!(r.url().path(), "/private");
     assert_eq!(r.text().await.unwrap(), "private page of Alice");
-    assert!(text(&client, &app.at("/")).await.1.starts_with("user: Alice"));
-    assert_eq!(client.get(app.at("/login")).send().await.unwrap().status(), 404);
+    assert!(text(&client, &app.at("/"))
+        .await
+        .1
+        .starts_with("user: Alice"));
+    assert_eq!(
+        client.get(app.at("/login")).send().await.unwrap().status(),
+        404
+    );
     let (_, page) = text(&client, &app.at("/auth/logout")).await;
     assert_eq!(page, "anonymous\nflash: You were signed out.");
     wiki.shutdown().await;
@@ -337,8 +343,18 @@ async fn a_wiki_clock_a_minute_off_still_works() {
         let (status, page) = login_as(&wiki, &client, &app, "Alice", "/").await;
         assert_eq!(status, 200, "offset {offset}: {page}");
         assert!(page.starts_with("user: Alice"), "offset {offset}: {page}");
-        let info: serde_json::Value = client.get(app.at("/userinfo")).send().await.unwrap().json().await.unwrap();
-        assert_eq!(info["query"]["userinfo"]["name"], "Alice", "offset {offset}");
+        let info: serde_json::Value = client
+            .get(app.at("/userinfo"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            info["query"]["userinfo"]["name"], "Alice",
+            "offset {offset}"
+        );
     }
     wiki.shutdown().await;
 }
@@ -349,7 +365,14 @@ async fn cookie_sizes_for_the_largest_identity() {
     let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
     let step = stepping_browser(jar);
     wiki.set_auto_approve(Some("Admin"));
-    let r = step.get(app.at(&format!("/login?next={}", urlencode(&format!("/{}", "x".repeat(1500)))))).send().await.unwrap();
+    let r = step
+        .get(app.at(&format!(
+            "/login?next={}",
+            urlencode(&format!("/{}", "x".repeat(1500)))
+        )))
+        .send()
+        .await
+        .unwrap();
     let mut sizes = Vec::new();
     let mut collect = |r: &reqwest::Response| {
         for v in r.headers().get_all("set-cookie") {
@@ -358,10 +381,21 @@ async fn cookie_sizes_for_the_largest_identity() {
         }
     };
     collect(&r);
-    let r = step.get(r.headers()["location"].to_str().unwrap()).send().await.unwrap();
-    let r = step.get(r.headers()["location"].to_str().unwrap()).send().await.unwrap();
+    let r = step
+        .get(r.headers()["location"].to_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let r = step
+        .get(r.headers()["location"].to_str().unwrap())
+        .send()
+        .await
+        .unwrap();
     collect(&r);
-    assert!(sizes.iter().any(|(n, _)| n == "mwoauth_session"), "{sizes:?}");
+    assert!(
+        sizes.iter().any(|(n, _)| n == "mwoauth_session"),
+        "{sizes:?}"
+    );
     for (name, len) in &sizes {
         println!("cookie {name}: {len} bytes (whole Set-Cookie header)");
         assert!(*len < 3000, "{name} is {len} bytes");
@@ -375,7 +409,11 @@ async fn a_callback_after_the_request_token_expired_is_a_clear_error() {
     let step = stepping_browser(std::sync::Arc::new(reqwest::cookie::Jar::default()));
     wiki.set_auto_approve(Some("Alice"));
     let r = step.get(app.at("/login")).send().await.unwrap();
-    let r = step.get(r.headers()["location"].to_str().unwrap()).send().await.unwrap();
+    let r = step
+        .get(r.headers()["location"].to_str().unwrap())
+        .send()
+        .await
+        .unwrap();
     let callback = r.headers()["location"].to_str().unwrap().to_string();
     // Eleven minutes pass on the wiki: its request tokens live 600 s.
     wiki.set_clock_offset(660);
