@@ -7,7 +7,8 @@
 //! p50/p99 latency, peak RSS, and the ratios; the table is also written to
 //! `target/bench-results/load.md`.
 //!
-//! Environment: `LOAD_SECONDS` (per scenario, default 10), `LOAD_CONNECTIONS`
+//! Environment: `LOAD_SECONDS` (per run, default 10), `LOAD_ROUNDS` (runs of
+//! each page, interleaved; the median is kept; default 3), `LOAD_CONNECTIONS`
 //! (default 16), `LEAK_SECONDS` (the no-leak run, default 60),
 //! `SKIP_FLASK=1` to skip the Python side.
 
@@ -421,6 +422,10 @@ async fn orchestrate() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(16);
+    let rounds: usize = std::env::var("LOAD_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
     let leak_secs: u64 = std::env::var("LEAK_SECONDS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -486,26 +491,52 @@ async fn orchestrate() {
         s
     };
     let rss_start = proc_kb(app_pid, "VmRSS:");
-    let r1 = run(
-        "1. bare route",
-        wrk(&format!("{base}/bare"), None, secs, conns),
-    );
-    let r2 = run(
-        "2. MwUser (signed in)",
-        wrk(&format!("{base}/user"), Some(&cookie), secs, conns),
-    );
-    let r3 = run(
-        "3. Option<MwUser> (anonymous)",
-        wrk(&format!("{base}/maybe"), None, secs, conns),
-    );
-    let r4s = run(
-        "4. MwApi userinfo (signed)",
-        wrk(&format!("{base}/api"), Some(&cookie), secs, conns),
-    );
-    let r4u = run(
-        "4. same call unsigned (plain reqwest)",
-        wrk(&format!("{base}/api-unsigned"), None, secs, conns),
-    );
+    // Side by side, in rounds: each round runs every page once, and the
+    // median round of each page is kept, so slow drifts of a shared machine
+    // hit all pages alike.
+    let pages: Vec<(&str, String, Option<&str>)> = vec![
+        ("1. bare route", format!("{base}/bare"), None),
+        (
+            "2. MwUser (signed in)",
+            format!("{base}/user"),
+            Some(cookie.as_str()),
+        ),
+        (
+            "3. Option<MwUser> (anonymous)",
+            format!("{base}/maybe"),
+            None,
+        ),
+        (
+            "4. MwApi userinfo (signed)",
+            format!("{base}/api"),
+            Some(cookie.as_str()),
+        ),
+        (
+            "4. same call unsigned (plain reqwest)",
+            format!("{base}/api-unsigned"),
+            None,
+        ),
+    ];
+    let mut samples: Vec<Vec<(Stats, f64, f64)>> = vec![Vec::new(); pages.len()];
+    for _ in 0..rounds {
+        for (i, (_, url, cookie)) in pages.iter().enumerate() {
+            samples[i].push(with_cpu(app_pid, || wrk(url, *cookie, secs, conns)));
+        }
+    }
+    let medians: Vec<(Stats, f64, f64)> = samples
+        .into_iter()
+        .map(|mut v| {
+            v.sort_by(|a, b| a.0.rps.partial_cmp(&b.0.rps).unwrap());
+            v[v.len() / 2].clone()
+        })
+        .collect();
+    let r1 = run(pages[0].0, medians[0].0.clone());
+    let r2 = run(pages[1].0, medians[1].0.clone());
+    let r3 = run(pages[2].0, medians[2].0.clone());
+    let (r4s, app_cpu_s, wiki_cpu_s) = medians[3].clone();
+    let r4s = run(pages[3].0, r4s);
+    let (r4u, app_cpu_u, wiki_cpu_u) = medians[4].clone();
+    let r4u = run(pages[4].0, r4u);
     let r5 = run(
         "5. complete logins",
         logins(&format!("{base}/login"), "hello", secs, conns).await,
@@ -616,7 +647,7 @@ async fn orchestrate() {
 
     let mut out = String::new();
     out.push_str(&format!(
-        "# Load benchmark\n\n{secs} s per scenario, {conns} keep-alive connections (wrk -t2), loopback, 2-core machine, release build.\n\n"
+        "# Load benchmark\n\n{conns} keep-alive connections (wrk -t2), loopback, 2-core machine, release build; pages 1-4: median of {rounds} interleaved runs of {secs} s; logins: one run of {secs} s.\n\n"
     ));
     out.push_str("| scenario | req/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|\n");
     for (name, s) in &results {
