@@ -43,5 +43,16 @@ async fn rocket() -> _ {
         std::mem::forget(wiki);
         figment
     };
-    app::rocket(figment)
+    app::rocket(figment).attach(rocket::fairing::AdHoc::on_liftoff(
+        "where to click",
+        |rocket| {
+            Box::pin(async move {
+                let c = rocket.config();
+                println!(
+                    "\n  ==> The demo is up: open http://{}:{}/ and click \"log in\"\n",
+                    c.address, c.port
+                );
+            })
+        },
+    ))
 }
