@@ -254,6 +254,32 @@ fn with_cpu(app_pid: u32, f: impl FnOnce() -> Stats) -> (Stats, f64, f64) {
     (s, (a1 - a0) * 1e6 / n, (w1 - w0) * 1e6 / n)
 }
 
+/// Runs every page `rounds` times, interleaved (each round runs every page
+/// once), and keeps each page's median round, so that slow drifts of a shared
+/// machine hit all pages alike. Returns stats and CPU µs per request of
+/// `pid` and of this process.
+fn measure_pages(
+    pages: &[(&str, String, Option<&str>)],
+    rounds: usize,
+    secs: u64,
+    conns: u32,
+    pid: u32,
+) -> Vec<(Stats, f64, f64)> {
+    let mut samples: Vec<Vec<(Stats, f64, f64)>> = vec![Vec::new(); pages.len()];
+    for _ in 0..rounds.max(1) {
+        for (i, (_, url, cookie)) in pages.iter().enumerate() {
+            samples[i].push(with_cpu(pid, || wrk(url, *cookie, secs, conns)));
+        }
+    }
+    samples
+        .into_iter()
+        .map(|mut v| {
+            v.sort_by(|a, b| a.0.rps.partial_cmp(&b.0.rps).unwrap());
+            v[v.len() / 2].clone()
+        })
+        .collect()
+}
+
 fn proc_kb(pid: u32, field: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
@@ -372,16 +398,23 @@ fn flask_venv(root: &Path) -> Option<PathBuf> {
     ok.then_some(gunicorn)
 }
 
-fn start_gunicorn(
+/// flask-mwoauth under gunicorn with its own consumer on the same wiki,
+/// ready and signed in: the process, its base URL and its session cookie.
+async fn start_flask(
+    wiki: &DevWiki,
     gunicorn: &Path,
     root: &Path,
-    port: u16,
     workers: u32,
-    wiki_base: &str,
-    key: &str,
-    secret: &str,
-) -> Proc {
-    Proc(
+    grants: &[String],
+) -> Option<(Proc, String, String)> {
+    let port = free_port();
+    let consumer = wiki.register_consumer(ConsumerSpec {
+        name: format!("Bench (flask, {workers} workers)"),
+        callback: format!("http://127.0.0.1:{port}/oauth-callback"),
+        grants: grants.to_vec(),
+        ..Default::default()
+    });
+    let process = Proc(
         Command::new(gunicorn)
             .args([
                 "-w",
@@ -394,15 +427,22 @@ fn start_gunicorn(
             .arg("--chdir")
             .arg(root.join("benches"))
             .arg("flask_app:app")
-            .env("WIKI_BASE", wiki_base)
-            .env("CONSUMER_KEY", key)
-            .env("CONSUMER_SECRET", secret)
+            .env("WIKI_BASE", wiki.base_url())
+            .env("CONSUMER_KEY", &consumer.key)
+            .env("CONSUMER_SECRET", &consumer.secret)
             .env("SECRET", "bench-secret-key")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("gunicorn starts"),
-    )
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    if !wait_ready(&format!("{base}/bare")).await {
+        println!("(gunicorn with {workers} workers did not start)");
+        return None;
+    }
+    let cookie = cookie_after_login(&format!("{base}/login"), &base).await;
+    Some((process, base, cookie))
 }
 
 fn row(name: &str, s: &Stats) -> String {
@@ -491,9 +531,6 @@ async fn orchestrate() {
         s
     };
     let rss_start = proc_kb(app_pid, "VmRSS:");
-    // Side by side, in rounds: each round runs every page once, and the
-    // median round of each page is kept, so slow drifts of a shared machine
-    // hit all pages alike.
     let pages: Vec<(&str, String, Option<&str>)> = vec![
         ("1. bare route", format!("{base}/bare"), None),
         (
@@ -517,19 +554,7 @@ async fn orchestrate() {
             None,
         ),
     ];
-    let mut samples: Vec<Vec<(Stats, f64, f64)>> = vec![Vec::new(); pages.len()];
-    for _ in 0..rounds {
-        for (i, (_, url, cookie)) in pages.iter().enumerate() {
-            samples[i].push(with_cpu(app_pid, || wrk(url, *cookie, secs, conns)));
-        }
-    }
-    let medians: Vec<(Stats, f64, f64)> = samples
-        .into_iter()
-        .map(|mut v| {
-            v.sort_by(|a, b| a.0.rps.partial_cmp(&b.0.rps).unwrap());
-            v[v.len() / 2].clone()
-        })
-        .collect();
+    let medians = measure_pages(&pages, rounds, secs, conns, app_pid);
     let r1 = run(pages[0].0, medians[0].0.clone());
     let r2 = run(pages[1].0, medians[1].0.clone());
     let r3 = run(pages[2].0, medians[2].0.clone());
@@ -566,28 +591,11 @@ async fn orchestrate() {
             Some(gunicorn) => {
                 let mut best: Option<(u32, Stats)> = None;
                 for workers in [1u32, 2, 4] {
-                    let port = free_port();
-                    let theirs = wiki.register_consumer(ConsumerSpec {
-                        name: format!("Bench (flask, {workers} workers)"),
-                        callback: format!("http://127.0.0.1:{port}/oauth-callback"),
-                        grants: grants.clone(),
-                        ..Default::default()
-                    });
-                    let g = start_gunicorn(
-                        &gunicorn,
-                        &root,
-                        port,
-                        workers,
-                        &wiki.base_url(),
-                        &theirs.key,
-                        &theirs.secret,
-                    );
-                    let fbase = format!("http://127.0.0.1:{port}");
-                    if !wait_ready(&format!("{fbase}/bare")).await {
-                        println!("(gunicorn with {workers} workers did not start)");
+                    let Some((g, fbase, fcookie)) =
+                        start_flask(&wiki, &gunicorn, &root, workers, &grants).await
+                    else {
                         continue;
-                    }
-                    let fcookie = cookie_after_login(&format!("{fbase}/login"), &fbase).await;
+                    };
                     let s = wrk(
                         &format!("{fbase}/user"),
                         Some(&fcookie),
@@ -601,37 +609,30 @@ async fn orchestrate() {
                     drop(g);
                 }
                 if let Some((workers, _)) = best {
-                    let port = free_port();
-                    let theirs = wiki.register_consumer(ConsumerSpec {
-                        name: "Bench (flask)".into(),
-                        callback: format!("http://127.0.0.1:{port}/oauth-callback"),
-                        grants: grants.clone(),
-                        ..Default::default()
-                    });
-                    let g = start_gunicorn(
-                        &gunicorn,
-                        &root,
-                        port,
-                        workers,
-                        &wiki.base_url(),
-                        &theirs.key,
-                        &theirs.secret,
-                    );
-                    let fbase = format!("http://127.0.0.1:{port}");
-                    assert!(wait_ready(&format!("{fbase}/bare")).await);
-                    let fcookie = cookie_after_login(&format!("{fbase}/login"), &fbase).await;
+                    let (g, fbase, fcookie) =
+                        start_flask(&wiki, &gunicorn, &root, workers, &grants)
+                            .await
+                            .expect("gunicorn starts again");
+                    let fpages: Vec<(&str, String, Option<&str>)> = vec![
+                        ("6. flask bare route", format!("{fbase}/bare"), None),
+                        (
+                            "6. flask signed-in page",
+                            format!("{fbase}/user"),
+                            Some(fcookie.as_str()),
+                        ),
+                        (
+                            "6. flask API proxy page",
+                            format!("{fbase}/api"),
+                            Some(fcookie.as_str()),
+                        ),
+                    ];
+                    let fm = measure_pages(&fpages, rounds, secs, conns, g.0.id());
                     let f1 = run(
-                        &format!("6. flask bare route ({workers} workers)"),
-                        wrk(&format!("{fbase}/bare"), None, secs, conns),
+                        &format!("{} ({workers} workers)", fpages[0].0),
+                        fm[0].0.clone(),
                     );
-                    let f2 = run(
-                        "6. flask signed-in page",
-                        wrk(&format!("{fbase}/user"), Some(&fcookie), secs, conns),
-                    );
-                    let f4 = run(
-                        "6. flask API proxy page",
-                        wrk(&format!("{fbase}/api"), Some(&fcookie), secs, conns),
-                    );
+                    let f2 = run(fpages[1].0, fm[1].0.clone());
+                    let f4 = run(fpages[2].0, fm[2].0.clone());
                     let f5 = run(
                         "6. flask complete logins",
                         logins(&format!("{fbase}/login"), "hello", secs, conns).await,
@@ -647,7 +648,7 @@ async fn orchestrate() {
 
     let mut out = String::new();
     out.push_str(&format!(
-        "# Load benchmark\n\n{conns} keep-alive connections (wrk -t2), loopback, 2-core machine, release build; pages 1-4: median of {rounds} interleaved runs of {secs} s; logins: one run of {secs} s.\n\n"
+        "# Load benchmark\n\n{conns} keep-alive connections (wrk -t2), loopback, 2-core machine, release build; pages: median of {rounds} interleaved runs of {secs} s each; logins: one run of {secs} s.\n\n"
     ));
     out.push_str("| scenario | req/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|\n");
     for (name, s) in &results {

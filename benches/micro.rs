@@ -92,5 +92,12 @@ fn open_cookie(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, sign, verify_jwt, open_cookie);
+fn parse_only(c: &mut Criterion) {
+    let record = r#"{"v":1,"cr":{"p":"o1","k":"8efb54617594c7cd3a70703660799948","s":"e1125fdb4e24e12afcfab46333c48c52c13f4f41"},"u":{"n":"Admin","i":12345,"e":123456,"b":false,"c":true,"r":"20100101000000","g":["*","user","autoconfirmed","sysop","bureaucrat","interface-admin"],"gr":["basic","editpage","highvolume"]},"at":1795830981}"#;
+    c.bench_function("parse session record (no decryption)", |b| {
+        b.iter(|| session::decode_session(black_box(record)).unwrap())
+    });
+}
+
+criterion_group!(benches, sign, verify_jwt, open_cookie, parse_only);
 criterion_main!(benches);

@@ -106,11 +106,8 @@ async fn login_cookie(app: &App) -> String {
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
-    let cookie = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
+    let cookie = set_cookies(&r)
+        .into_iter()
         .find(|c| c.starts_with(&format!("{SESSION_COOKIE}=")))
         .expect("a session cookie");
     cookie.split(';').next().unwrap().to_string()

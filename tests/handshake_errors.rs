@@ -44,12 +44,7 @@ async fn callback_with(c: &reqwest::Client, app: &App, query: &str) -> (u16, Str
         .send()
         .await
         .unwrap();
-    let cookies = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .collect();
+    let cookies = set_cookies(&r);
     (r.status().as_u16(), r.text().await.unwrap(), cookies)
 }
 
@@ -366,12 +361,7 @@ async fn secure_cookies_when_configured_or_https() {
         .merge(("mwoauth.callback", "https://tool.example/oauth-callback"));
     let app = launch(app_rocket(figment)).await;
     let r = client().get(app.at("/login")).send().await.unwrap();
-    let pending = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .collect::<Vec<_>>();
+    let pending = set_cookies(&r);
     assert!(
         pending
             .iter()

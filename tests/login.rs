@@ -218,34 +218,16 @@ async fn session_cookie_is_private_lax_httponly_and_small() {
     let step = stepping_browser(jar.clone());
     wiki.set_auto_approve(Some("Admin"));
     let r = step.get(app.at("/login")).send().await.unwrap();
-    let pending = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .collect::<Vec<_>>();
+    let pending = set_cookies(&r);
     assert!(
         pending.iter().any(|c| c.starts_with("mwoauth_login_")
             && c.contains("HttpOnly")
             && c.contains("SameSite=Lax")),
         "{pending:?}"
     );
-    let r = step
-        .get(r.headers()["location"].to_str().unwrap())
-        .send()
-        .await
-        .unwrap();
-    let r = step
-        .get(r.headers()["location"].to_str().unwrap())
-        .send()
-        .await
-        .unwrap();
-    let cookies = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .collect::<Vec<_>>();
+    let r = follow(&step, &r).await;
+    let r = follow(&step, &r).await;
+    let cookies = set_cookies(&r);
     let session = cookies
         .iter()
         .find(|c| c.starts_with(&format!("{SESSION_COOKIE}=")))
@@ -381,16 +363,8 @@ async fn cookie_sizes_for_the_largest_identity() {
         }
     };
     collect(&r);
-    let r = step
-        .get(r.headers()["location"].to_str().unwrap())
-        .send()
-        .await
-        .unwrap();
-    let r = step
-        .get(r.headers()["location"].to_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let r = follow(&step, &r).await;
+    let r = follow(&step, &r).await;
     collect(&r);
     assert!(
         sizes.iter().any(|(n, _)| n == "mwoauth_session"),
@@ -409,11 +383,7 @@ async fn a_callback_after_the_request_token_expired_is_a_clear_error() {
     let step = stepping_browser(std::sync::Arc::new(reqwest::cookie::Jar::default()));
     wiki.set_auto_approve(Some("Alice"));
     let r = step.get(app.at("/login")).send().await.unwrap();
-    let r = step
-        .get(r.headers()["location"].to_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let r = follow(&step, &r).await;
     let callback = r.headers()["location"].to_str().unwrap().to_string();
     // Eleven minutes pass on the wiki: its request tokens live 600 s.
     wiki.set_clock_offset(660);

@@ -238,6 +238,25 @@ pub fn stepping_browser(jar: std::sync::Arc<reqwest::cookie::Jar>) -> reqwest::C
         .unwrap()
 }
 
+/// The `Set-Cookie` headers of a response.
+pub fn set_cookies(r: &reqwest::Response) -> Vec<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// Follows one redirect by hand (with a client that does not follow them).
+pub async fn follow(client: &reqwest::Client, r: &reqwest::Response) -> reqwest::Response {
+    let location = r.headers()["location"].to_str().expect("a Location header");
+    client
+        .get(location)
+        .send()
+        .await
+        .expect("the redirect target answers")
+}
+
 pub async fn text(client: &reqwest::Client, url: &str) -> (u16, String) {
     let r = client.get(url).send().await.expect("request");
     (r.status().as_u16(), r.text().await.unwrap_or_default())
