@@ -47,7 +47,8 @@ pub enum ApiError {
     },
     /// The wiki is in read-only mode.
     ReadOnly {
-        /// The API's explanation (the reason for the read-only mode).
+        /// The reason for the read-only mode (the error's `readonlyreason`),
+        /// or the API's explanation when the wiki gives no reason.
         info: String,
     },
     /// Rate limited (HTTP 429 or `ratelimited`).
@@ -112,7 +113,14 @@ impl ApiError {
                 lag: error.get("lag").and_then(Value::as_f64).unwrap_or(0.0),
                 retry_after,
             },
-            "readonly" => ApiError::ReadOnly { info },
+            "readonly" => ApiError::ReadOnly {
+                info: error
+                    .get("readonlyreason")
+                    .and_then(Value::as_str)
+                    .filter(|r| !r.trim().is_empty())
+                    .map(str::to_string)
+                    .unwrap_or(info),
+            },
             "ratelimited" => ApiError::RateLimited { retry_after },
             _ => ApiError::Api {
                 code,
@@ -186,5 +194,21 @@ mod tests {
             None,
         );
         assert!(matches!(e, ApiError::BadToken { .. }));
+        let e = ApiError::from_error_object(
+            &json!({"code":"readonly","info":"The wiki is currently in read-only mode.","readonlyreason":"Switching data centres"}),
+            None,
+        );
+        assert!(matches!(&e, ApiError::ReadOnly { info } if info == "Switching data centres"));
+        assert_eq!(
+            e.to_string(),
+            "the wiki is read-only: Switching data centres"
+        );
+        let e = ApiError::from_error_object(
+            &json!({"code":"readonly","info":"The wiki is currently in read-only mode.","readonlyreason":""}),
+            None,
+        );
+        assert!(
+            matches!(&e, ApiError::ReadOnly { info } if info == "The wiki is currently in read-only mode.")
+        );
     }
 }

@@ -69,6 +69,19 @@ const WRITE_ACTIONS: &[&str] = &[
 ];
 
 /// How the client behaves; the defaults suit Wikimedia wikis.
+///
+/// ```
+/// use std::time::Duration;
+/// use rocket_mediawiki_oauth::ApiOptions;
+/// // A background job that would rather give up early than wait long:
+/// let options = ApiOptions {
+///     max_attempts: 2,
+///     max_delay: Duration::from_secs(10),
+///     ..ApiOptions::default()
+/// };
+/// assert!(options.formatversion2 && options.assert_user);
+/// assert_eq!(options.maxlag, Some(5));
+/// ```
 #[derive(Debug, Clone)]
 pub struct ApiOptions {
     /// Send `formatversion=2` (default `true`).
@@ -96,6 +109,21 @@ impl Default for ApiOptions {
             max_delay: Duration::from_secs(30),
         }
     }
+}
+
+/// One request's content, for [`ApiClient::send_with_retries`].
+enum Payload<'a> {
+    /// Parameters as a query string (GET) or a form-urlencoded body (POST).
+    Form {
+        post: bool,
+        params: &'a [(&'a str, &'a str)],
+    },
+    /// An upload: text fields and one file, `multipart/form-data`.
+    Multipart {
+        fields: &'a [(String, String)],
+        filename: &'a str,
+        content: &'a [u8],
+    },
 }
 
 /// (access token key, api.php URL, token type).
@@ -400,7 +428,14 @@ impl ApiClient {
     }
 
     /// Uploads a file (`action=upload`, multipart) with a CSRF token; a
-    /// `badtoken` answer fetches a fresh token and retries once.
+    /// `badtoken` answer fetches a fresh token and retries once. Like other
+    /// writes it carries `maxlag` and is retried after maxlag, read-only and
+    /// HTTP 429 answers, within the bounds of [`ApiOptions`].
+    ///
+    /// With MediaWiki's default `ignorewarnings` absent, a name that is
+    /// taken (or a duplicate file) answers `{"upload":{"result":"Warning",
+    /// "warnings":{…},"filekey":…}}`, which is not an error: check `result`,
+    /// or pass `("ignorewarnings", "1")` to overwrite.
     ///
     /// MediaWiki signs only the query and OAuth parameters of a multipart
     /// request, so every field goes in the body and the signature covers the
@@ -435,6 +470,11 @@ impl ApiClient {
             if self.options.assert_user {
                 fields.push(("assert".into(), "user".into()));
             }
+            if let Some(m) = self.options.maxlag {
+                if !params.iter().any(|(k, _)| *k == "maxlag") {
+                    fields.push(("maxlag".into(), m.to_string()));
+                }
+            }
             fields.extend(
                 params
                     .iter()
@@ -442,31 +482,12 @@ impl ApiClient {
                     .map(|(k, v)| (k.to_string(), v.to_string())),
             );
             fields.push(("token".into(), token));
-            let mut form = reqwest::multipart::Form::new();
-            for (k, v) in fields {
-                form = form.text(k, v);
-            }
-            let part = reqwest::multipart::Part::bytes(content.clone())
-                .file_name(filename.to_string())
-                .mime_str("application/octet-stream")
-                .map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
-            form = form.part("file", part);
-            let header = protocol::authorize_request(
-                &self.consumer,
-                &self.credentials,
-                "POST",
-                &self.api_url,
-                [],
-            )
-            .map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
-            let response = self
-                .http
-                .post(&self.api_url)
-                .header(AUTHORIZATION, header)
-                .multipart(form)
-                .send()
-                .await?;
-            match self.read_answer(response).await {
+            let payload = Payload::Multipart {
+                fields: &fields,
+                filename,
+                content: &content,
+            };
+            match self.send_with_retries(&payload).await {
                 Err(ApiError::BadToken { info }) => {
                     self.tokens.forget(&self.token_key("csrf"));
                     last = Some(ApiError::BadToken { info });
@@ -500,13 +521,20 @@ impl ApiClient {
         let post = post
             || self.api_url.len() + oauth1::encode_pairs(all.iter().copied()).len() + 1
                 > MAX_GET_URL;
+        self.send_with_retries(&Payload::Form { post, params: &all })
+            .await
+    }
 
+    /// Sends a request, again after the wait the wiki asks for when it
+    /// answers maxlag, read-only or 429 (within [`ApiOptions`]' bounds), and
+    /// once more at once with a fresh nonce after "Nonce already used".
+    async fn send_with_retries(&self, payload: &Payload<'_>) -> Result<Value, ApiError> {
         let started = Instant::now();
         let mut attempt = 0;
         let mut nonce_retried = false;
         loop {
             attempt += 1;
-            let result = self.send_once(post, &all).await;
+            let result = self.send_once(payload).await;
             let wait = match &result {
                 Err(ApiError::Maxlag { retry_after, .. })
                 | Err(ApiError::RateLimited { retry_after }) => {
@@ -536,7 +564,15 @@ impl ApiClient {
         }
     }
 
-    async fn send_once(&self, post: bool, params: &[(&str, &str)]) -> Result<Value, ApiError> {
+    async fn send_once(&self, payload: &Payload<'_>) -> Result<Value, ApiError> {
+        let (post, params) = match payload {
+            Payload::Form { post, params } => (*post, *params),
+            Payload::Multipart {
+                fields,
+                filename,
+                content,
+            } => return self.send_multipart(fields, filename, content).await,
+        };
         let method = if post { "POST" } else { "GET" };
         let header = protocol::authorize_request(
             &self.consumer,
@@ -559,6 +595,42 @@ impl ApiClient {
             self.http.get(format!("{}?{encoded}", self.api_url))
         };
         let response = request.header(AUTHORIZATION, header).send().await?;
+        self.read_answer(response).await
+    }
+
+    /// One `multipart/form-data` POST: MediaWiki signs only the query and
+    /// OAuth parameters of such a request, so the signature covers the bare
+    /// `api.php` URL and every field goes in the body.
+    async fn send_multipart(
+        &self,
+        fields: &[(String, String)],
+        filename: &str,
+        content: &[u8],
+    ) -> Result<Value, ApiError> {
+        let mut form = reqwest::multipart::Form::new();
+        for (k, v) in fields {
+            form = form.text(k.clone(), v.clone());
+        }
+        let part = reqwest::multipart::Part::bytes(content.to_vec())
+            .file_name(filename.to_string())
+            .mime_str("application/octet-stream")
+            .map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
+        form = form.part("file", part);
+        let header = protocol::authorize_request(
+            &self.consumer,
+            &self.credentials,
+            "POST",
+            &self.api_url,
+            [],
+        )
+        .map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
+        let response = self
+            .http
+            .post(&self.api_url)
+            .header(AUTHORIZATION, header)
+            .multipart(form)
+            .send()
+            .await?;
         self.read_answer(response).await
     }
 

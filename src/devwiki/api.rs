@@ -416,12 +416,15 @@ pub(crate) fn handle(sh: &Shared, req: &Req) -> Resp {
         _ => "bc".to_string(),
     };
     let server = sh.server();
+    if let Some(resp) = edge(sh, req, &values) {
+        return resp;
+    }
     if req.body_too_large {
         let mut e = ApiError::new(
             "http-contenttoolarge",
             format!(
                 "The data provided exceeds the maximum size of {} MB allowed for POST requests.",
-                super::http::BODY_LIMIT / (1024 * 1024)
+                req.body_limit() / (1024 * 1024)
             ),
         );
         e.status = 413;
@@ -448,6 +451,70 @@ pub(crate) fn handle(sh: &Shared, req: &Req) -> Resp {
         }
         Err(e) => error_response(e, fv2, &errorformat, &server),
     }
+}
+
+/// What happens before MediaWiki sees the request: the request is counted
+/// and recorded, and the rate limiter of the CDN edge may turn it away with
+/// HTTP 429 (as Wikimedia's does).
+fn edge(sh: &Shared, req: &Req, values: &Params) -> Option<Resp> {
+    let mut st = sh.lock();
+    *st.api_counts.entry("*".into()).or_insert(0) += 1;
+    if let Some(retry_after) = st.switches.rate_limit {
+        let (applies, used_up) = super::store::take_one(&mut st.switches.rate_limit_times);
+        if used_up {
+            st.switches.rate_limit = None;
+            st.switches.rate_limit_times = None;
+        }
+        if applies {
+            return Some(too_many_requests(retry_after));
+        }
+    }
+    let action = values.get_str("action").unwrap_or_else(|| "help".into());
+    let mut modules = vec![action.clone()];
+    if action == "query" {
+        for kind in ["prop", "list", "meta"] {
+            if let Some(v) = values.get_str(kind) {
+                let names: Vec<&str> = match v.strip_prefix('\u{1f}') {
+                    Some(rest) => rest.split('\u{1f}').collect(),
+                    None => v.split('|').collect(),
+                };
+                modules.extend(
+                    names
+                        .into_iter()
+                        .filter(|m| !m.is_empty())
+                        .map(|m| format!("query+{m}")),
+                );
+            }
+        }
+    }
+    for m in modules {
+        // Module names come from the client: bound the map.
+        if st.api_counts.len() < 10_000 || st.api_counts.contains_key(&m) {
+            *st.api_counts.entry(m).or_insert(0) += 1;
+        }
+    }
+    let params = values
+        .names()
+        .filter_map(|n| values.get_str(&n).map(|v| (n, v)))
+        .collect();
+    st.last_api = Some(super::store::RecordedRequest {
+        method: req.method.clone(),
+        params,
+        content_type: req.content_type.clone(),
+        user_agent: req.user_agent.clone(),
+    });
+    None
+}
+
+/// The CDN's answer to a client over its rate limit.
+fn too_many_requests(retry_after: u32) -> Resp {
+    let body = "<!DOCTYPE html>\n<html lang=\"en\">\n<meta charset=\"utf-8\">\n<title>Wikimedia Error</title>\n<style>body{font-family:sans-serif;margin:2em}</style>\n<div class=\"content\" role=\"main\">\n<h1>Error</h1>\n<p>Too many requests. Please slow down and try again later; see https://meta.wikimedia.org/wiki/User-Agent_policy and https://www.mediawiki.org/wiki/API:Etiquette.</p>\n</div>\n<div class=\"footer\"><p class=\"text-muted\"><code>Request served via devwiki, Error: 429, Too Many Requests</code></p></div>\n</html>\n";
+    Resp::new(429, "text/html; charset=utf-8", body)
+        .header("Retry-After", retry_after.to_string())
+        .header(
+            "Cache-Control",
+            "private, s-maxage=0, max-age=0, must-revalidate",
+        )
 }
 
 fn report_unused(ctx: &mut Ctx<'_>) {
@@ -533,6 +600,11 @@ fn execute(ctx: &mut Ctx<'_>) -> Result<Option<Resp>, ApiError> {
             needs_token: false,
             write: true,
         },
+        "upload" => ModuleInfo {
+            must_be_posted: true,
+            needs_token: true,
+            write: true,
+        },
         "checktoken" => ModuleInfo {
             must_be_posted: false,
             needs_token: false,
@@ -579,6 +651,33 @@ fn execute(ctx: &mut Ctx<'_>) -> Result<Option<Resp>, ApiError> {
             "writeapidenied",
             "You're not allowed to edit this wiki through the API.",
         ));
+    }
+    // checkReadOnly
+    if info.write {
+        let reason = {
+            let mut st = ctx.sh.lock();
+            let reason = st.switches.readonly.clone();
+            if reason.is_some() {
+                let (applies, used_up) = super::store::take_one(&mut st.switches.readonly_times);
+                if used_up {
+                    st.switches.readonly = None;
+                    st.switches.readonly_times = None;
+                }
+                if !applies {
+                    None
+                } else {
+                    reason
+                }
+            } else {
+                None
+            }
+        };
+        if let Some(reason) = reason {
+            return Err(
+                ApiError::new("readonly", "The wiki is currently in read-only mode.")
+                    .with("readonlyreason", J::s(reason)),
+            );
+        }
     }
     // checkMaxLag
     if let Some(maxlag) = ctx.int_param("maxlag")? {
@@ -633,6 +732,7 @@ fn execute(ctx: &mut Ctx<'_>) -> Result<Option<Resp>, ApiError> {
         "query" => super::api_query::execute(ctx)?,
         "edit" => super::api_edit::edit(ctx)?,
         "purge" => super::api_edit::purge(ctx)?,
+        "upload" => super::api_upload::upload(ctx)?,
         "checktoken" => checktoken(ctx)?,
         _ => {}
     }
@@ -677,7 +777,7 @@ fn checktoken(ctx: &mut Ctx<'_>) -> Result<(), ApiError> {
 fn help_page(ctx: &Ctx<'_>) -> Resp {
     let server = escape_html(&ctx.sh.server());
     let body = format!(
-        "<p>DevWiki's <code>api.php</code> implements: <code>action=query</code> with <code>meta=userinfo|tokens|siteinfo</code>, <code>list=usercontribs|allpages</code>, <code>prop=revisions|info</code>; <code>action=edit</code>; <code>action=purge</code>; <code>action=checktoken</code>. Use <code>format=json</code> and optionally <code>formatversion=2</code>.</p>\n<p>Example: <a href=\"{server}/w/api.php?action=query&amp;meta=userinfo&amp;format=json\">{server}/w/api.php?action=query&amp;meta=userinfo&amp;format=json</a></p>"
+        "<p>DevWiki's <code>api.php</code> implements: <code>action=query</code> with <code>meta=userinfo|tokens|siteinfo</code>, <code>list=usercontribs|allpages</code>, <code>prop=revisions|info|imageinfo</code>; <code>action=edit</code>; <code>action=purge</code>; <code>action=upload</code>; <code>action=checktoken</code>. Use <code>format=json</code> and optionally <code>formatversion=2</code>.</p>\n<p>Example: <a href=\"{server}/w/api.php?action=query&amp;meta=userinfo&amp;format=json\">{server}/w/api.php?action=query&amp;meta=userinfo&amp;format=json</a></p>"
     );
     Resp::page(200, "MediaWiki API help", &body)
 }

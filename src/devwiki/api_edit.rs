@@ -5,7 +5,8 @@ use super::pages::{self, parse_title, Title};
 use super::phpjson::J;
 use super::store::{iso8601, parse_timestamp};
 
-fn block_error(ctx: &Ctx<'_>) -> Option<ApiError> {
+/// The `blocked` error of a blocked session user, if blocked.
+pub(crate) fn block_error(ctx: &Ctx<'_>) -> Option<ApiError> {
     let Session::OAuth { user, .. } = &ctx.session else {
         return None;
     };
@@ -344,8 +345,8 @@ pub(crate) fn edit(ctx: &mut Ctx<'_>) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// MD5 (RFC 1321), for the `md5` parameter of `action=edit`.
-fn md5_hex(data: &[u8]) -> String {
+/// MD5 (RFC 1321), for the `md5` parameter of `action=edit` and image paths.
+pub(crate) fn md5_hex(data: &[u8]) -> String {
     const S: [u32; 64] = [
         7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20, 5,
         9, 14, 20, 5, 9, 14, 20, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 6, 10,

@@ -1,5 +1,5 @@
 //! `action=query`: `meta=userinfo|tokens|siteinfo`, `list=usercontribs|allpages`,
-//! `prop=revisions|info`, with the page set (`titles`, `pageids`, `revids`)
+//! `prop=revisions|info|imageinfo`, with the page set (`titles`, `pageids`, `revids`)
 //! and continuation (`continue`, `batchcomplete`).
 
 use super::api::{ApiError, Ctx, Session};
@@ -7,7 +7,7 @@ use super::pages::{self, parse_title, Title};
 use super::phpjson::J;
 use super::store::{iso8601, parse_timestamp, ts_mw};
 
-const PROPS: &[&str] = &["revisions", "info"];
+const PROPS: &[&str] = &["revisions", "info", "imageinfo"];
 const LISTS: &[&str] = &["usercontribs", "allpages"];
 const METAS: &[&str] = &["userinfo", "tokens", "siteinfo"];
 
@@ -94,6 +94,22 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>) -> Result<(), ApiError> {
             match p.as_str() {
                 "revisions" => revisions(ctx, &mut entries, &mut cont)?,
                 "info" => info(ctx, &mut entries),
+                "imageinfo" => {
+                    let mut pages: Vec<(Option<Title>, &mut J)> = entries
+                        .iter_mut()
+                        .map(|e| {
+                            let title = match &e.good {
+                                Some((t, _, _)) => Some(t.clone()),
+                                None => match e.obj.get_mut("title") {
+                                    Some(J::Str(s)) => parse_title(s),
+                                    _ => None,
+                                },
+                            };
+                            (title, &mut e.obj)
+                        })
+                        .collect();
+                    super::api_upload::imageinfo_prop(ctx, &mut pages);
+                }
                 _ => {}
             }
         }
@@ -173,6 +189,22 @@ fn mark_prop_params(ctx: &mut Ctx<'_>, prop: &str) {
             "rvdiffto",
         ],
         "info" => &["inprop", "intestactions", "incontinue"],
+        "imageinfo" => &[
+            "iiprop",
+            "iilimit",
+            "iistart",
+            "iiend",
+            "iiurlwidth",
+            "iiurlheight",
+            "iimetadataversion",
+            "iiextmetadatalanguage",
+            "iiextmetadatamultilang",
+            "iiextmetadatafilter",
+            "iiurlparam",
+            "iibadfilecontexttitle",
+            "iicontinue",
+            "iilocalonly",
+        ],
         _ => &[],
     };
     for n in names {

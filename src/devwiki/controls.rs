@@ -38,11 +38,18 @@ pub(crate) fn info(sh: &Shared) -> Value {
             "maxlag_times": st.switches.maxlag_times,
             "down": st.switches.down,
             "clock_offset": st.switches.clock_offset,
+            "readonly": st.switches.readonly,
+            "readonly_times": st.switches.readonly_times,
+            "rate_limit_retry_after": st.switches.rate_limit,
+            "rate_limit_times": st.switches.rate_limit_times,
+            "reject_nonces": st.switches.reject_nonces,
         },
         "controls": [
             "GET /devwiki", "GET /devwiki/users", "GET /devwiki/consumers", "POST /devwiki/consumers",
             "POST /devwiki/revoke", "POST /devwiki/grant", "POST /devwiki/maxlag", "POST /devwiki/down",
-            "POST /devwiki/clock", "POST /devwiki/auto-approve", "GET /devwiki/page?title=..."
+            "POST /devwiki/clock", "POST /devwiki/auto-approve", "GET /devwiki/page?title=...",
+            "POST /devwiki/invalidate-tokens", "POST /devwiki/readonly", "POST /devwiki/ratelimit",
+            "POST /devwiki/reject-nonce", "GET /devwiki/stats", "GET /devwiki/file?name=..."
         ],
     })
 }
@@ -59,6 +66,13 @@ fn str_field(v: &Value, name: &str) -> Result<String, Resp> {
         .and_then(Value::as_str)
         .map(str::to_string)
         .ok_or_else(|| bad(&format!("missing string field \"{name}\"")))
+}
+
+/// An optional non-negative integer field, capped to `u32`.
+fn u32_field(v: &Value, name: &str) -> Option<u32> {
+    v.get(name)
+        .and_then(Value::as_u64)
+        .map(|n| n.min(u64::from(u32::MAX)) as u32)
 }
 
 /// Serves `/devwiki/...`.
@@ -169,6 +183,64 @@ pub(crate) fn handle(sh: &Shared, req: &Req) -> Resp {
                 match sh.lock().wiki.text_of(&t) {
                     Some(text) => reply(200, json!({ "title": t.full(), "text": text })),
                     None => reply(404, json!({ "title": t.full(), "error": "missing" })),
+                }
+            }
+            ("/devwiki/invalidate-tokens", true) => {
+                sh.lock().secret = super::store::random_hex(40);
+                reply(200, json!({ "ok": true }))
+            }
+            ("/devwiki/readonly", true) => {
+                let v = body_json(req)?;
+                let reason = v.get("reason").and_then(Value::as_str).map(str::to_string);
+                let times = u32_field(&v, "times");
+                let on = reason.is_some() && times != Some(0);
+                let mut st = sh.lock();
+                st.switches.readonly = reason.filter(|_| on);
+                st.switches.readonly_times = if on { times } else { None };
+                reply(200, json!({ "ok": true }))
+            }
+            ("/devwiki/ratelimit", true) => {
+                let v = body_json(req)?;
+                let times = u32_field(&v, "times");
+                let retry_after = u32_field(&v, "retry_after").unwrap_or(5);
+                let mut st = sh.lock();
+                if times == Some(0) {
+                    st.switches.rate_limit = None;
+                    st.switches.rate_limit_times = None;
+                } else {
+                    st.switches.rate_limit = Some(retry_after);
+                    st.switches.rate_limit_times = times;
+                }
+                reply(200, json!({ "ok": true }))
+            }
+            ("/devwiki/reject-nonce", true) => {
+                let v = body_json(req)?;
+                let count = u32_field(&v, "count").unwrap_or(1);
+                let mut st = sh.lock();
+                st.switches.reject_nonces = st.switches.reject_nonces.saturating_add(count);
+                reply(200, json!({ "ok": true }))
+            }
+            ("/devwiki/stats", false) => {
+                let st = sh.lock();
+                let mut counts: Vec<(&String, &u64)> = st.api_counts.iter().collect();
+                counts.sort();
+                let counts: serde_json::Map<String, Value> = counts
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), json!(v)))
+                    .collect();
+                reply(
+                    200,
+                    json!({ "api_requests": counts, "last_api_request": st.last_api }),
+                )
+            }
+            ("/devwiki/file", false) => {
+                let q = verify::parse_php_query(req.query.as_deref().unwrap_or("").as_bytes());
+                let name = q.get_str("name").ok_or_else(|| bad("missing name"))?;
+                let t = super::api_upload::file_title(&name).ok_or_else(|| bad("bad name"))?;
+                match sh.lock().files.get(&t.dbkey()) {
+                    Some(f) => Resp::new(200, "application/octet-stream", f.bytes.clone())
+                        .header("Cache-Control", "no-store"),
+                    None => reply(404, json!({ "name": t.dbkey(), "error": "missing" })),
                 }
             }
             _ => reply(

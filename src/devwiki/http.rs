@@ -16,6 +16,12 @@ use super::verify::{self, PVal, Params};
 /// Largest request body read (bigger ones get an error in the real shape).
 pub(crate) const BODY_LIMIT: usize = 8 * 1024 * 1024;
 
+/// Largest `multipart/form-data` body read (uploads).
+pub(crate) const MULTIPART_BODY_LIMIT: usize = 20 * 1024 * 1024;
+
+/// Most parts read from one multipart body.
+const MAX_PARTS: usize = 1000;
+
 /// A request, with exact bytes.
 #[derive(Debug, Clone)]
 pub(crate) struct Req {
@@ -28,6 +34,7 @@ pub(crate) struct Req {
     pub authorization: Option<String>,
     pub content_type: Option<String>,
     pub cookie: Option<String>,
+    pub user_agent: Option<String>,
     pub body: Vec<u8>,
     /// The body was larger than [`BODY_LIMIT`].
     pub body_too_large: bool,
@@ -47,9 +54,32 @@ impl Req {
             authorization: None,
             content_type: None,
             cookie: None,
+            user_agent: None,
             body: Vec::new(),
             body_too_large: false,
         }
+    }
+
+    /// Whether the body is `multipart/form-data`.
+    pub(crate) fn is_multipart(&self) -> bool {
+        is_multipart(self.content_type.as_deref())
+    }
+
+    /// The largest body read for this request.
+    pub(crate) fn body_limit(&self) -> usize {
+        if self.is_multipart() {
+            MULTIPART_BODY_LIMIT
+        } else {
+            BODY_LIMIT
+        }
+    }
+
+    /// The parts of a POSTed `multipart/form-data` body (`$_POST` + `$_FILES`).
+    pub(crate) fn multipart(&self) -> Vec<Part<'_>> {
+        if !self.was_posted() || !self.is_multipart() {
+            return Vec::new();
+        }
+        multipart_parts(self.content_type.as_deref().unwrap_or(""), &self.body)
     }
 
     /// Whether the request was POSTed (`WebRequest::wasPosted`).
@@ -128,73 +158,202 @@ pub(crate) fn check(params: &Params, name: &str) -> bool {
     params.get(name).is_some()
 }
 
-/// A minimal `multipart/form-data` reader: text fields only, like `$_POST`.
-pub(crate) fn parse_multipart(content_type: &str, body: &[u8]) -> Params {
-    let mut out = Params::default();
-    let boundary = content_type.split(';').find_map(|part| {
-        let (k, v) = part.trim().split_once('=')?;
-        k.trim()
-            .eq_ignore_ascii_case("boundary")
-            .then(|| v.trim().trim_matches('"').to_string())
-    });
-    let boundary = match boundary {
-        Some(b) if !b.is_empty() => format!("--{b}"),
-        _ => return out,
-    };
-    let delim = boundary.as_bytes();
-    let mut pos = match find(body, delim, 0) {
-        Some(p) => p + delim.len(),
-        None => return out,
-    };
+fn is_multipart(content_type: Option<&str>) -> bool {
+    content_type.is_some_and(|ct| {
+        ct.trim_start()
+            .to_ascii_lowercase()
+            .starts_with("multipart/form-data")
+    })
+}
+
+/// One part of a `multipart/form-data` body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Part<'a> {
+    /// The form field name.
+    pub name: String,
+    /// The file name, for a file (`$_FILES`); text fields have none.
+    pub filename: Option<String>,
+    /// The part's own `Content-Type`, if any.
+    pub content_type: Option<String>,
+    /// The content, exactly.
+    pub data: &'a [u8],
+}
+
+/// Splits a header value into `;`-separated `key=value` parameters,
+/// respecting quoted strings (with `\` escapes). The first item (the value
+/// itself, e.g. `form-data`) comes back with an empty key.
+pub(crate) fn header_params(value: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut chars = value.chars().peekable();
     loop {
-        if body[pos..].starts_with(b"--") {
+        // key (or bare token)
+        let mut key = String::new();
+        while let Some(&c) = chars.peek() {
+            if c == '=' || c == ';' {
+                break;
+            }
+            key.push(c);
+            chars.next();
+        }
+        let mut val = String::new();
+        let bare = chars.peek() != Some(&'=');
+        if !bare {
+            chars.next();
+            while chars.peek().is_some_and(|c| *c == ' ' || *c == '\t') {
+                chars.next();
+            }
+            if chars.peek() == Some(&'"') {
+                chars.next();
+                while let Some(c) = chars.next() {
+                    match c {
+                        '\\' => {
+                            if let Some(n) = chars.next() {
+                                val.push(n);
+                            }
+                        }
+                        '"' => break,
+                        c => val.push(c),
+                    }
+                }
+                // Anything up to the next ';' after the closing quote is dropped.
+                while chars.peek().is_some_and(|c| *c != ';') {
+                    chars.next();
+                }
+            } else {
+                while let Some(&c) = chars.peek() {
+                    if c == ';' {
+                        break;
+                    }
+                    val.push(c);
+                    chars.next();
+                }
+                val = val.trim().to_string();
+            }
+        }
+        let key = key.trim().to_ascii_lowercase();
+        if bare {
+            if !key.is_empty() {
+                out.push((String::new(), key));
+            }
+        } else {
+            out.push((key, val));
+        }
+        if chars.next().is_none() {
             break;
         }
-        if body[pos..].starts_with(b"\r\n") {
-            pos += 2;
+    }
+    out
+}
+
+/// An RFC 5987 `ext-value` (`utf-8''na%C3%AFve.png`), decoded.
+fn ext_value(v: &str) -> Option<String> {
+    let (charset, rest) = v.split_once('\'')?;
+    let (_, encoded) = rest.split_once('\'')?;
+    let bytes = verify::urldecode(encoded.replace('+', "%2B").as_bytes());
+    if charset.eq_ignore_ascii_case("utf-8") {
+        String::from_utf8(bytes).ok()
+    } else {
+        Some(bytes.iter().map(|b| char::from(*b)).collect())
+    }
+}
+
+/// The boundary parameter of a `multipart/form-data` content type.
+fn boundary_of(content_type: &str) -> Option<String> {
+    header_params(content_type)
+        .into_iter()
+        .find(|(k, _)| k == "boundary")
+        .map(|(_, v)| v)
+        .filter(|b| !b.is_empty() && b.len() <= 200)
+}
+
+/// Reads a `multipart/form-data` body (RFC 7578): every part, text fields
+/// and files. Malformed input ends the reading early (what was read so far
+/// is kept); it never panics and never reads more than [`MAX_PARTS`] parts.
+pub(crate) fn multipart_parts<'a>(content_type: &str, body: &'a [u8]) -> Vec<Part<'a>> {
+    let mut parts = Vec::new();
+    let Some(boundary) = boundary_of(content_type) else {
+        return parts;
+    };
+    let first = format!("--{boundary}");
+    let delim = format!("\r\n--{boundary}");
+    let mut pos = if body.starts_with(first.as_bytes()) {
+        first.len()
+    } else {
+        // A preamble before the first boundary is ignored.
+        match find(body, delim.as_bytes(), 0) {
+            Some(p) => p + delim.len(),
+            None => return parts,
         }
-        let headers_end = match find(body, b"\r\n\r\n", pos) {
-            Some(p) => p,
-            None => break,
-        };
-        let headers = String::from_utf8_lossy(&body[pos..headers_end]).into_owned();
-        let content_start = headers_end + 4;
-        let next = match find(body, delim, content_start) {
-            Some(p) => p,
-            None => break,
-        };
-        let mut content_end = next;
-        if content_end >= 2 && &body[content_end - 2..content_end] == b"\r\n" {
-            content_end -= 2;
+    };
+    while parts.len() < MAX_PARTS {
+        let rest = body.get(pos..).unwrap_or_default();
+        if rest.starts_with(b"--") {
+            break; // the close delimiter
         }
+        // Transport padding, then the CRLF that ends the delimiter line.
+        let pad = rest
+            .iter()
+            .take_while(|b| **b == b' ' || **b == b'\t')
+            .count();
+        if !rest[pad..].starts_with(b"\r\n") {
+            break;
+        }
+        pos += pad + 2;
+        let (headers, content_start) = if body[pos..].starts_with(b"\r\n") {
+            ("", pos + 2)
+        } else {
+            match find(body, b"\r\n\r\n", pos) {
+                Some(end) => (std::str::from_utf8(&body[pos..end]).unwrap_or(""), end + 4),
+                None => break,
+            }
+        };
+        let Some(next) = find(body, delim.as_bytes(), content_start) else {
+            break;
+        };
         let mut name = None;
-        let mut is_file = false;
+        let mut filename = None;
+        let mut filename_ext = None;
+        let mut part_type = None;
         for line in headers.split("\r\n") {
-            let lower = line.to_ascii_lowercase();
-            if lower.starts_with("content-disposition:") {
-                for attr in line.split(';').skip(1) {
-                    if let Some((k, v)) = attr.trim().split_once('=') {
-                        let v = v.trim().trim_matches('"').to_string();
-                        match k.trim().to_ascii_lowercase().as_str() {
+            let Some((h, v)) = line.split_once(':') else {
+                continue;
+            };
+            match h.trim().to_ascii_lowercase().as_str() {
+                "content-disposition" => {
+                    for (k, v) in header_params(v) {
+                        match k.as_str() {
                             "name" => name = Some(v),
-                            "filename" => is_file = true,
+                            "filename" => filename = Some(v),
+                            "filename*" => filename_ext = ext_value(&v),
+                            "name*" if name.is_none() => name = ext_value(&v),
                             _ => {}
                         }
                     }
                 }
+                "content-type" => part_type = Some(v.trim().to_string()),
+                _ => {}
             }
         }
-        if let (Some(n), false) = (name, is_file) {
-            if content_start <= content_end {
-                out.set(
-                    n.into_bytes(),
-                    PVal::One(body[content_start..content_end].to_vec()),
-                );
-            }
+        if let Some(name) = name {
+            parts.push(Part {
+                name,
+                filename: filename_ext.or(filename),
+                content_type: part_type,
+                data: &body[content_start..next],
+            });
         }
         pos = next + delim.len();
-        if pos >= body.len() {
-            break;
+    }
+    parts
+}
+
+/// A `multipart/form-data` body as `$_POST`: text fields only (files go
+/// to `$_FILES`).
+pub(crate) fn parse_multipart(content_type: &str, body: &[u8]) -> Params {
+    let mut out = Params::default();
+    for part in multipart_parts(content_type, body) {
+        if part.filename.is_none() {
+            out.set(part.name.into_bytes(), PVal::One(part.data.to_vec()));
         }
     }
     out
@@ -286,12 +445,14 @@ impl Handler for WikiHandler {
         let headers = request.headers();
         req.authorization = headers.get_one("Authorization").map(str::to_string);
         req.content_type = headers.get_one("Content-Type").map(str::to_string);
+        req.user_agent = headers.get_one("User-Agent").map(str::to_string);
         req.cookie = {
             let all: Vec<&str> = headers.get("Cookie").collect();
             (!all.is_empty()).then(|| all.join("; "))
         };
         if matches!(req.method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE") {
-            match data.open((BODY_LIMIT as u64).bytes()).into_bytes().await {
+            let limit = req.body_limit() as u64;
+            match data.open(limit.bytes()).into_bytes().await {
                 Ok(capped) => {
                     req.body_too_large = !capped.is_complete();
                     req.body = capped.into_inner();
@@ -326,6 +487,80 @@ mod tests {
         let _ = parse_multipart("multipart/form-data; boundary=XyZ", b"--XyZ");
         let _ = parse_multipart("multipart/form-data; boundary=XyZ", b"--XyZ\r\nbad");
         let _ = parse_multipart("multipart/form-data", b"");
+    }
+
+    #[test]
+    fn multipart_files_and_quoting() {
+        let body = b"preamble\r\n--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a;b \\\"q\\\".png\"\r\nContent-Type: image/png\r\n\r\n\r\n--not the boundary\r\n\0\xff\r\n--b  \r\nContent-Disposition: form-data; name=\"f2\"; filename*=utf-8''Z%C3%B6e.png\r\n\r\nx\r\n--b\r\n\r\nno headers\r\n--b--";
+        let parts = multipart_parts("multipart/form-data; charset=utf-8; boundary=\"b\"", body);
+        assert_eq!(parts.len(), 2, "{parts:?}");
+        assert_eq!(parts[0].name, "file");
+        assert_eq!(parts[0].filename.as_deref(), Some("a;b \"q\".png"));
+        assert_eq!(parts[0].content_type.as_deref(), Some("image/png"));
+        assert_eq!(parts[0].data, b"\r\n--not the boundary\r\n\0\xff");
+        assert_eq!(parts[1].filename.as_deref(), Some("Zöe.png"));
+        assert_eq!(parts[1].data, b"x");
+        // Text fields are $_POST, files are not.
+        let p = parse_multipart("multipart/form-data; boundary=b", body);
+        assert!(p.get("file").is_none());
+    }
+
+    #[test]
+    fn multipart_malformed_never_panics() {
+        let ct = "multipart/form-data; boundary=XyZ";
+        for body in [
+            &b""[..],
+            b"--",
+            b"--XyZ",
+            b"--XyZ--",
+            b"--XyZ\r",
+            b"--XyZ\r\n",
+            b"--XyZ\r\n\r\n",
+            b"--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n",
+            b"--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--XyZ",
+            b"--XyZ\r\nContent-Disposition: form-data; name=\"unterminated\r\n\r\nv\r\n--XyZ--",
+            b"--XyZ\r\nContent-Disposition\r\n\r\nv\r\n--XyZ--",
+            b"\r\n--XyZ\r\n\xff\xfe: \xff\r\n\r\n\r\n--XyZ--",
+        ] {
+            let _ = multipart_parts(ct, body);
+            let _ = parse_multipart(ct, body);
+        }
+        for ct in [
+            "multipart/form-data",
+            "multipart/form-data; boundary=",
+            "multipart/form-data; boundary=\"",
+            "multipart/form-data; boundary=\"\\",
+            "multipart/form-data;;;=;boundary",
+        ] {
+            assert!(multipart_parts(ct, b"--\r\n\r\n--").is_empty(), "{ct}");
+        }
+        let v = multipart_parts(
+            ct,
+            b"--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--XyZ",
+        );
+        assert_eq!(v.len(), 1, "an unclosed last delimiter still ends a part");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn multipart_arbitrary_bytes(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+            let _ = multipart_parts("multipart/form-data; boundary=ab", &body);
+            let mut framed = b"--ab\r\n".to_vec();
+            framed.extend_from_slice(&body);
+            let _ = multipart_parts("multipart/form-data; boundary=ab", &framed);
+        }
+
+        #[test]
+        fn multipart_file_round_trip(data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2048)) {
+            let boundary = "----devwikiBoundary7MA4YWxkTrZu0gW";
+            let mut body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"token\"\r\n\r\nabc+\\\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.png\"\r\n\r\n").into_bytes();
+            body.extend_from_slice(&data);
+            body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+            let parts = multipart_parts(&format!("multipart/form-data; boundary={boundary}"), &body);
+            proptest::prop_assert_eq!(parts.len(), 2);
+            proptest::prop_assert_eq!(parts[0].data, b"abc+\\");
+            proptest::prop_assert_eq!(parts[1].data, data.as_slice());
+        }
     }
 
     #[test]

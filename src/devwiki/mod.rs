@@ -50,6 +50,11 @@
 //! wiki.set_clock_offset(601); // the wiki's clock runs 10 minutes ahead
 //! wiki.set_down(true); // every page answers 503
 //! wiki.set_down(false);
+//! wiki.invalidate_tokens(); // every CSRF token handed out so far: badtoken
+//! wiki.set_readonly(Some("Maintenance"), Some(2)); // the next 2 writes: readonly
+//! wiki.set_rate_limited(Some(3), 1); // the next 3 api.php calls: HTTP 429
+//! wiki.reject_next_nonce(); // the next signed request: "Nonce already used"
+//! assert_eq!(wiki.api_requests("query+tokens"), 0);
 //! assert!(wiki.page_text("Main Page").is_some());
 //! wiki.shutdown().await;
 //! # Ok(()) }
@@ -78,6 +83,12 @@
 //! | `POST /devwiki/clock` | `{"offset":601}` | `{"ok":true}` |
 //! | `POST /devwiki/auto-approve` | `{"user":"Alice"}` or `{"user":null}` | `{"ok":true}` |
 //! | `GET /devwiki/page?title=Main%20Page` | | `{"title":…,"text":…}`, or 404 |
+//! | `POST /devwiki/invalidate-tokens` | | `{"ok":true}` (see [`DevWiki::invalidate_tokens`]) |
+//! | `POST /devwiki/readonly` | `{"reason":"Maintenance","times":2}` (`reason` null: off; `times` null: always) | `{"ok":true}` |
+//! | `POST /devwiki/ratelimit` | `{"times":2,"retry_after":3}` (`times` null: always, `0`: off; `retry_after` default 5) | `{"ok":true}` |
+//! | `POST /devwiki/reject-nonce` | `{"count":1}` (default 1) | `{"ok":true}` |
+//! | `GET /devwiki/stats` | | `{"api_requests":{"*":…,"edit":…,"query+tokens":…},"last_api_request":{"method","params","content_type","user_agent"}}` |
+//! | `GET /devwiki/file?name=Chart.png` | | the file's bytes, or 404 |
 //!
 //! # What is imitated, and how far
 //!
@@ -87,12 +98,25 @@
 //!   with the real message; RSA-SHA1 consumers cannot be registered).
 //! * `api.php` (`format=json` only): `action=query` with
 //!   `meta=userinfo|tokens|siteinfo`, `list=usercontribs|allpages`,
-//!   `prop=revisions|info`, `titles|pageids|revids`; `action=edit`
+//!   `prop=revisions|info|imageinfo`, `titles|pageids|revids`; `action=edit`
 //!   (`text`, `appendtext`, `prependtext`, `section`, `undo`, `createonly`,
 //!   `nocreate`, `md5`, `basetimestamp`), `action=purge`,
-//!   `action=checktoken`; `maxlag`, `assert`, `assertuser`,
-//!   `errorformat`, unrecognized-parameter warnings. CSRF tokens are stable
-//!   per user and consumer; the anonymous token is `+\`.
+//!   `action=upload`, `action=checktoken`; `maxlag`, `assert`, `assertuser`,
+//!   `errorformat`, unrecognized-parameter warnings, read-only mode. CSRF
+//!   tokens are stable per user and consumer (until
+//!   [`DevWiki::invalidate_tokens`]); the anonymous token is `+\`.
+//! * `action=upload`: `multipart/form-data` POSTs (up to 20 MB) with the
+//!   CSRF token in the body, `filename`, a `file` part, `comment`, `text`,
+//!   `ignorewarnings`; the `upload` right (grant `uploadfile` or
+//!   `uploadeditmovefile`) and `edit` (`editpage`) are needed;
+//!   `$wgFileExtensions` is MediaWiki's default (`png`, `gif`, `jpg`,
+//!   `jpeg`, `webp`); the `exists`, `nochange`, `duplicate` and
+//!   `badfilename` warnings stash the file under a `filekey` that a second
+//!   request can finish; `url=` is refused (`copyuploaddisabled`). File
+//!   contents are not checked against their extension; there are no chunked
+//!   or stash-only uploads. As on a real wiki, a multipart body is not part
+//!   of the OAuth signature. Files are served at the `imageinfo` `url`
+//!   (`/w/images/a/ab/Name.png`).
 //! * Pages live in memory: `Main Page` (3 revisions), `Sandbox`,
 //!   `Help:Contents`, user pages, and `Test page 1` … `Test page 30`
 //!   holding 1,234 of Alice's edits.
@@ -102,6 +126,7 @@
 mod api;
 mod api_edit;
 mod api_query;
+mod api_upload;
 mod authorize_page;
 mod callback;
 mod config;
@@ -125,6 +150,7 @@ use rocket::route::Route;
 use rocket::shield::Shield;
 
 pub use config::{Consumer, ConsumerSpec, DevWikiConfig};
+pub use store::RecordedRequest;
 
 use http::{Req, Resp};
 use messages::escape_html;
@@ -380,6 +406,85 @@ impl DevWiki {
         st.switches.maxlag_times = if lag_seconds.is_some() { times } else { None };
     }
 
+    /// Rotates the wiki's CSRF secret: every token handed out so far now
+    /// gets `badtoken` (`Invalid CSRF token.`), as after a session reset on
+    /// a real wiki; a token fetched afterwards works.
+    pub fn invalidate_tokens(&self) {
+        self.shared.lock().secret = store::random_hex(40);
+    }
+
+    /// Puts the wiki in read-only mode: write requests (`edit`, `upload`,
+    /// `purge`) fail with the real `readonly` error (`The wiki is currently
+    /// in read-only mode.`, plus `readonlyreason: reason`). `times`: only
+    /// the next N write requests; `None` = until switched off.
+    /// `reason = None` (or `times = Some(0)`) switches it off.
+    pub fn set_readonly(&self, reason: Option<&str>, times: Option<u32>) {
+        let mut st = self.shared.lock();
+        let on = reason.is_some() && times != Some(0);
+        st.switches.readonly = reason.filter(|_| on).map(str::to_string);
+        st.switches.readonly_times = if on { times } else { None };
+    }
+
+    /// Makes `api.php` answer like a CDN edge rate limiter: HTTP 429 with
+    /// `Retry-After: retry_after` and a short HTML body, before MediaWiki
+    /// sees the request. `times`: only for the next N api.php requests;
+    /// `None` = until switched off with `set_rate_limited(Some(0), _)`.
+    pub fn set_rate_limited(&self, times: Option<u32>, retry_after: u32) {
+        let mut st = self.shared.lock();
+        if times == Some(0) {
+            st.switches.rate_limit = None;
+            st.switches.rate_limit_times = None;
+        } else {
+            st.switches.rate_limit = Some(retry_after);
+            st.switches.rate_limit_times = times;
+        }
+    }
+
+    /// Treats the nonce of the next signed request (`api.php`, identify or
+    /// the handshake) as already used: it fails with `Nonce already used`,
+    /// as when a nonce collides or a request is replayed. Calls add up.
+    pub fn reject_next_nonce(&self) {
+        let mut st = self.shared.lock();
+        st.switches.reject_nonces = st.switches.reject_nonces.saturating_add(1);
+    }
+
+    /// The bytes of an uploaded file (`"Chart.png"` or `"File:Chart.png"`,
+    /// normalized like the wiki does), `None` if there is no such file.
+    pub fn file(&self, name: &str) -> Option<Vec<u8>> {
+        let t = api_upload::file_title(name)?;
+        self.shared
+            .lock()
+            .files
+            .get(&t.dbkey())
+            .map(|f| f.bytes.clone())
+    }
+
+    /// How many `api.php` requests reached the wiki for a module, by its
+    /// module path: `"edit"`, `"upload"`, `"query"`, `"query+tokens"`,
+    /// `"query+usercontribs"`, ... (`action`, and `prop`/`list`/`meta`
+    /// submodules of `action=query`). `"*"` counts every request to
+    /// `api.php`, including those turned away with HTTP 429.
+    pub fn api_requests(&self, module: &str) -> u64 {
+        self.shared
+            .lock()
+            .api_counts
+            .get(module)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// What the wiki saw of the last `api.php` request that got past the
+    /// rate limiter (method, parameters, User-Agent).
+    pub fn last_api_request(&self) -> Option<RecordedRequest> {
+        self.shared.lock().last_api.clone()
+    }
+
+    /// The `User-Agent` of the last `api.php` request (see
+    /// [`DevWiki::last_api_request`]).
+    pub fn last_user_agent(&self) -> Option<String> {
+        self.last_api_request().and_then(|r| r.user_agent)
+    }
+
     /// Makes every wiki request answer HTTP 503 with an HTML error page, like
     /// a wiki that is down (the `/devwiki` controls keep working).
     pub fn set_down(&self, down: bool) {
@@ -448,6 +553,9 @@ pub(crate) fn dispatch(sh: &Shared, req: &Req) -> Resp {
     }
     if path == "/w/api.php" {
         return api::handle(sh, req);
+    }
+    if let Some(rest) = path.strip_prefix("/w/images/") {
+        return api_upload::serve(sh, rest);
     }
     if path == "/w/index.php" || path == "/w/" || path == "/w" || path == "/index.php" {
         return index(sh, req, None, "/w/index.php".to_string());

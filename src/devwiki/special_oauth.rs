@@ -153,6 +153,11 @@ pub(crate) fn check_signature(
     let ts = verify::check_timestamp(params, now)?;
     let token_key = token.map(|(k, _)| k).unwrap_or("");
     verify::check_nonce(params, ts, |nonce, expires| {
+        if st.switches.reject_nonces > 0 {
+            // DevWiki::reject_next_nonce: as if this nonce had been seen.
+            st.switches.reject_nonces -= 1;
+            return false;
+        }
         st.record_nonce(&consumer.key, token_key, nonce, expires)
     })?;
     verify::check_hmac_signature(

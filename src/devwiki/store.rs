@@ -119,6 +119,54 @@ pub(crate) struct Switches {
     pub down: bool,
     pub clock_offset: i64,
     pub auto_approve: Option<String>,
+    /// Read-only mode with its reason.
+    pub readonly: Option<String>,
+    /// Read-only only for the next N write requests.
+    pub readonly_times: Option<u32>,
+    /// HTTP 429 for api.php, with this `Retry-After`.
+    pub rate_limit: Option<u32>,
+    /// HTTP 429 only for the next N api.php requests.
+    pub rate_limit_times: Option<u32>,
+    /// How many of the next signed requests get "Nonce already used".
+    pub reject_nonces: u32,
+}
+
+/// Counts down a `times` switch: whether it applies to this request, and
+/// whether it is used up afterwards.
+pub(crate) fn take_one(times: &mut Option<u32>) -> (bool, bool) {
+    match times {
+        None => (true, false),
+        Some(0) => (false, true),
+        Some(n) => {
+            *n -= 1;
+            (true, *n == 0)
+        }
+    }
+}
+
+/// What the wiki saw of the last `api.php` request.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RecordedRequest {
+    /// `GET` or `POST` (upper case).
+    pub method: String,
+    /// The parameters, query string and body merged as `api.php` reads them
+    /// (a POSTed value wins), text fields only: file parts of a multipart
+    /// body are not in here.
+    pub params: Vec<(String, String)>,
+    /// The `Content-Type` of the body, if any.
+    pub content_type: Option<String>,
+    /// The `User-Agent` header, if any.
+    pub user_agent: Option<String>,
+}
+
+impl RecordedRequest {
+    /// The value of a parameter.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// Everything mutable.
@@ -143,6 +191,14 @@ pub(crate) struct Store {
     pub jwt_email_verified: bool,
     /// Per-wiki secret for CSRF tokens.
     pub secret: String,
+    /// Uploaded files by name (database key, e.g. `My_chart.png`).
+    pub files: HashMap<String, super::api_upload::FileRec>,
+    /// Uploads stashed after a warning, by file key.
+    pub stash: HashMap<String, super::api_upload::Stashed>,
+    /// api.php requests by module path (`*`, `edit`, `query+tokens`, ...).
+    pub api_counts: HashMap<String, u64>,
+    /// The last api.php request.
+    pub last_api: Option<RecordedRequest>,
 }
 
 /// The state shared by the handle and the HTTP handler.
@@ -205,6 +261,10 @@ impl Store {
             },
             jwt_email_verified: config.jwt_email_verified,
             secret: random_hex(40),
+            files: HashMap::new(),
+            stash: HashMap::new(),
+            api_counts: HashMap::new(),
+            last_api: None,
         };
         let default = store.register(ConsumerSpec {
             name: "DevWiki default app".into(),
