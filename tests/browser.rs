@@ -29,10 +29,7 @@ async fn scenario(s: &Session, app: &str) -> Result<(), String> {
     choose_user(s, "Alice").await?;
     s.click("#accept").await?;
     // 3. Back on the demo, signed in, with the flash message.
-    let flash = s.text("#flash").await?;
-    if flash != "You were signed in, Alice!" {
-        return Err(format!("flash: {flash:?}"));
-    }
+    expect_text(s, "#flash", "You were signed in, Alice!").await?;
     expect_text(s, "#username", "Alice").await?;
     // 4. The test query: the user's contributions through the API.
     s.click("#test-query").await?;
@@ -49,6 +46,7 @@ async fn scenario(s: &Session, app: &str) -> Result<(), String> {
     // 6. Cancel: the wiki shows its page and does not call back.
     s.click("#login").await?;
     s.click("#cancel").await?;
+    s.wait_for("#mw-mwoauth-cancelled").await?;
     let source = s.source().await;
     if !source.contains("You have chosen not to allow") {
         return Err("the cancel page is not shown".into());
@@ -106,20 +104,35 @@ async fn choose_user(s: &Session, user: &str) -> Result<(), String> {
     Ok(())
 }
 
-async fn expect_text(s: &Session, css: &str, want: &str) -> Result<(), String> {
-    let got = s.text(css).await?;
-    if got != want {
-        return Err(format!("{css}: expected {want:?}, got {got:?}"));
+/// Waits (up to 10 s) until the element's text satisfies `ok`.
+async fn expect(
+    s: &Session,
+    css: &str,
+    what: &str,
+    ok: impl Fn(&str) -> bool,
+) -> Result<(), String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let got = s.text(css).await.unwrap_or_default();
+        if ok(&got) {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(format!("{css}: expected {what}, got {got:?}"));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    Ok(())
+}
+
+async fn expect_text(s: &Session, css: &str, want: &str) -> Result<(), String> {
+    expect(s, css, &format!("{want:?}"), |got| got == want).await
 }
 
 async fn expect_contains(s: &Session, css: &str, want: &str) -> Result<(), String> {
-    let got = s.text(css).await?;
-    if !got.contains(want) {
-        return Err(format!("{css}: expected {want:?} in {got:?}"));
-    }
-    Ok(())
+    expect(s, css, &format!("text containing {want:?}"), |got| {
+        got.contains(want)
+    })
+    .await
 }
 
 #[rocket::async_test]
