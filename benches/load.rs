@@ -10,7 +10,8 @@
 //! Environment: `LOAD_SECONDS` (per run, default 10), `LOAD_ROUNDS` (runs of
 //! each page, interleaved; the median is kept; default 3), `LOAD_CONNECTIONS`
 //! (default 16), `LEAK_SECONDS` (the no-leak run, default 60),
-//! `SKIP_FLASK=1` to skip the Python side.
+//! `SKIP_FLASK=1` to skip the Python side, `LOAD_ONLY=/api` to load one page
+//! only (to attach a profiler to the app, whose pid is printed).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -554,6 +555,15 @@ async fn orchestrate() {
             None,
         ),
     ];
+    if let Ok(only) = std::env::var("LOAD_ONLY") {
+        // Profiling aid: load one page only (e.g. LOAD_ONLY=/api) and stop;
+        // attach a profiler to the app process meanwhile.
+        println!("app pid {app_pid}: loading {only} only");
+        for (name, url, cookie) in pages.iter().filter(|p| p.1.ends_with(&only)) {
+            println!("{}", row(name, &wrk(url, *cookie, secs, conns)));
+        }
+        return;
+    }
     let medians = measure_pages(&pages, rounds, secs, conns, app_pid);
     let r1 = run(pages[0].0, medians[0].0.clone());
     let r2 = run(pages[1].0, medians[1].0.clone());

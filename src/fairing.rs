@@ -7,15 +7,18 @@ use rocket::{Build, Rocket};
 use crate::api::TokenCache;
 use crate::config::Config;
 use crate::protocol::{self, TokenPair};
-use crate::session::CookiePolicy;
+use crate::session::{CookiePolicy, UserCache};
 
 /// The state the fairing manages; guards and routes read it.
 pub(crate) struct OAuthState {
     pub config: Config,
+    /// `config.api_url()`, computed once.
+    pub api_url: String,
     pub http: reqwest::Client,
     pub consumer: TokenPair,
     pub cookies: CookiePolicy,
     pub tokens: TokenCache,
+    pub users: UserCache,
 }
 
 /// Sign-in with a MediaWiki wiki: attach [`MwOAuth::fairing()`] to Rocket.
@@ -110,10 +113,12 @@ impl Fairing for MwOAuth {
         let mount = config.mount.clone();
         let state = OAuthState {
             consumer: protocol::consumer(&config),
+            api_url: config.api_url(),
             config,
             http,
             cookies,
             tokens: TokenCache::default(),
+            users: UserCache::default(),
         };
         Ok(rocket
             .manage(state)

@@ -37,6 +37,15 @@ fn session_of<'r>(req: &'r Request<'_>) -> Option<&'r SessionRecord> {
         .as_ref()
 }
 
+/// The cached identity of the session (no decryption when seen before).
+struct CachedUserOf(Option<std::sync::Arc<CachedUser>>);
+
+fn user_of<'r>(req: &'r Request<'_>) -> Option<&'r CachedUser> {
+    req.local_cache(|| CachedUserOf(state_of(req).and_then(|s| s.users.user(req.cookies()))))
+        .0
+        .as_deref()
+}
+
 fn state_of<'r>(req: &'r Request<'_>) -> Option<&'r OAuthState> {
     req.rocket().state::<OAuthState>()
 }
@@ -108,8 +117,8 @@ impl<'r> FromRequest<'r> for MwUser {
     type Error = Error;
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Error> {
-        match session_of(req) {
-            Some(record) => Outcome::Success(MwUser::from(&record.user)),
+        match user_of(req) {
+            Some(user) => Outcome::Success(MwUser::from(user)),
             None => Outcome::Forward(Status::Unauthorized),
         }
     }
@@ -320,7 +329,7 @@ impl<'r> FromRequest<'r> for MwApi {
         };
         let client = ApiClient::new(
             state.http.clone(),
-            &state.config.api_url(),
+            &state.api_url,
             state.consumer.clone(),
             record.credentials.clone(),
         )

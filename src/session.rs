@@ -18,6 +18,9 @@
 //! `Strict` (Rocket's default for private cookies) would not. `Secure` is set
 //! per the configuration.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use rocket::http::{Cookie, CookieJar, SameSite};
 use serde::{Deserialize, Serialize};
 
@@ -258,4 +261,38 @@ pub fn clear_session(jar: &CookieJar<'_>, policy: &CookiePolicy) {
 pub fn set_flash(jar: &CookieJar<'_>, policy: &CookiePolicy, kind: &str, message: &str) {
     let value = format!("{}:{kind}{message}", kind.len());
     jar.add(policy.cookie("_flash".into(), value, time::Duration::minutes(5)));
+}
+
+/// The identities of recently seen session cookies, by their encrypted value,
+/// so that `MwUser` need not decrypt and parse the same cookie on every page.
+///
+/// It holds only what [`CachedUser`] holds (no token or secret), is bounded,
+/// and is derived data: an instance without it (or another instance) reads
+/// the cookie itself and finds the same user. A cookie value is only ever
+/// added after it decrypted with the key, so the cache vouches for nothing
+/// the cookie would not.
+#[derive(Debug, Default)]
+pub struct UserCache {
+    map: Mutex<HashMap<String, Arc<CachedUser>>>,
+}
+
+impl UserCache {
+    /// Entries kept at most; the cache starts over when full.
+    pub const MAX_ENTRIES: usize = 4096;
+
+    /// The signed-in user of this request's session cookie, if any.
+    pub fn user(&self, jar: &CookieJar<'_>) -> Option<Arc<CachedUser>> {
+        let raw = jar.get(SESSION_COOKIE)?.value().to_string();
+        if let Some(user) = self.map.lock().ok()?.get(&raw) {
+            return Some(user.clone());
+        }
+        let user = Arc::new(read_session(jar)?.user);
+        if let Ok(mut map) = self.map.lock() {
+            if map.len() >= Self::MAX_ENTRIES {
+                map.clear();
+            }
+            map.insert(raw, user.clone());
+        }
+        Some(user)
+    }
 }

@@ -117,6 +117,8 @@ enum Payload<'a> {
     Form {
         post: bool,
         params: &'a [(&'a str, &'a str)],
+        /// `params`, encoded once for the URL or body.
+        encoded: &'a str,
     },
     /// An upload: text fields and one file, `multipart/form-data`.
     Multipart {
@@ -518,11 +520,14 @@ impl ApiClient {
                 all.push(("maxlag", m));
             }
         }
-        let post = post
-            || self.api_url.len() + oauth1::encode_pairs(all.iter().copied()).len() + 1
-                > MAX_GET_URL;
-        self.send_with_retries(&Payload::Form { post, params: &all })
-            .await
+        let encoded = oauth1::encode_pairs(all.iter().copied());
+        let post = post || self.api_url.len() + encoded.len() + 1 > MAX_GET_URL;
+        self.send_with_retries(&Payload::Form {
+            post,
+            params: &all,
+            encoded: &encoded,
+        })
+        .await
     }
 
     /// Sends a request, again after the wait the wiki asks for when it
@@ -565,8 +570,12 @@ impl ApiClient {
     }
 
     async fn send_once(&self, payload: &Payload<'_>) -> Result<Value, ApiError> {
-        let (post, params) = match payload {
-            Payload::Form { post, params } => (*post, *params),
+        let (post, params, encoded) = match payload {
+            Payload::Form {
+                post,
+                params,
+                encoded,
+            } => (*post, *params, *encoded),
             Payload::Multipart {
                 fields,
                 filename,
@@ -585,12 +594,11 @@ impl ApiClient {
             WikiError::BadRequest(m) => ApiError::InvalidRequest(m),
             other => ApiError::InvalidRequest(other.to_string()),
         })?;
-        let encoded = oauth1::encode_pairs(params.iter().copied());
         let request = if post {
             self.http
                 .post(&self.api_url)
                 .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(encoded)
+                .body(encoded.to_string())
         } else {
             self.http.get(format!("{}?{encoded}", self.api_url))
         };

@@ -221,15 +221,28 @@ pub(crate) async fn read_limited(
     mut response: reqwest::Response,
     limit: usize,
 ) -> Result<String, WikiError> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(WikiError::from_reqwest)? {
-        if body.len() + chunk.len() > limit {
-            return Err(WikiError::Unexpected(format!(
-                "answer larger than {limit} bytes"
-            )));
+    let too_large = || WikiError::Unexpected(format!("answer larger than {limit} bytes"));
+    let body: Vec<u8> = match response.content_length() {
+        // Announced and small enough: one read, no copy.
+        Some(n) if n <= limit as u64 => {
+            let bytes = response.bytes().await.map_err(WikiError::from_reqwest)?;
+            if bytes.len() > limit {
+                return Err(too_large());
+            }
+            Vec::from(bytes)
         }
-        body.extend_from_slice(&chunk);
-    }
+        Some(_) => return Err(too_large()),
+        None => {
+            let mut body = Vec::new();
+            while let Some(chunk) = response.chunk().await.map_err(WikiError::from_reqwest)? {
+                if body.len() + chunk.len() > limit {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            body
+        }
+    };
     String::from_utf8(body).map_err(|_| WikiError::Unexpected("answer is not UTF-8".into()))
 }
 

@@ -81,8 +81,14 @@ impl oauth::Request for SortedParams {
 /// A fresh random nonce: 32 hex characters.
 pub fn new_nonce() -> String {
     use rand::Rng;
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes: [u8; 16] = rand::thread_rng().gen();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    let mut out = String::with_capacity(32);
+    for b in bytes {
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 15)] as char);
+    }
+    out
 }
 
 /// What goes into one signature besides the request itself.
@@ -131,6 +137,26 @@ pub fn authorization_header<'a>(
 /// The base string URI of RFC 5849 §3.4.1.2: lower-case scheme and host, no
 /// default port, no query or fragment.
 pub fn normalize_url(url: &str) -> Result<String, WikiError> {
+    // The usual case, `https://host/w/api.php`, is normal already: skip the parse.
+    let plain = |rest: &str| {
+        let host_end = rest.find('/').unwrap_or(rest.len());
+        let host = &rest[..host_end];
+        !host.is_empty()
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+            && rest[host_end..]
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && !b"?#%\\".contains(&b))
+    };
+    if let Some(rest) = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+    {
+        if rest.contains('/') && plain(rest) {
+            return Ok(url.to_string());
+        }
+    }
     let mut u =
         url::Url::parse(url).map_err(|e| WikiError::BadRequest(format!("bad URL {url:?}: {e}")))?;
     u.set_query(None);
@@ -298,6 +324,35 @@ pub async fn identify(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn normalizes_base_string_urls() {
+        for (given, want) in [
+            (
+                "https://meta.wikimedia.org/w/api.php",
+                "https://meta.wikimedia.org/w/api.php",
+            ),
+            (
+                "http://127.0.0.1:8080/w/index.php",
+                "http://127.0.0.1:8080/w/index.php",
+            ),
+            (
+                "HTTPS://Meta.Wikimedia.ORG/w/api.php",
+                "https://meta.wikimedia.org/w/api.php",
+            ),
+            (
+                "https://meta.wikimedia.org:443/w/api.php",
+                "https://meta.wikimedia.org/w/api.php",
+            ),
+            ("http://example.org:80/x?y=1#z", "http://example.org/x"),
+            ("http://example.org", "http://example.org/"),
+            ("http://ex%41mple.org/a", "http://example.org/a"),
+        ] {
+            assert_eq!(normalize_url(given).unwrap(), want, "{given}");
+        }
+        assert_eq!(new_nonce().len(), 32);
+        assert_ne!(new_nonce(), new_nonce());
+    }
 
     #[test]
     fn encodes_like_rfc3986() {
