@@ -182,12 +182,36 @@ pub fn error_info(req: &Request<'_>) -> Option<ErrorInfo> {
     req.local_cache(|| CachedErrorInfo(None)).0.clone()
 }
 
+/// Keeps what went wrong for [`error_info`] (the app's catchers).
+pub(crate) fn note_error(req: &Request<'_>, error: &Error) {
+    let login_url = req
+        .rocket()
+        .state::<OAuthState>()
+        .map_or_else(|| "/login".to_string(), |s| s.config.route_path("login"));
+    let info = ErrorInfo {
+        status: error.status().code,
+        code: error.code(),
+        title: error.title(),
+        message: error.to_string(),
+        login_url,
+    };
+    req.local_cache(|| CachedErrorInfo(Some(info)));
+}
+
 impl<'r> Responder<'r, 'static> for Error {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         let state = req.rocket().state::<OAuthState>();
-        if self.signs_out() {
-            if let Some(state) = state {
-                session::clear_session(req.cookies(), &state.cookies);
+        if let Some(state) = state {
+            if self.signs_out() {
+                session::remove(req, &state.cookies, session::SESSION_COOKIE);
+            }
+            // A failed callback has used up its login in progress, even if
+            // a catcher (which drops the request's cookie changes) answers.
+            if req.uri().path() == state.config.route_path("oauth-callback").as_str() {
+                let token = req.query_value::<&str>("oauth_token").and_then(Result::ok);
+                if let Some(token) = token.filter(|t| crate::protocol::oauth1::valid_token(t)) {
+                    session::remove(req, &state.cookies, &format!("{}{token}", session::PENDING_PREFIX));
+                }
             }
         }
         let status = self.status();
@@ -201,14 +225,7 @@ impl<'r> Responder<'r, 'static> for Error {
             let body = serde_json::json!({"error": self.code(), "message": self.to_string()});
             (ContentType::JSON, body.to_string())
         } else if state.is_some_and(|s| s.config.error_pages == ErrorPages::Catchers) {
-            let info = ErrorInfo {
-                status: status.code,
-                code: self.code(),
-                title: self.title(),
-                message: self.to_string(),
-                login_url: login,
-            };
-            req.local_cache(|| CachedErrorInfo(Some(info)));
+            note_error(req, &self);
             return Err(status);
         } else {
             (

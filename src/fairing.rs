@@ -5,7 +5,7 @@ use rocket::fairing::{self, Fairing, Info, Kind};
 use rocket::{Build, Rocket};
 
 use crate::api::TokenCache;
-use crate::config::Config;
+use crate::config::{Config, ErrorPages};
 use crate::protocol::{self, TokenPair};
 use crate::session::{CookiePolicy, UserCache};
 
@@ -65,7 +65,7 @@ impl Fairing for MwOAuth {
     fn info(&self) -> Info {
         Info {
             name: "MediaWiki OAuth",
-            kind: Kind::Ignite,
+            kind: Kind::Ignite | Kind::Response,
         }
     }
 
@@ -120,9 +120,20 @@ impl Fairing for MwOAuth {
             tokens: TokenCache::default(),
             users: UserCache::default(),
         };
-        Ok(rocket
-            .manage(state)
-            .mount(mount, crate::routes::routes())
-            .register("/", crate::guards::catchers()))
+        let own_catchers = state.config.error_pages == ErrorPages::Builtin;
+        let rocket = rocket.manage(state).mount(mount, crate::routes::routes());
+        // With `error_pages = "catchers"` the app's own 401 catcher answers
+        // (and calls `login_redirect`).
+        Ok(if own_catchers {
+            rocket.register("/", crate::guards::catchers())
+        } else {
+            rocket
+        })
+    }
+
+    async fn on_response<'r>(&self, req: &'r rocket::Request<'_>, res: &mut rocket::Response<'r>) {
+        if let Some(state) = req.rocket().state::<OAuthState>() {
+            crate::session::reapply_removals(req, &state.cookies, res);
+        }
     }
 }

@@ -175,11 +175,12 @@ impl<'r> FromRequest<'r> for VerifiedMwUser {
                 })
             }
             Err(e) if e.is_revoked() => {
-                session::clear_session(req.cookies(), &state.cookies);
+                session::remove(req, &state.cookies, session::SESSION_COOKIE);
                 Outcome::Forward(Status::Unauthorized)
             }
             Err(e) => {
                 let error = Error::Wiki(e);
+                crate::error::note_error(req, &error);
                 Outcome::Error((error.status(), error))
             }
         }

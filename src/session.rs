@@ -254,6 +254,38 @@ pub fn clear_session(jar: &CookieJar<'_>, policy: &CookiePolicy) {
     jar.remove_private(policy.removal(SESSION_COOKIE.into()));
 }
 
+/// Cookies this request removed, by name.
+#[derive(Default)]
+struct Removed(Mutex<Vec<String>>);
+
+/// Removes a cookie in a way that survives a catcher: when a catcher answers
+/// a request, Rocket drops the cookie changes the request made, so the
+/// fairing re-applies the removals noted here ([`reapply_removals`]).
+pub(crate) fn remove(req: &rocket::Request<'_>, policy: &CookiePolicy, name: &str) {
+    req.cookies().remove_private(policy.removal(name.into()));
+    if let Ok(mut names) = req.local_cache(Removed::default).0.lock() {
+        names.push(name.to_string());
+    }
+}
+
+/// Adds to `response` the removal of every cookie [`remove`]d during the
+/// request that the response does not already set.
+pub(crate) fn reapply_removals(req: &rocket::Request<'_>, policy: &CookiePolicy, response: &mut rocket::Response<'_>) {
+    let names = match req.local_cache(Removed::default).0.lock() {
+        Ok(names) if !names.is_empty() => names.clone(),
+        _ => return,
+    };
+    for name in names {
+        let prefix = format!("{name}=");
+        if response.headers().get("Set-Cookie").any(|h| h.starts_with(&prefix)) {
+            continue;
+        }
+        let mut cookie = policy.removal(name);
+        cookie.make_removal();
+        response.adjoin_header(cookie);
+    }
+}
+
 /// Sets a message for Rocket's [`FlashMessage`](rocket::request::FlashMessage)
 /// guard on the next page. Rocket's own `Flash` cookie is `SameSite=Strict`,
 /// which a browser drops on the redirect chain that started on the wiki; this

@@ -398,3 +398,37 @@ async fn a_callback_after_the_request_token_expired_is_a_clear_error() {
     assert!(page.starts_with("user: Alice"), "{page}");
     wiki.shutdown().await;
 }
+
+/// Rocket drops a request's cookie changes when a catcher answers: the
+/// sign-out of a revoked user must survive that.
+#[rocket::async_test]
+async fn a_revoked_user_is_signed_out_even_when_a_catcher_answers() {
+    let (wiki, consumer, app) = wiki_and_app().await;
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let step = stepping_browser(jar.clone());
+    let client = browser();
+    for path in ["/verified-required", "/verified-strict"] {
+        wiki.set_auto_approve(Some("Alice"));
+        let r = step.get(app.at("/login")).send().await.unwrap();
+        let r = follow(&step, &r).await;
+        let r = follow(&step, &r).await;
+        assert_eq!(r.status(), 303);
+        assert_eq!(text(&step, &app.at(path)).await.1, if path == "/verified-strict" { "verified strictly: Alice" } else { "verified and required: Alice" });
+        assert!(wiki.revoke("Alice", &consumer.key));
+        let r = step.get(app.at(path)).send().await.unwrap();
+        let cookies = set_cookies(&r);
+        assert!(
+            cookies.iter().any(|c| c.starts_with("mwoauth_session=;") || c.starts_with("mwoauth_session=\"\";") || (c.starts_with("mwoauth_session=") && c.contains("Max-Age=0"))),
+            "{path}: {cookies:?}"
+        );
+        if path == "/verified-required" {
+            assert_eq!(r.status(), 303);
+            assert_eq!(r.headers()["location"], "/login?next=%2Fverified-required");
+        } else {
+            assert_eq!(r.status(), 401);
+        }
+        assert!(text(&step, &app.at("/")).await.1.starts_with("anonymous"), "{path}");
+    }
+    drop(client);
+    wiki.shutdown().await;
+}

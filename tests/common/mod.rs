@@ -71,6 +71,16 @@ fn verified(user: Option<VerifiedMwUser>) -> String {
     })
 }
 
+#[get("/verified-required")]
+fn verified_required(user: LoginRequired<VerifiedMwUser>) -> String {
+    format!("verified and required: {}", user.name)
+}
+
+#[get("/verified-strict")]
+fn verified_strict(user: VerifiedMwUser) -> String {
+    format!("verified strictly: {}", user.name)
+}
+
 #[get("/me")]
 fn me(user: MwUser) -> Json<MwUser> {
     Json(user)
@@ -153,6 +163,8 @@ pub fn app_rocket(figment: Figment) -> Rocket<Build> {
             index,
             private,
             verified,
+            verified_required,
+            verified_strict,
             me,
             userinfo,
             userinfo_at,
