@@ -210,7 +210,11 @@ impl<'r> Responder<'r, 'static> for Error {
             if req.uri().path() == state.config.route_path("oauth-callback").as_str() {
                 let token = req.query_value::<&str>("oauth_token").and_then(Result::ok);
                 if let Some(token) = token.filter(|t| crate::protocol::oauth1::valid_token(t)) {
-                    session::remove(req, &state.cookies, &format!("{}{token}", session::PENDING_PREFIX));
+                    session::remove(
+                        req,
+                        &state.cookies,
+                        &format!("{}{token}", session::PENDING_PREFIX),
+                    );
                 }
             }
         }

@@ -270,14 +270,22 @@ pub(crate) fn remove(req: &rocket::Request<'_>, policy: &CookiePolicy, name: &st
 
 /// Adds to `response` the removal of every cookie [`remove`]d during the
 /// request that the response does not already set.
-pub(crate) fn reapply_removals(req: &rocket::Request<'_>, policy: &CookiePolicy, response: &mut rocket::Response<'_>) {
+pub(crate) fn reapply_removals(
+    req: &rocket::Request<'_>,
+    policy: &CookiePolicy,
+    response: &mut rocket::Response<'_>,
+) {
     let names = match req.local_cache(Removed::default).0.lock() {
         Ok(names) if !names.is_empty() => names.clone(),
         _ => return,
     };
     for name in names {
         let prefix = format!("{name}=");
-        if response.headers().get("Set-Cookie").any(|h| h.starts_with(&prefix)) {
+        if response
+            .headers()
+            .get("Set-Cookie")
+            .any(|h| h.starts_with(&prefix))
+        {
             continue;
         }
         let mut cookie = policy.removal(name);

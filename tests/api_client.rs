@@ -568,7 +568,7 @@ async fn nonce_already_used_is_retried_once_with_a_fresh_nonce() {
     let all = wiki.api_requests("*");
     let err = api.get(&q).await.expect_err("rejected twice");
     assert!(
-        matches!(&err, ApiError::Authorization { code, info }
+        matches!(&err, ApiError::Rejected { code, info }
             if code == "mwoauth-invalid-authorization" && info.contains("Nonce already used")),
         "{err:?}"
     );
@@ -953,7 +953,7 @@ async fn the_same_controls_over_http() {
         .get(&[("action", "query"), ("meta", "userinfo")])
         .await
         .expect_err("two rejected nonces");
-    assert!(err.is_authorization(), "{err:?}");
+    assert!(matches!(err, ApiError::Rejected { .. }), "{err:?}");
 
     api.upload("Http.png", PNG.to_vec(), &[])
         .await

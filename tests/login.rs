@@ -413,12 +413,21 @@ async fn a_revoked_user_is_signed_out_even_when_a_catcher_answers() {
         let r = follow(&step, &r).await;
         let r = follow(&step, &r).await;
         assert_eq!(r.status(), 303);
-        assert_eq!(text(&step, &app.at(path)).await.1, if path == "/verified-strict" { "verified strictly: Alice" } else { "verified and required: Alice" });
+        assert_eq!(
+            text(&step, &app.at(path)).await.1,
+            if path == "/verified-strict" {
+                "verified strictly: Alice"
+            } else {
+                "verified and required: Alice"
+            }
+        );
         assert!(wiki.revoke("Alice", &consumer.key));
         let r = step.get(app.at(path)).send().await.unwrap();
         let cookies = set_cookies(&r);
         assert!(
-            cookies.iter().any(|c| c.starts_with("mwoauth_session=;") || c.starts_with("mwoauth_session=\"\";") || (c.starts_with("mwoauth_session=") && c.contains("Max-Age=0"))),
+            cookies.iter().any(|c| c.starts_with("mwoauth_session=;")
+                || c.starts_with("mwoauth_session=\"\";")
+                || (c.starts_with("mwoauth_session=") && c.contains("Max-Age=0"))),
             "{path}: {cookies:?}"
         );
         if path == "/verified-required" {
@@ -427,8 +436,51 @@ async fn a_revoked_user_is_signed_out_even_when_a_catcher_answers() {
         } else {
             assert_eq!(r.status(), 401);
         }
-        assert!(text(&step, &app.at("/")).await.1.starts_with("anonymous"), "{path}");
+        assert!(
+            text(&step, &app.at("/")).await.1.starts_with("anonymous"),
+            "{path}"
+        );
     }
     drop(client);
+    wiki.shutdown().await;
+}
+
+/// A wiki that rejects the signature itself (its clock far off) is not a
+/// reason to sign the user out: 502, and the session stays.
+#[rocket::async_test]
+async fn a_rejected_signature_does_not_sign_the_user_out() {
+    let (wiki, _consumer, app) = wiki_and_app().await;
+    let client = browser();
+    login_as(&wiki, &client, &app, "Alice", "/").await;
+    wiki.set_clock_offset(900);
+    let r = client
+        .get(app.at("/userinfo"))
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 502);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("Expired timestamp"),
+        "{body}"
+    );
+    assert!(text(&client, &app.at("/"))
+        .await
+        .1
+        .starts_with("user: Alice"));
+    wiki.set_clock_offset(0);
+    let info: serde_json::Value = client
+        .get(app.at("/userinfo"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["query"]["userinfo"]["name"], "Alice");
     wiki.shutdown().await;
 }

@@ -33,6 +33,17 @@ pub enum ApiError {
         /// The API's explanation.
         info: String,
     },
+    /// The wiki refused the request's signature itself — bad signature,
+    /// timestamp outside ±300 s (a clock off), unknown consumer, or a replayed
+    /// nonce (`mwoauth-invalid-authorization` with such an `info`). Not the
+    /// user's fault, so not a reason to sign them out: a server clock or the
+    /// consumer configuration needs fixing.
+    Rejected {
+        /// The API error code.
+        code: String,
+        /// The API's explanation, e.g. "…: Expired timestamp, yours X, ours Y".
+        info: String,
+    },
     /// The CSRF (or other) token was not accepted, even after a fresh one.
     BadToken {
         /// The API's explanation.
@@ -73,7 +84,9 @@ impl ApiError {
     /// The API error code, for errors that have one.
     pub fn code(&self) -> Option<&str> {
         match self {
-            ApiError::Authorization { code, .. } | ApiError::Api { code, .. } => Some(code),
+            ApiError::Authorization { code, .. }
+            | ApiError::Rejected { code, .. }
+            | ApiError::Api { code, .. } => Some(code),
             ApiError::BadToken { .. } => Some("badtoken"),
             ApiError::Maxlag { .. } => Some("maxlag"),
             ApiError::ReadOnly { .. } => Some("readonly"),
@@ -102,6 +115,18 @@ impl ApiError {
             .unwrap_or_default()
             .to_string();
         match code.as_str() {
+            "mwoauth-invalid-authorization"
+                if [
+                    "Invalid signature",
+                    "Expired timestamp",
+                    "Invalid consumer",
+                    "Nonce already used",
+                ]
+                .iter()
+                .any(|reason| info.contains(reason)) =>
+            {
+                ApiError::Rejected { code, info }
+            }
             c if c.starts_with("mwoauth-invalid-authorization")
                 || c == "assertuserfailed"
                 || c == "assertnameduserfailed" =>
@@ -139,6 +164,12 @@ impl fmt::Display for ApiError {
             ApiError::Http { status } => write!(f, "the wiki answered with HTTP status {status}"),
             ApiError::InvalidJson { message } => {
                 write!(f, "the wiki's answer is not valid JSON: {message}")
+            }
+            ApiError::Rejected { code, info } => {
+                write!(
+                    f,
+                    "the wiki rejected the request's signature ({code}): {info}"
+                )
             }
             ApiError::Authorization { code, info } => write!(
                 f,
@@ -178,10 +209,23 @@ mod tests {
     #[test]
     fn classifies_real_errors() {
         let e = ApiError::from_error_object(
-            &json!({"code":"mwoauth-invalid-authorization","info":"The authorization headers in your request are not valid: Invalid signature","*":"See …"}),
+            &json!({"code":"mwoauth-invalid-authorization","info":"The authorization headers in your request are not valid: No approved grant was found for that authorization token.","*":"See …"}),
             None,
         );
         assert!(e.is_authorization());
+        for reason in [
+            "Invalid signature",
+            "Expired timestamp, yours 1, ours 2",
+            "Invalid consumer",
+            "Nonce already used: x",
+        ] {
+            let e = ApiError::from_error_object(
+                &json!({"code":"mwoauth-invalid-authorization","info":format!("The authorization headers in your request are not valid: {reason}")}),
+                None,
+            );
+            assert!(matches!(e, ApiError::Rejected { .. }), "{reason}");
+            assert!(!e.is_authorization(), "{reason}: not a reason to sign out");
+        }
         let e = ApiError::from_error_object(
             &json!({"code":"maxlag","info":"Waiting for x: 7 seconds lagged","lag":7,"type":"db"}),
             Some(Duration::from_secs(5)),

@@ -546,7 +546,7 @@ impl ApiClient {
                     Some(retry_after.unwrap_or(Duration::from_secs(5)))
                 }
                 Err(ApiError::ReadOnly { .. }) => Some(Duration::from_secs(5)),
-                Err(ApiError::Authorization { info, .. })
+                Err(ApiError::Rejected { info, .. })
                     if !nonce_retried && info.contains("Nonce already used") =>
                 {
                     // A nonce collision is not the user's fault: once more, fresh nonce.

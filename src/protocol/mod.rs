@@ -122,6 +122,7 @@ impl WikiError {
     pub fn is_revoked(&self) -> bool {
         matches!(self, WikiError::Refused { key: Some(k), .. }
             if k == "mwoauthdatastore-access-token-not-found"
+                || k == "mwoauth-access-token-not-found"
                 || k.starts_with("mwoauth-invalid-authorization"))
     }
 }
