@@ -294,7 +294,13 @@ impl Config {
                 "must be a path on this site starting with a single '/'",
             ));
         }
-        if rocket::http::uri::Origin::parse(&self.mount).is_err() || !self.mount.starts_with('/') {
+        let mount_ok = self.mount.starts_with('/')
+            && self
+                .mount
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"/-._~".contains(&b))
+            && rocket::http::uri::Origin::parse(&self.mount).is_ok();
+        if !mount_ok {
             return Err(ConfigError::new(
                 "mount",
                 "must be a path such as \"/\" or \"/auth\"",

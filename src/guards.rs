@@ -32,18 +32,22 @@ fn missing_fairing(rocket: &Rocket<Ignite>, guard: &str) -> bool {
 struct CachedSession(Option<SessionRecord>);
 
 fn session_of<'r>(req: &'r Request<'_>) -> Option<&'r SessionRecord> {
-    req.local_cache(|| CachedSession(session::read_session(req.cookies())))
-        .0
-        .as_ref()
+    req.local_cache(|| {
+        CachedSession(state_of(req).and_then(|s| session::read_session(req.cookies(), &s.cookies)))
+    })
+    .0
+    .as_ref()
 }
 
 /// The cached identity of the session (no decryption when seen before).
 struct CachedUserOf(Option<std::sync::Arc<CachedUser>>);
 
 fn user_of<'r>(req: &'r Request<'_>) -> Option<&'r CachedUser> {
-    req.local_cache(|| CachedUserOf(state_of(req).and_then(|s| s.users.user(req.cookies()))))
-        .0
-        .as_deref()
+    req.local_cache(|| {
+        CachedUserOf(state_of(req).and_then(|s| s.users.user(req.cookies(), &s.cookies)))
+    })
+    .0
+    .as_deref()
 }
 
 fn state_of<'r>(req: &'r Request<'_>) -> Option<&'r OAuthState> {

@@ -7,7 +7,7 @@
 //!
 //! | cookie | holds | lifetime |
 //! |---|---|---|
-//! | `mwoauth_session` | the access token and a small cached identity | `session_days` |
+//! | `mwoauth_session` | the access token and a small cached identity | `session_days` (also checked on the server, from the last confirmation by the wiki) |
 //! | `mwoauth_login_<request token>` | a login in progress: request token + `next` | 10 minutes |
 //! | `_flash` | Rocket's flash message after login/logout | 5 minutes |
 //!
@@ -230,16 +230,35 @@ pub fn store_session(
         value = serde_json::to_string(&record).expect("records serialize");
     }
     if value.len() > MAX_SESSION_JSON {
-        record.user.name.truncate(255);
+        // Only a wiki sending absurd values gets here (names are ≤ 255 bytes).
+        truncate_chars(&mut record.user.name, 64);
+        if let Some(r) = record.user.registered.as_mut() {
+            truncate_chars(r, 14);
+        }
         value = serde_json::to_string(&record).expect("records serialize");
     }
     let max_age = time::Duration::days(policy.session_days.into());
     jar.add_private(policy.cookie(SESSION_COOKIE.into(), value, max_age));
 }
 
-/// Reads the signed-in record; anything unreadable is "signed out".
-pub fn read_session(jar: &CookieJar<'_>) -> Option<SessionRecord> {
+fn truncate_chars(s: &mut String, max_chars: usize) {
+    if let Some((i, _)) = s.char_indices().nth(max_chars) {
+        s.truncate(i);
+    }
+}
+
+/// Whether a record confirmed by the wiki at `verified_at` is still within
+/// the sign-in lifetime: the browser's `Max-Age` is not trusted alone.
+fn fresh(verified_at: i64, policy: &CookiePolicy) -> bool {
+    now() - verified_at <= i64::from(policy.session_days) * 86_400
+}
+
+/// Reads the signed-in record; anything unreadable, or older than the
+/// sign-in lifetime (counted from the last confirmation by the wiki), is
+/// "signed out".
+pub fn read_session(jar: &CookieJar<'_>, policy: &CookiePolicy) -> Option<SessionRecord> {
     decode_session(jar.get_private(SESSION_COOKIE)?.value())
+        .filter(|r| fresh(r.verified_at, policy))
 }
 
 /// Parses a decrypted session cookie value; `None` for anything but the
@@ -313,7 +332,7 @@ pub fn set_flash(jar: &CookieJar<'_>, policy: &CookiePolicy, kind: &str, message
 /// the cookie would not.
 #[derive(Debug, Default)]
 pub struct UserCache {
-    map: Mutex<HashMap<String, Arc<CachedUser>>>,
+    map: Mutex<HashMap<String, (Arc<CachedUser>, i64)>>,
 }
 
 impl UserCache {
@@ -321,17 +340,18 @@ impl UserCache {
     pub const MAX_ENTRIES: usize = 4096;
 
     /// The signed-in user of this request's session cookie, if any.
-    pub fn user(&self, jar: &CookieJar<'_>) -> Option<Arc<CachedUser>> {
+    pub fn user(&self, jar: &CookieJar<'_>, policy: &CookiePolicy) -> Option<Arc<CachedUser>> {
         let raw = jar.get(SESSION_COOKIE)?.value().to_string();
-        if let Some(user) = self.map.lock().ok()?.get(&raw) {
-            return Some(user.clone());
+        if let Some((user, verified_at)) = self.map.lock().ok()?.get(&raw) {
+            return fresh(*verified_at, policy).then(|| user.clone());
         }
-        let user = Arc::new(read_session(jar)?.user);
+        let record = read_session(jar, policy)?;
+        let user = Arc::new(record.user);
         if let Ok(mut map) = self.map.lock() {
             if map.len() >= Self::MAX_ENTRIES {
                 map.clear();
             }
-            map.insert(raw, user.clone());
+            map.insert(raw, (user.clone(), record.verified_at));
         }
         Some(user)
     }

@@ -24,7 +24,13 @@ fn figment(base_url: &str, port: u16, secret_key: &str) -> Figment {
         .merge(("mwoauth.timeout", 2))
 }
 
-const RECORD: &str = r#"{"v":1,"cr":{"p":"o1","k":"8efb54617594c7cd3a70703660799948","s":"e1125fdb4e24e12afcfab46333c48c52c13f4f41"},"u":{"n":"Alice","i":7,"e":3,"b":false,"c":true,"r":"20260101000000","g":["*","user"],"gr":["basic"]},"at":1795830981}"#;
+const RECORD: &str = r#"{"v":1,"cr":{"p":"o1","k":"8efb54617594c7cd3a70703660799948","s":"e1125fdb4e24e12afcfab46333c48c52c13f4f41"},"u":{"n":"Alice","i":7,"e":3,"b":false,"c":true,"r":"20260101000000","g":["*","user"],"gr":["basic"]},"at":AT}"#;
+
+/// The record, confirmed by the wiki `age` seconds ago.
+fn record(age: i64) -> String {
+    let at = time::OffsetDateTime::now_utc().unix_timestamp() - age;
+    RECORD.replace("AT", &at.to_string())
+}
 
 #[rocket::async_test]
 async fn records_of_other_formats_read_as_signed_out() {
@@ -45,16 +51,24 @@ async fn records_of_other_formats_read_as_signed_out() {
     };
     // The current format, properly encrypted: signed in (so the cases below can fail).
     assert_eq!(
-        page(Cookie::new(SESSION_COOKIE, RECORD), true).await,
+        page(Cookie::new(SESSION_COOKIE, record(60)), true).await,
         (200, "user: Alice".into())
     );
-    let older = RECORD.replace("\"v\":1", "\"v\":0");
-    let future = RECORD.replace("\"v\":1", "\"v\":2");
-    let other_protocol = RECORD.replace("\"p\":\"o1\"", "\"p\":\"o9\"");
+    // Six days after the wiki last confirmed it, still good (session_days = 7).
+    assert_eq!(
+        page(Cookie::new(SESSION_COOKIE, record(6 * 86_400)), true).await,
+        (200, "user: Alice".into())
+    );
+    let older = record(60).replace("\"v\":1", "\"v\":0");
+    let future = record(60).replace("\"v\":1", "\"v\":2");
+    let other_protocol = record(60).replace("\"p\":\"o1\"", "\"p\":\"o9\"");
+    // Past the sign-in lifetime, whatever the browser kept.
+    let expired = record(8 * 86_400);
     let flask_like =
         r#"{"mwoauth_access_token":{"key":"a","secret":"b"},"mwoauth_username":"Alice"}"#
             .to_string();
     for value in [
+        expired,
         older,
         future,
         other_protocol,
@@ -71,7 +85,7 @@ async fn records_of_other_formats_read_as_signed_out() {
     }
     // Not encrypted at all.
     assert_eq!(
-        page(Cookie::new(SESSION_COOKIE, RECORD), false).await,
+        page(Cookie::new(SESSION_COOKIE, record(60)), false).await,
         (200, "anonymous".into())
     );
     // Guards that need a user forward with 401, never 500.

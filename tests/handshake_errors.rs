@@ -304,24 +304,11 @@ async fn every_bad_identity_jwt_is_rejected() {
 async fn a_next_smuggled_through_the_callback_is_ignored() {
     let (_h, app) = setup().await;
     let c = client();
-    let (status, _, _) = callback_with(
-        &c,
-        &app,
-        &format!(
-            "{}&next=https%3A%2F%2Fevil.example%2F&next=%2F%2Fevil.example",
-            good_query()
-        ),
-    )
-    .await;
-    assert_eq!(status, 303);
-    // callback_with started the login with next=/private: that is where it lands.
-    let r = c.get(app.at("/logout")).send().await.unwrap();
-    assert_eq!(r.status(), 303);
     let r = c.get(app.at("/login?next=%2Fme")).send().await.unwrap();
     assert_eq!(r.status(), 303);
     let r = c
         .get(app.at(&format!(
-            "/oauth-callback?{}&next=https%3A%2F%2Fevil.example%2F",
+            "/oauth-callback?{}&next=https%3A%2F%2Fevil.example%2F&next=%2F%2Fevil.example",
             good_query()
         )))
         .send()

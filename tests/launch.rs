@@ -60,6 +60,8 @@ async fn bad_or_missing_config_is_refused() {
         good().merge(("mwoauth.callback", "sometimes")),
         good().merge(("mwoauth.default_return", "https://evil.example/")),
         good().merge(("mwoauth.mount", "no-slash")),
+        good().merge(("mwoauth.mount", "/auth?x=1")),
+        good().merge(("mwoauth.mount", "/a<b>")),
         good().merge(("mwoauth.timeout", 0)),
         good().merge(("mwoauth.timeout", "soon")),
         good().merge(("mwoauth.unknown_key", 1)),

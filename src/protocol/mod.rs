@@ -211,6 +211,7 @@ pub fn authorize_request<'a>(
                 callback: None,
                 verifier: None,
                 nonce: &nonce,
+                timestamp: None,
             };
             oauth1::authorization_header(signer, method, url, params)
         }

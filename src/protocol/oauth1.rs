@@ -104,6 +104,8 @@ pub struct Signer<'a> {
     pub verifier: Option<&'a str>,
     /// `oauth_nonce`.
     pub nonce: &'a str,
+    /// `oauth_timestamp`; `None` for now (tests pin it).
+    pub timestamp: Option<u64>,
 }
 
 /// The `Authorization: OAuth …` header value for a request.
@@ -130,6 +132,7 @@ pub fn authorization_header<'a>(
         .callback(signer.callback)
         .verifier(signer.verifier)
         .nonce(signer.nonce)
+        .timestamp(signer.timestamp.and_then(std::num::NonZeroU64::new))
         .version(true);
     Ok(builder.authorize(method, normalize_url(url)?, &params))
 }
@@ -137,17 +140,19 @@ pub fn authorization_header<'a>(
 /// The base string URI of RFC 5849 §3.4.1.2: lower-case scheme and host, no
 /// default port, no query or fragment.
 pub fn normalize_url(url: &str) -> Result<String, WikiError> {
-    // The usual case, `https://host/w/api.php`, is normal already: skip the parse.
+    // The usual case, `https://host/w/api.php`, is normal already: skip the
+    // parse. Only plain characters, no dot segments, a lower-case host.
     let plain = |rest: &str| {
         let host_end = rest.find('/').unwrap_or(rest.len());
-        let host = &rest[..host_end];
+        let (host, path) = rest.split_at(host_end);
         !host.is_empty()
             && host
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
-            && rest[host_end..]
+            && path
                 .bytes()
-                .all(|b| b.is_ascii_graphic() && !b"?#%\\".contains(&b))
+                .all(|b| b.is_ascii_alphanumeric() || b"/._~-".contains(&b))
+            && !path.split('/').any(|seg| seg == "." || seg == "..")
     };
     if let Some(rest) = url
         .strip_prefix("https://")
@@ -240,6 +245,7 @@ pub async fn initiate(
         callback: Some(config.callback.as_str()),
         verifier: None,
         nonce: &nonce,
+        timestamp: None,
     };
     parse_token_answer(&special_oauth(http, config, "initiate", signer).await?)
 }
@@ -272,6 +278,7 @@ pub async fn exchange(
         callback: None,
         verifier: Some(verifier),
         nonce: &nonce,
+        timestamp: None,
     };
     parse_token_answer(&special_oauth(http, config, "token", signer).await?)
 }
@@ -290,6 +297,7 @@ pub async fn identify(
         callback: None,
         verifier: None,
         nonce: &nonce,
+        timestamp: None,
     };
     let body = special_oauth(http, config, "identify", signer).await?;
     let body = body.trim();
@@ -347,6 +355,9 @@ mod tests {
             ("http://example.org:80/x?y=1#z", "http://example.org/x"),
             ("http://example.org", "http://example.org/"),
             ("http://ex%41mple.org/a", "http://example.org/a"),
+            ("https://x.org/w/./api.php", "https://x.org/w/api.php"),
+            ("https://x.org/a/../w/api.php", "https://x.org/w/api.php"),
+            ("https://x.org/w/a\"b", "https://x.org/w/a%22b"),
         ] {
             assert_eq!(normalize_url(given).unwrap(), want, "{given}");
         }
@@ -380,20 +391,21 @@ mod tests {
             callback: None,
             verifier: None,
             nonce: "kllo9940pd9333jh",
+            timestamp: Some(1191242096),
         };
-        let params = SortedParams::new([("size", "original"), ("file", "vacation.jpg")]).unwrap();
-        let client = oauth::Credentials::new(consumer.key.as_str(), consumer.secret.as_str());
-        let mut b = oauth::Builder::<_, _>::new(client, oauth::HmacSha1::new());
-        b.token(oauth::Credentials::new(
-            token.key.as_str(),
-            token.secret.as_str(),
-        ))
-        .nonce(signer.nonce)
-        .timestamp(std::num::NonZeroU64::new(1191242096))
-        .version(true);
-        let header = b.authorize("GET", "http://photos.example.net/photos", &params);
+        let header = authorization_header(
+            signer,
+            "GET",
+            "http://photos.example.net/photos",
+            [("size", "original"), ("file", "vacation.jpg")],
+        )
+        .unwrap();
         assert!(
             header.contains("oauth_signature=\"tR3%2BTy81lMeYAr%2FFid0kMTYa%2FWM%3D\""),
+            "{header}"
+        );
+        assert!(
+            header.contains("oauth_token=\"nnch734d00sl2jdk\""),
             "{header}"
         );
     }
