@@ -56,12 +56,17 @@ pub struct CookiePolicy {
 }
 
 impl CookiePolicy {
-    fn cookie(&self, name: String, value: String, max_age: time::Duration) -> Cookie<'static> {
-        let path = if name.starts_with(PENDING_PREFIX) {
+    /// Logins in progress live below the mount point; the rest site-wide.
+    fn path_for(&self, name: &str) -> String {
+        if name.starts_with(PENDING_PREFIX) {
             self.login_path.clone()
         } else {
             "/".to_string()
-        };
+        }
+    }
+
+    fn cookie(&self, name: String, value: String, max_age: time::Duration) -> Cookie<'static> {
+        let path = self.path_for(&name);
         Cookie::build((name, value))
             .path(path)
             .http_only(true)
@@ -72,11 +77,7 @@ impl CookiePolicy {
     }
 
     fn removal(&self, name: String) -> Cookie<'static> {
-        let path = if name.starts_with(PENDING_PREFIX) {
-            self.login_path.clone()
-        } else {
-            "/".to_string()
-        };
+        let path = self.path_for(&name);
         Cookie::build(name).path(path).build()
     }
 }

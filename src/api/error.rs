@@ -191,6 +191,20 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
+impl From<crate::protocol::WikiError> for ApiError {
+    fn from(e: crate::protocol::WikiError) -> Self {
+        use crate::protocol::WikiError;
+        match e {
+            WikiError::Timeout => ApiError::Timeout,
+            WikiError::Unreachable(m) => ApiError::Transport(m),
+            WikiError::BadRequest(m) => ApiError::InvalidRequest(m),
+            other => ApiError::InvalidJson {
+                message: other.to_string(),
+            },
+        }
+    }
+}
+
 impl From<reqwest::Error> for ApiError {
     fn from(e: reqwest::Error) -> Self {
         if e.is_timeout() {

@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 pub use self::error::ApiError;
-use crate::protocol::{self, oauth1, Credentials, TokenPair, WikiError};
+use crate::protocol::{self, oauth1, Credentials, TokenPair};
 
 /// Longest GET URL sent; longer requests go as a signed form POST (MediaWiki
 /// and proxies refuse very long URLs).
@@ -358,16 +358,32 @@ impl ApiClient {
         token_type: &str,
         params: &[(&str, &str)],
     ) -> Result<Value, ApiError> {
-        let mut last = None;
-        for _ in 0..2 {
-            let token = self.token(token_type).await?;
+        self.with_fresh_token(token_type, |token| async move {
             let mut all: Vec<(&str, &str)> = params
                 .iter()
                 .filter(|(k, _)| *k != "token")
                 .copied()
                 .collect();
             all.push(("token", &token));
-            match self.post(&all).await {
+            self.post(&all).await
+        })
+        .await
+    }
+
+    /// Runs `write` with a token of `token_type`; a `badtoken` answer forgets
+    /// the cached token and runs it once more with a fresh one.
+    async fn with_fresh_token<F, Fut>(
+        &self,
+        token_type: &str,
+        mut write: F,
+    ) -> Result<Value, ApiError>
+    where
+        F: FnMut(String) -> Fut,
+        Fut: std::future::Future<Output = Result<Value, ApiError>>,
+    {
+        let mut last = None;
+        for _ in 0..2 {
+            match write(self.token(token_type).await?).await {
                 Err(ApiError::BadToken { info }) => {
                     self.tokens.forget(&self.token_key(token_type));
                     last = Some(ApiError::BadToken { info });
@@ -458,9 +474,8 @@ impl ApiClient {
         content: Vec<u8>,
         params: &[(&str, &str)],
     ) -> Result<Value, ApiError> {
-        let mut last = None;
-        for _ in 0..2 {
-            let token = self.token("csrf").await?;
+        let content = &content;
+        self.with_fresh_token("csrf", |token| async move {
             let mut fields: Vec<(String, String)> = vec![
                 ("action".into(), "upload".into()),
                 ("filename".into(), filename.into()),
@@ -487,19 +502,11 @@ impl ApiClient {
             let payload = Payload::Multipart {
                 fields: &fields,
                 filename,
-                content: &content,
+                content,
             };
-            match self.send_with_retries(&payload).await {
-                Err(ApiError::BadToken { info }) => {
-                    self.tokens.forget(&self.token_key("csrf"));
-                    last = Some(ApiError::BadToken { info });
-                }
-                other => return other,
-            }
-        }
-        Err(last.unwrap_or(ApiError::BadToken {
-            info: String::new(),
-        }))
+            self.send_with_retries(&payload).await
+        })
+        .await
     }
 
     async fn send(&self, post: bool, params: &[(&str, &str)]) -> Result<Value, ApiError> {
@@ -590,10 +597,7 @@ impl ApiClient {
             &self.api_url,
             params.iter().copied(),
         )
-        .map_err(|e| match e {
-            WikiError::BadRequest(m) => ApiError::InvalidRequest(m),
-            other => ApiError::InvalidRequest(other.to_string()),
-        })?;
+        .map_err(ApiError::from)?;
         let request = if post {
             self.http
                 .post(&self.api_url)
@@ -631,7 +635,7 @@ impl ApiClient {
             &self.api_url,
             [],
         )
-        .map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
+        .map_err(ApiError::from)?;
         let response = self
             .http
             .post(&self.api_url)
@@ -655,13 +659,7 @@ impl ApiClient {
         }
         let body = protocol::read_limited(response, MAX_ANSWER)
             .await
-            .map_err(|e| match e {
-                WikiError::Timeout => ApiError::Timeout,
-                WikiError::Unreachable(m) => ApiError::Transport(m),
-                other => ApiError::InvalidJson {
-                    message: other.to_string(),
-                },
-            })?;
+            .map_err(ApiError::from)?;
         let value: Value = serde_json::from_str(&body).map_err(|e| ApiError::InvalidJson {
             message: format!("{e}: {:?}", protocol::excerpt(&body)),
         })?;
