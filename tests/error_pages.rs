@@ -75,9 +75,7 @@ async fn the_apps_catchers_render_the_crates_errors() {
 
     // A revoked grant: the app's 401 page, and the user is signed out.
     wiki.set_auto_approve(Some("Alice"));
-    let r = step.get(app.at("/login")).send().await.unwrap();
-    let r = follow(&step, &r).await;
-    let r = follow(&step, &r).await;
+    let r = step_login(&step, &app, "/").await;
     assert_eq!(r.status(), 303);
     assert!(text(&step, &app.at("/")).await.1.starts_with("user: Alice"));
     assert!(wiki.revoke("Alice", &consumer.key));

@@ -409,9 +409,7 @@ async fn a_revoked_user_is_signed_out_even_when_a_catcher_answers() {
     let client = browser();
     for path in ["/verified-required", "/verified-strict"] {
         wiki.set_auto_approve(Some("Alice"));
-        let r = step.get(app.at("/login")).send().await.unwrap();
-        let r = follow(&step, &r).await;
-        let r = follow(&step, &r).await;
+        let r = step_login(&step, &app, "/").await;
         assert_eq!(r.status(), 303);
         assert_eq!(
             text(&step, &app.at(path)).await.1,

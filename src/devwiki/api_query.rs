@@ -7,6 +7,24 @@ use super::pages::{self, parse_title, Title};
 use super::phpjson::J;
 use super::store::{iso8601, parse_timestamp, ts_mw};
 
+/// The parameters of `prop=imageinfo`.
+pub(crate) const IMAGEINFO_PARAMS: &[&str] = &[
+    "iiprop",
+    "iilimit",
+    "iistart",
+    "iiend",
+    "iiurlwidth",
+    "iiurlheight",
+    "iimetadataversion",
+    "iiextmetadatalanguage",
+    "iiextmetadatamultilang",
+    "iiextmetadatafilter",
+    "iiurlparam",
+    "iibadfilecontexttitle",
+    "iicontinue",
+    "iilocalonly",
+];
+
 const PROPS: &[&str] = &["revisions", "info", "imageinfo"];
 const LISTS: &[&str] = &["usercontribs", "allpages"];
 const METAS: &[&str] = &["userinfo", "tokens", "siteinfo"];
@@ -189,22 +207,7 @@ fn mark_prop_params(ctx: &mut Ctx<'_>, prop: &str) {
             "rvdiffto",
         ],
         "info" => &["inprop", "intestactions", "incontinue"],
-        "imageinfo" => &[
-            "iiprop",
-            "iilimit",
-            "iistart",
-            "iiend",
-            "iiurlwidth",
-            "iiurlheight",
-            "iimetadataversion",
-            "iiextmetadatalanguage",
-            "iiextmetadatamultilang",
-            "iiextmetadatafilter",
-            "iiurlparam",
-            "iibadfilecontexttitle",
-            "iicontinue",
-            "iilocalonly",
-        ],
+        "imageinfo" => IMAGEINFO_PARAMS,
         _ => &[],
     };
     for n in names {

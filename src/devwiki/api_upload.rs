@@ -263,21 +263,12 @@ pub(crate) fn image_info(server: &str, file: &FileRec, pageid: Option<u64>, prop
 /// `prop=imageinfo` on the pages of a query: `imagerepository` and
 /// `imageinfo` (the latest version only).
 pub(crate) fn imageinfo_prop(ctx: &mut Ctx<'_>, pages: &mut [(Option<Title>, &mut J)]) {
-    for p in [
-        "iilimit",
-        "iistart",
-        "iiend",
-        "iiurlwidth",
-        "iiurlheight",
-        "iimetadataversion",
-        "iiextmetadatalanguage",
-        "iiextmetadatamultilang",
-        "iiextmetadatafilter",
-        "iiurlparam",
-        "iibadfilecontexttitle",
-        "iicontinue",
-        "iilocalonly",
-    ] {
+    // Accepted (not "unrecognized"); `iiprop` is read below.
+    for p in super::api_query::IMAGEINFO_PARAMS
+        .iter()
+        .copied()
+        .filter(|p| *p != "iiprop")
+    {
         ctx.mark(p);
     }
     let asked = match ctx.param("iiprop") {

@@ -269,6 +269,18 @@ pub async fn follow(client: &reqwest::Client, r: &reqwest::Response) -> reqwest:
         .expect("the redirect target answers")
 }
 
+/// A whole login step by step (the wiki approves at once): `/login?next=`,
+/// the wiki, the callback; returns the callback's answer.
+pub async fn step_login(client: &reqwest::Client, app: &App, next: &str) -> reqwest::Response {
+    let r = client
+        .get(app.at(&format!("/login?next={}", urlencode(next))))
+        .send()
+        .await
+        .expect("login answers");
+    let r = follow(client, &r).await;
+    follow(client, &r).await
+}
+
 pub async fn text(client: &reqwest::Client, url: &str) -> (u16, String) {
     let r = client.get(url).send().await.expect("request");
     (r.status().as_u16(), r.text().await.unwrap_or_default())
