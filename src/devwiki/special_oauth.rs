@@ -185,16 +185,23 @@ fn owner_only_error(c: &ConsumerRec) -> Msg {
     messages::consumer_owner_only(&c.name, &c.key)
 }
 
+/// The consumer of an initiate or token request: known, and not owner-only
+/// (E010), as `fetch_request_token`/`fetch_access_token` check first.
+fn handshake_consumer(st: &Store, params: &Params) -> Result<ConsumerRec, Msg> {
+    let c = get_consumer(st, params).map_err(ex)?;
+    if c.owner_only.is_some() {
+        return Err(owner_only_error(&c));
+    }
+    Ok(c)
+}
+
 fn initiate(sh: &Shared, req: &Req, format: &str) -> Resp {
     let params = req.oauth_params();
     let url = verify::normalized_url(&sh.server(), &req.raw_path);
     let result = {
         let mut st = sh.lock();
         (|| -> Result<(String, String), Msg> {
-            let c = get_consumer(&st, &params).map_err(ex)?;
-            if c.owner_only.is_some() {
-                return Err(owner_only_error(&c));
-            }
+            let c = handshake_consumer(&st, &params)?;
             check_signature(&mut st, &params, &req.method, &url, &c, None).map_err(ex)?;
             let cb = params.get_str("oauth_callback");
             callback::check_callback(&c.callback, c.callback_is_prefix, cb.as_deref()).map_err(
@@ -249,10 +256,7 @@ fn token(sh: &Shared, req: &Req, format: &str) -> Resp {
     let result = {
         let mut st = sh.lock();
         (|| -> Result<(String, String), Msg> {
-            let c = get_consumer(&st, &params).map_err(ex)?;
-            if c.owner_only.is_some() {
-                return Err(owner_only_error(&c));
-            }
+            let c = handshake_consumer(&st, &params)?;
             let rt_key = params.get_str("oauth_token").unwrap_or_default();
             let rt = st.request_token_mut(&c.key, &rt_key)?.clone();
             if rt.secret.is_empty() {
