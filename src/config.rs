@@ -41,44 +41,94 @@ struct RawConfig {
     error_pages: Option<String>,
 }
 
-/// The checked configuration of the fairing.
+/// The checked configuration of the fairing: the `mwoauth` table.
 ///
 /// Built by [`Config::from_figment`] at ignite (the usual way), or by hand with
 /// [`Config::new`] and [`MwOAuth::with_config`](crate::MwOAuth::with_config).
+/// Each field documents its key and default; every key can also be set with
+/// an environment variable `ROCKET_MWOAUTH_<KEY>`.
+///
+/// ```
+/// use rocket_mediawiki_oauth::Config;
+///
+/// let figment = rocket::Config::figment()
+///     .merge(("mwoauth.base_url", "https://meta.wikimedia.org/w"))
+///     .merge(("mwoauth.consumer_key", "0123456789abcdef0123456789abcdef"))
+///     .merge(("mwoauth.consumer_secret", "s3cr3t"));
+/// let config = Config::from_figment(&figment).unwrap();
+/// assert_eq!(config.api_url(), "https://meta.wikimedia.org/w/api.php");
+/// assert_eq!(config.callback, "oob");
+/// assert_eq!(config.session_days, 7);
+/// ```
 #[derive(Clone)]
 pub struct Config {
-    /// Where the wiki's `index.php` and `api.php` live, without a trailing
-    /// slash, e.g. `https://meta.wikimedia.org/w` (flask-mwoauth's `base_url`).
+    /// `base_url`: where the wiki's `index.php` and `api.php` live, without
+    /// a trailing slash, e.g. `https://meta.wikimedia.org/w` (flask-mwoauth's
+    /// `base_url`).
+    ///
+    /// _Default:_ none, required.
     pub base_url: String,
-    /// The consumer (application) key: 32 hex characters on a real wiki.
+    /// `consumer_key`: the consumer (application) token the wiki gave you,
+    /// 32 hex characters on a real wiki.
+    ///
+    /// _Default:_ none, required.
     pub consumer_key: String,
-    /// The consumer secret. Never logged; `Debug` prints `[redacted]`.
+    /// `consumer_secret`: the consumer's secret token. Never logged; `Debug`
+    /// prints `[redacted]`. Prefer the environment
+    /// (`ROCKET_MWOAUTH_CONSUMER_SECRET`) to a file.
+    ///
+    /// _Default:_ none, required.
     pub consumer_secret: String,
-    /// `oob` (the default; the wiki sends the user to the callback URL
-    /// registered with the consumer) or a full URL for consumers registered
-    /// with "callback is prefix".
+    /// `callback`: `oob` (the wiki sends the user to the callback URL
+    /// registered with the consumer) or a full URL below the registered one,
+    /// for consumers registered with "Allow consumer to specify a callback".
+    ///
+    /// _Default:_ `"oob"`.
     pub callback: String,
-    /// Where users land after login/logout when no (safe) `next` is given.
+    /// `default_return`: where users land after login/logout when no (safe)
+    /// `next` is given; a path on this site.
+    ///
+    /// _Default:_ `"/"`.
     pub default_return: String,
-    /// Where `/login`, `/logout` and `/oauth-callback` are mounted.
+    /// `mount`: where `/login`, `/logout` and `/oauth-callback` are mounted
+    /// (and the path of the login-in-progress cookies).
+    ///
+    /// _Default:_ `"/"`.
     pub mount: String,
-    /// The User-Agent sent to the wiki: the configured one, then the crate's
-    /// name and version.
+    /// `user_agent`: the User-Agent sent to the wiki, e.g.
+    /// `MyTool/1.0 (https://mytool.toolforge.org; me@example.org)`; the
+    /// crate's name and version are appended. Wikimedia wikis require a
+    /// descriptive one.
+    ///
+    /// _Default:_ the crate's name and version alone, with a warning at launch.
     pub user_agent: String,
-    /// Whether the user set a User-Agent (Wikimedia requires a descriptive one).
+    /// Whether `user_agent` was set (not a key of its own).
     pub user_agent_set: bool,
-    /// Timeout of every HTTP request to the wiki.
+    /// `timeout`: seconds for each HTTP request to the wiki.
+    ///
+    /// _Default:_ `30`.
     pub timeout: Duration,
-    /// Clock skew allowed when checking the identity JWT's `iat` and `exp`.
+    /// `jwt_leeway`: seconds of clock skew allowed when checking the identity
+    /// token's `iat` and `exp`.
+    ///
+    /// _Default:_ `120`.
     pub jwt_leeway: Duration,
-    /// `Some(true)` forces the `Secure` cookie attribute (behind a TLS proxy),
-    /// `Some(false)` never sets it; `None` sets it when Rocket serves TLS or the
-    /// callback URL is `https://`.
+    /// `secure_cookies`: `true` forces the `Secure` cookie attribute (behind a
+    /// TLS proxy), `false` never sets it; unset, it is set when Rocket serves
+    /// TLS or the `callback` is an `https://` URL.
+    ///
+    /// _Default:_ unset (automatic).
     pub secure_cookies: Option<bool>,
-    /// How long a sign-in lasts, in days.
+    /// `session_days`: how long a sign-in lasts, in days, counted from the
+    /// last confirmation by the wiki (login or `VerifiedMwUser`); checked on
+    /// the server too.
+    ///
+    /// _Default:_ `7`.
     pub session_days: u32,
-    /// Who renders the crate's error pages (HTML): the crate's built-in page,
-    /// or the app's own catchers.
+    /// `error_pages`: who renders the crate's error pages (HTML): `"builtin"`,
+    /// the crate's own page, or `"catchers"`, the app's catchers.
+    ///
+    /// _Default:_ `"builtin"`.
     pub error_pages: ErrorPages,
 }
 
@@ -88,7 +138,7 @@ pub enum ErrorPages {
     /// A small built-in page (the default). JSON when the request asks for JSON.
     Builtin,
     /// The app's catcher for the status (e.g. a `#[catch(502)]` rendering a
-    /// template); it reads the details with [`error_info`](crate::error::error_info).
+    /// template); it reads the details with [`error_info`](crate::error_info).
     /// JSON requests still get the crate's JSON.
     Catchers,
 }

@@ -1,38 +1,26 @@
-//! The fairing: reads and checks the configuration at ignite, builds the one
-//! shared HTTP client, manages the state and mounts the routes and catcher.
+//! The fairing: reads and checks the configuration at ignite, builds the
+//! state, mounts the routes and registers the catcher; on every response it
+//! re-applies what catchers would drop.
 
 use rocket::fairing::{self, Fairing, Info, Kind};
-use rocket::{Build, Rocket};
+use rocket::{Build, Phase, Rocket};
 
-use crate::api::TokenCache;
 use crate::config::{Config, ErrorPages};
-use crate::protocol::{self, TokenPair};
-use crate::session::{CookiePolicy, UserCache};
-
-/// The state the fairing manages; guards and routes read it.
-pub(crate) struct OAuthState {
-    pub config: Config,
-    /// `config.api_url()`, computed once.
-    pub api_url: String,
-    pub http: reqwest::Client,
-    pub consumer: TokenPair,
-    pub cookies: CookiePolicy,
-    pub tokens: TokenCache,
-    pub users: UserCache,
-}
+use crate::state::{MwOAuthHandle, OAuthState};
 
 /// Sign-in with a MediaWiki wiki: attach [`MwOAuth::fairing()`] to Rocket.
 ///
 /// ```no_run
 /// # use rocket::{get, launch, routes};
+/// use rocket::response::content::RawHtml;
 /// use rocket_mediawiki_oauth::{MwOAuth, MwUser};
 ///
 /// #[get("/")]
-/// fn index(user: Option<MwUser>) -> String {
-///     match user {
-///         Some(user) => format!("Hello, {}!", user.name),
+/// fn index(user: Option<MwUser>) -> RawHtml<String> {
+///     RawHtml(match user {
+///         Some(user) => format!("Hello, {}!", rocket::http::RawStr::new(&user.name).html_escape()),
 ///         None => "Hello! <a href=\"/login\">Log in</a>".into(),
-///     }
+///     })
 /// }
 ///
 /// #[launch]
@@ -57,6 +45,13 @@ impl MwOAuth {
         MwOAuth {
             config: Some(config),
         }
+    }
+
+    /// The fairing's handle in a Rocket that has ignited with it (`None` when
+    /// the fairing is not attached, or before ignition): for work outside a
+    /// request. See [`MwOAuthHandle`].
+    pub fn fetch<P: Phase>(rocket: &Rocket<P>) -> Option<&MwOAuthHandle> {
+        crate::state::handle_of(rocket)
     }
 }
 
@@ -87,53 +82,29 @@ impl Fairing for MwOAuth {
                  User-Agent such as \"MyTool/1.0 (https://mytool.toolforge.org; me@example.org)\""
             );
         }
-        let http = match reqwest::Client::builder()
-            .user_agent(config.user_agent.clone())
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout.min(std::time::Duration::from_secs(10)))
-            .redirect(reqwest::redirect::Policy::none())
-            .pool_idle_timeout(std::time::Duration::from_secs(60))
-            .build()
-        {
-            Ok(h) => h,
+        let tls = rocket::Config::from(rocket.figment()).tls_enabled();
+        let mount = config.mount.clone();
+        let own_catchers = config.error_pages == ErrorPages::Builtin;
+        let state = match OAuthState::new(config, tls) {
+            Ok(s) => s,
             Err(e) => {
-                log::error!("MediaWiki OAuth: cannot build the HTTP client: {e}");
+                log::error!("MediaWiki OAuth: {e}");
                 return Err(rocket);
             }
         };
-        let secure = config.secure_cookies.unwrap_or_else(|| {
-            rocket::Config::from(rocket.figment()).tls_enabled()
-                || config.callback.starts_with("https://")
-        });
-        let cookies = CookiePolicy {
-            secure,
-            login_path: config.mount.clone(),
-            session_days: config.session_days,
-        };
-        let mount = config.mount.clone();
-        let state = OAuthState {
-            consumer: protocol::consumer(&config),
-            api_url: config.api_url(),
-            config,
-            http,
-            cookies,
-            tokens: TokenCache::default(),
-            users: UserCache::default(),
-        };
-        let own_catchers = state.config.error_pages == ErrorPages::Builtin;
-        let rocket = rocket.manage(state).mount(mount, crate::routes::routes());
+        let rocket = rocket
+            .manage(MwOAuthHandle::new(state))
+            .mount(mount, crate::routes::routes());
         // With `error_pages = "catchers"` the app's own 401 catcher answers
         // (and calls `login_redirect`).
         Ok(if own_catchers {
-            rocket.register("/", crate::guards::catchers())
+            rocket.register("/", crate::response::catchers())
         } else {
             rocket
         })
     }
 
     async fn on_response<'r>(&self, req: &'r rocket::Request<'_>, res: &mut rocket::Response<'r>) {
-        if let Some(state) = req.rocket().state::<OAuthState>() {
-            crate::session::reapply_removals(req, &state.cookies, res);
-        }
+        crate::response::on_response(req, res);
     }
 }

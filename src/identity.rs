@@ -11,39 +11,14 @@ use std::fmt;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 use sha2::Sha256;
 
-/// The longest identify JWT accepted (an admin's rights list fits many times over).
-pub const MAX_JWT_LEN: usize = 64 * 1024;
+use crate::user::{MwUser, VerifiedMwUser};
 
-/// Who the wiki says the user is: the verified claims of the identify JWT.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Identity {
-    /// The central user id (`sub`); `0` when the account is not attached.
-    pub central_id: u64,
-    /// The user name.
-    pub username: String,
-    /// Number of edits.
-    pub editcount: u64,
-    /// Whether the user confirmed an e-mail address.
-    pub confirmed_email: bool,
-    /// Whether the user is blocked.
-    pub blocked: bool,
-    /// Registration time as `YYYYMMDDHHMMSS`, if known.
-    pub registered: Option<String>,
-    /// Effective groups, e.g. `["*", "user", "autoconfirmed"]`.
-    pub groups: Vec<String>,
-    /// The user's rights on the wiki (not limited by the grants).
-    pub rights: Vec<String>,
-    /// The grants the user gave this application.
-    pub grants: Vec<String>,
-    /// Real name, only with the `mwoauth-authonlyprivate` grant.
-    pub realname: Option<String>,
-    /// E-mail address, only with the `mwoauth-authonlyprivate` grant.
-    pub email: Option<String>,
-}
+/// The longest identify JWT accepted (an admin's rights list fits many times over).
+pub(crate) const MAX_JWT_LEN: usize = 64 * 1024;
 
 /// Why an identify JWT was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,7 +80,7 @@ impl std::error::Error for IdentityError {}
 
 /// What the identity must match.
 #[derive(Debug, Clone, Copy)]
-pub struct Expected<'a> {
+pub(crate) struct Expected<'a> {
     /// The consumer key (`aud`).
     pub consumer_key: &'a str,
     /// The consumer secret (the HS256 key).
@@ -120,8 +95,8 @@ pub struct Expected<'a> {
     pub leeway: i64,
 }
 
-/// Verifies an identify JWT and returns the identity in it.
-pub fn verify(jwt: &str, expected: &Expected<'_>) -> Result<Identity, IdentityError> {
+/// Verifies an identify JWT and returns the user it vouches for.
+pub(crate) fn verify(jwt: &str, expected: &Expected<'_>) -> Result<VerifiedMwUser, IdentityError> {
     let jwt = jwt.trim();
     if jwt.len() > MAX_JWT_LEN {
         return Err(IdentityError::Malformed("too long"));
@@ -149,84 +124,156 @@ pub fn verify(jwt: &str, expected: &Expected<'_>) -> Result<Identity, IdentityEr
     mac.verify_slice(&signature)
         .map_err(|_| IdentityError::Signature)?;
 
-    let claims: Value = decode_json(c64, "claims")?;
-    let str_claim = |name: &'static str| {
-        claims
-            .get(name)
-            .and_then(Value::as_str)
-            .ok_or(IdentityError::MissingClaim(name))
-    };
-    let int_claim = |name: &'static str| {
-        claims
-            .get(name)
-            .and_then(|v| v.as_i64().or_else(|| v.as_f64().map(|f| f as i64)))
-            .ok_or(IdentityError::MissingClaim(name))
-    };
-
-    let aud_ok = match claims.get("aud") {
-        Some(Value::String(a)) => a == expected.consumer_key,
-        Some(Value::Array(list)) => list
-            .iter()
-            .any(|a| a.as_str() == Some(expected.consumer_key)),
-        _ => return Err(IdentityError::MissingClaim("aud")),
+    let claims: Claims = decode_claims(c64)?;
+    let aud_ok = match claims.aud {
+        Some(Audience::One(a)) => a == expected.consumer_key,
+        Some(Audience::Many(list)) => list.iter().any(|a| a == expected.consumer_key),
+        None => return Err(IdentityError::MissingClaim("aud")),
     };
     if !aud_ok {
         return Err(IdentityError::Audience);
     }
-    let iss = str_claim("iss")?;
-    let iss_origin = url::Url::parse(iss)
+    let iss = claims.iss.ok_or(IdentityError::MissingClaim("iss"))?;
+    let iss_origin = url::Url::parse(&iss)
         .map(|u| u.origin().ascii_serialization())
         .unwrap_or_default();
     if iss_origin.is_empty() || iss_origin != expected.issuer_origin {
         return Err(IdentityError::Issuer {
             expected: expected.issuer_origin.to_string(),
-            got: iss.to_string(),
+            got: iss,
         });
     }
-    let exp = int_claim("exp")?;
-    let iat = int_claim("iat")?;
+    let exp = claims.exp.ok_or(IdentityError::MissingClaim("exp"))?.0;
+    let iat = claims.iat.ok_or(IdentityError::MissingClaim("iat"))?.0;
     if exp.saturating_add(expected.leeway) < expected.now {
         return Err(IdentityError::Expired);
     }
     if iat > expected.now.saturating_add(expected.leeway) {
         return Err(IdentityError::IssuedInFuture);
     }
-    if str_claim("nonce")? != expected.nonce {
+    if claims.nonce.ok_or(IdentityError::MissingClaim("nonce"))? != expected.nonce {
         return Err(IdentityError::Nonce);
     }
-    let central_id = match claims.get("sub") {
-        Some(Value::String(s)) => s.parse().map_err(|_| IdentityError::MissingClaim("sub"))?,
-        Some(Value::Number(n)) => n.as_u64().ok_or(IdentityError::MissingClaim("sub"))?,
-        _ => return Err(IdentityError::MissingClaim("sub")),
+    let central_id = match claims.sub.ok_or(IdentityError::MissingClaim("sub"))? {
+        Subject::Text(s) => s.parse().map_err(|_| IdentityError::MissingClaim("sub"))?,
+        Subject::Number(n) => n,
     };
-    Ok(Identity {
+    let user = MwUser {
+        name: claims
+            .username
+            .ok_or(IdentityError::MissingClaim("username"))?,
         central_id,
-        username: str_claim("username")?.to_string(),
-        editcount: claims.get("editcount").and_then(Value::as_u64).unwrap_or(0),
-        confirmed_email: claims
-            .get("confirmed_email")
-            .and_then(Value::as_bool)
-            .unwrap_or(false),
-        blocked: claims
-            .get("blocked")
-            .and_then(Value::as_bool)
-            .unwrap_or(false),
-        registered: claims
-            .get("registered")
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        groups: string_list(claims.get("groups")),
-        rights: string_list(claims.get("rights")),
-        grants: string_list(claims.get("grants")),
-        realname: claims
-            .get("realname")
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        email: claims
-            .get("email")
-            .and_then(Value::as_str)
-            .map(str::to_string),
+        groups: claims.groups.0,
+        blocked: claims.blocked.0.unwrap_or(false),
+        editcount: claims.editcount.0.unwrap_or(0),
+        grants: claims.grants.0,
+        confirmed_email: claims.confirmed_email.0.unwrap_or(false),
+        registered: claims.registered.0,
+    };
+    Ok(VerifiedMwUser {
+        user,
+        rights: claims.rights.0,
+        realname: claims.realname.0,
+        email: claims.email.0,
     })
+}
+
+/// The claims of an identify JWT, as Extension:OAuth writes them. Required
+/// claims are `Option`s so that a missing one is named in the error; the
+/// descriptive ones are read leniently ([`Lenient`], [`StringList`]): a value
+/// of another type than expected counts as absent, as it did for PHP clients.
+#[derive(Deserialize)]
+struct Claims {
+    iss: Option<String>,
+    aud: Option<Audience>,
+    exp: Option<NumericDate>,
+    iat: Option<NumericDate>,
+    nonce: Option<String>,
+    sub: Option<Subject>,
+    username: Option<String>,
+    #[serde(default)]
+    editcount: Lenient<u64>,
+    #[serde(default)]
+    confirmed_email: Lenient<bool>,
+    #[serde(default)]
+    blocked: Lenient<bool>,
+    #[serde(default)]
+    registered: Lenient<String>,
+    #[serde(default)]
+    groups: StringList,
+    #[serde(default)]
+    rights: StringList,
+    #[serde(default)]
+    grants: StringList,
+    #[serde(default)]
+    realname: Lenient<String>,
+    #[serde(default)]
+    email: Lenient<String>,
+}
+
+/// `aud`: one string or a list (RFC 7519 §4.1.3).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// `sub`: the central user id, a number (MediaWiki ≤ 1.43) or a string.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Subject {
+    Number(u64),
+    Text(String),
+}
+
+/// Seconds since the epoch, as an integer or a float.
+struct NumericDate(i64);
+
+impl<'de> Deserialize<'de> for NumericDate {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Number(n) => n
+                .as_i64()
+                .or_else(|| n.as_f64().map(|f| f as i64))
+                .map(NumericDate)
+                .ok_or_else(|| serde::de::Error::custom("not a time")),
+            _ => Err(serde::de::Error::custom("not a time")),
+        }
+    }
+}
+
+/// A value that counts as absent when it has another type.
+struct Lenient<T>(Option<T>);
+
+impl<T> Default for Lenient<T> {
+    fn default() -> Self {
+        Lenient(None)
+    }
+}
+
+impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Lenient<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Lenient(serde_json::from_value(Value::deserialize(d)?).ok()))
+    }
+}
+
+/// A list of strings that PHP may have turned into an object with numeric
+/// keys (`array_unique` leaves gaps): `{"0":"basic","2":"editpage"}`.
+#[derive(Default)]
+struct StringList(Vec<String>);
+
+impl<'de> Deserialize<'de> for StringList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(StringList(string_list(&Value::deserialize(d)?)))
+    }
+}
+
+fn decode_claims(part: &str) -> Result<Claims, IdentityError> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(part)
+        .map_err(|_| IdentityError::Malformed("claims"))?;
+    serde_json::from_slice(&bytes).map_err(|_| IdentityError::Malformed("claims"))
 }
 
 fn decode_json(part: &str, what: &'static str) -> Result<Value, IdentityError> {
@@ -242,16 +289,15 @@ fn decode_json(part: &str, what: &'static str) -> Result<Value, IdentityError> {
     }
 }
 
-/// A list of strings that PHP may have turned into an object with numeric
-/// keys (`array_unique` leaves gaps): `{"0":"basic","2":"editpage"}`.
-fn string_list(value: Option<&Value>) -> Vec<String> {
+/// The strings of a list or of a PHP array turned object, in key order.
+fn string_list(value: &Value) -> Vec<String> {
     match value {
-        Some(Value::Array(items)) => items
+        Value::Array(items) => items
             .iter()
             .filter_map(Value::as_str)
             .map(str::to_string)
             .collect(),
-        Some(Value::Object(map)) => {
+        Value::Object(map) => {
             let mut items: Vec<(u64, &str)> = map
                 .iter()
                 .filter_map(|(k, v)| Some((k.parse().unwrap_or(u64::MAX), v.as_str()?)))
@@ -263,8 +309,9 @@ fn string_list(value: Option<&Value>) -> Vec<String> {
     }
 }
 
-/// Signs claims as an HS256 JWT. Used by tests (and handy for yours).
-pub fn encode_hs256(header: &Value, claims: &Value, key: &str) -> String {
+/// Signs claims as an HS256 JWT (for the tests).
+#[cfg(test)]
+fn encode_hs256(header: &Value, claims: &Value, key: &str) -> String {
     let h = URL_SAFE_NO_PAD.encode(header.to_string());
     let c = URL_SAFE_NO_PAD.encode(claims.to_string());
     let mut mac =
@@ -312,7 +359,7 @@ mod tests {
         // with our own secret: we re-sign the captured claims.
         let jwt = encode_hs256(&header(), &claims(), SECRET);
         let id = verify(&jwt, &expected(1795830990)).unwrap();
-        assert_eq!(id.username, "OAuthUser");
+        assert_eq!(id.name, "OAuthUser");
         assert_eq!(id.central_id, 3);
         assert_eq!(id.grants, ["basic", "editpage", "highvolume"]);
         assert_eq!(id.registered.as_deref(), Some("20261128014918"));
@@ -412,12 +459,12 @@ mod tests {
 
     #[test]
     fn grants_as_list_or_object() {
-        assert_eq!(string_list(Some(&json!(["a", "b"]))), ["a", "b"]);
+        assert_eq!(string_list(&json!(["a", "b"])), ["a", "b"]);
         assert_eq!(
-            string_list(Some(&json!({"10":"c","2":"b","0":"a"}))),
+            string_list(&json!({"10":"c","2":"b","0":"a"})),
             ["a", "b", "c"]
         );
-        assert!(string_list(Some(&json!(3))).is_empty());
+        assert!(string_list(&json!(3)).is_empty());
     }
 
     proptest::proptest! {

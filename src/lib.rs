@@ -1,23 +1,32 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
-pub mod api;
-pub mod config;
-pub mod error;
+mod api;
+mod config;
+mod error;
 mod fairing;
-pub mod guards;
-pub mod identity;
-pub mod protocol;
+mod guards;
+mod identity;
+mod protocol;
 pub mod redirect;
+mod response;
 mod routes;
-pub mod session;
+mod session;
+mod state;
+mod user;
+mod wire;
+
+pub use api::{ApiClient, ApiError, ApiOptions};
+pub use config::{Config, ConfigError, ErrorPages};
+pub use error::Error;
+pub use fairing::MwOAuth;
+pub use guards::{LoginRequired, MwApi};
+pub use identity::IdentityError;
+pub use protocol::{Credentials, WikiError};
+pub use response::{error_info, login_redirect, ErrorInfo};
+pub use state::MwOAuthHandle;
+pub use user::{MwUser, VerifiedMwUser};
 
 #[cfg(feature = "devwiki")]
 pub mod devwiki;
-
-pub use api::{ApiClient, ApiError, ApiOptions};
-pub use config::{Config, ConfigError};
-pub use error::Error;
-pub use fairing::MwOAuth;
-pub use guards::{login_redirect, LoginRequired, MwApi, MwUser, VerifiedMwUser};
-pub use identity::Identity;

@@ -24,28 +24,28 @@ use std::sync::{Arc, Mutex};
 use rocket::http::{Cookie, CookieJar, SameSite};
 use serde::{Deserialize, Serialize};
 
-use crate::identity::Identity;
 use crate::protocol::{Credentials, PendingLogin};
+use crate::user::MwUser;
 
 /// Name of the signed-in cookie.
-pub const SESSION_COOKIE: &str = "mwoauth_session";
-/// Prefix of the per-login cookies (followed by the request token).
-pub const PENDING_PREFIX: &str = "mwoauth_login_";
+pub(crate) const SESSION_COOKIE: &str = "mwoauth_session";
+/// Prefix of the per-login cookies (followed by the pending login's key).
+const PENDING_PREFIX: &str = "mwoauth_login_";
 /// Version of the records' format; other versions read as signed out.
 const FORMAT: u8 = 1;
 /// How long a login may take between `/login` and the callback (the wiki's
 /// request tokens live 600 s).
-pub const PENDING_SECONDS: i64 = 600;
+const PENDING_SECONDS: i64 = 600;
 /// At most this many logins may be in progress in one browser at once; the
 /// oldest is dropped first.
-pub const MAX_PENDING: usize = 4;
+const MAX_PENDING: usize = 4;
 /// The signed-in record is kept below this many bytes of JSON (≈ 1.4 KB as a
 /// cookie once encrypted and encoded), far inside the 4 KB browser limit.
-pub const MAX_SESSION_JSON: usize = 1024;
+const MAX_SESSION_JSON: usize = 1024;
 
 /// How cookies are written, from the configuration.
 #[derive(Debug, Clone)]
-pub struct CookiePolicy {
+pub(crate) struct CookiePolicy {
     /// Set the `Secure` attribute.
     pub secure: bool,
     /// Path of the login-in-progress cookies (the mount point of `/login`
@@ -82,61 +82,74 @@ impl CookiePolicy {
     }
 }
 
-/// The identity kept in the session cookie: enough for pages, small enough
-/// for any user (the rights list is not kept; ask the wiki for it).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CachedUser {
-    /// User name.
-    #[serde(rename = "n")]
-    pub name: String,
-    /// Central user id.
-    #[serde(rename = "i")]
-    pub central_id: u64,
-    /// Edit count when signed in (or last verified).
-    #[serde(rename = "e")]
-    pub editcount: u64,
-    /// Blocked when signed in.
-    #[serde(rename = "b")]
-    pub blocked: bool,
-    /// E-mail confirmed.
-    #[serde(rename = "c")]
-    pub confirmed_email: bool,
-    /// Registration timestamp `YYYYMMDDHHMMSS`.
-    #[serde(rename = "r", default)]
-    pub registered: Option<String>,
-    /// Groups.
-    #[serde(rename = "g")]
-    pub groups: Vec<String>,
-    /// Grants given to the application.
-    #[serde(rename = "gr")]
-    pub grants: Vec<String>,
-}
+/// The user as the session cookie keeps it: short names, enough for pages,
+/// small enough for any user (the rights list is not kept; ask the wiki).
+/// This is the cookie's format, not a type of its own: it reads into and
+/// writes from [`MwUser`].
+mod stored_user {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-impl From<&Identity> for CachedUser {
-    fn from(id: &Identity) -> Self {
-        CachedUser {
-            name: id.username.clone(),
-            central_id: id.central_id,
-            editcount: id.editcount,
-            blocked: id.blocked,
-            confirmed_email: id.confirmed_email,
-            registered: id.registered.clone(),
-            groups: id.groups.clone(),
-            grants: id.grants.clone(),
+    use crate::user::MwUser;
+
+    #[derive(Serialize, Deserialize)]
+    struct Stored<N, L> {
+        #[serde(rename = "n")]
+        name: N,
+        #[serde(rename = "i")]
+        central_id: u64,
+        #[serde(rename = "e")]
+        editcount: u64,
+        #[serde(rename = "b")]
+        blocked: bool,
+        #[serde(rename = "c")]
+        confirmed_email: bool,
+        #[serde(rename = "r", default)]
+        registered: Option<N>,
+        #[serde(rename = "g")]
+        groups: L,
+        #[serde(rename = "gr")]
+        grants: L,
+    }
+
+    pub fn serialize<S: Serializer>(u: &MwUser, s: S) -> Result<S::Ok, S::Error> {
+        Stored {
+            name: &u.name,
+            central_id: u.central_id,
+            editcount: u.editcount,
+            blocked: u.blocked,
+            confirmed_email: u.confirmed_email,
+            registered: u.registered.as_ref(),
+            groups: &u.groups,
+            grants: &u.grants,
         }
+        .serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<MwUser, D::Error> {
+        let u = Stored::<String, Vec<String>>::deserialize(d)?;
+        Ok(MwUser {
+            name: u.name,
+            central_id: u.central_id,
+            groups: u.groups,
+            blocked: u.blocked,
+            editcount: u.editcount,
+            grants: u.grants,
+            confirmed_email: u.confirmed_email,
+            registered: u.registered,
+        })
     }
 }
 
 /// The signed-in record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SessionRecord {
+pub(crate) struct SessionRecord {
     v: u8,
     /// The protocol credentials.
     #[serde(rename = "cr")]
     pub credentials: Credentials,
     /// The cached identity.
-    #[serde(rename = "u")]
-    pub user: CachedUser,
+    #[serde(rename = "u", with = "stored_user")]
+    pub user: MwUser,
     /// When the identity was last confirmed by the wiki (Unix seconds).
     #[serde(rename = "at")]
     pub verified_at: i64,
@@ -158,7 +171,12 @@ fn now() -> i64 {
 }
 
 /// Remembers a login in progress; at most [`MAX_PENDING`] are kept.
-pub fn store_pending(jar: &CookieJar<'_>, policy: &CookiePolicy, login: PendingLogin, next: &str) {
+pub(crate) fn store_pending(
+    jar: &CookieJar<'_>,
+    policy: &CookiePolicy,
+    login: PendingLogin,
+    next: &str,
+) {
     let mut existing: Vec<(i64, String)> = jar
         .iter()
         .filter(|c| c.name().starts_with(PENDING_PREFIX))
@@ -190,15 +208,17 @@ pub fn store_pending(jar: &CookieJar<'_>, policy: &CookiePolicy, login: PendingL
 }
 
 /// Takes (reads and removes) the login in progress named by `key`, if it is
-/// there and not expired. Returns the pending state and the `next` path.
-pub fn take_pending(
-    jar: &CookieJar<'_>,
+/// there and not expired. Returns the pending state and the `next` path. The
+/// removal survives a catcher: a failed callback has used up its login.
+pub(crate) fn take_pending(
+    req: &rocket::Request<'_>,
     policy: &CookiePolicy,
     key: &str,
 ) -> Option<(PendingLogin, String)> {
     let name = format!("{PENDING_PREFIX}{key}");
-    let cookie = jar.get_private(&name)?;
-    jar.remove_private(policy.removal(name));
+    let cookie = req.cookies().get_private(&name);
+    remove(req, policy, &name);
+    let cookie = cookie?;
     let record: PendingRecord = serde_json::from_str(cookie.value()).ok()?;
     let fresh = now() - record.created <= PENDING_SECONDS;
     (record.v == FORMAT && fresh && record.login.key() == key)
@@ -206,16 +226,16 @@ pub fn take_pending(
 }
 
 /// Stores the signed-in record.
-pub fn store_session(
+pub(crate) fn store_session(
     jar: &CookieJar<'_>,
     policy: &CookiePolicy,
     credentials: Credentials,
-    identity: &Identity,
+    user: &MwUser,
 ) {
     let mut record = SessionRecord {
         v: FORMAT,
         credentials,
-        user: CachedUser::from(identity),
+        user: user.clone(),
         verified_at: now(),
     };
     let mut value = serde_json::to_string(&record).expect("records serialize");
@@ -257,20 +277,20 @@ fn fresh(verified_at: i64, policy: &CookiePolicy) -> bool {
 /// Reads the signed-in record; anything unreadable, or older than the
 /// sign-in lifetime (counted from the last confirmation by the wiki), is
 /// "signed out".
-pub fn read_session(jar: &CookieJar<'_>, policy: &CookiePolicy) -> Option<SessionRecord> {
+pub(crate) fn read_session(jar: &CookieJar<'_>, policy: &CookiePolicy) -> Option<SessionRecord> {
     decode_session(jar.get_private(SESSION_COOKIE)?.value())
         .filter(|r| fresh(r.verified_at, policy))
 }
 
 /// Parses a decrypted session cookie value; `None` for anything but the
 /// current format.
-pub fn decode_session(value: &str) -> Option<SessionRecord> {
+fn decode_session(value: &str) -> Option<SessionRecord> {
     let record: SessionRecord = serde_json::from_str(value).ok()?;
     (record.v == FORMAT).then_some(record)
 }
 
 /// Forgets the signed-in user.
-pub fn clear_session(jar: &CookieJar<'_>, policy: &CookiePolicy) {
+pub(crate) fn clear_session(jar: &CookieJar<'_>, policy: &CookiePolicy) {
     jar.remove_private(policy.removal(SESSION_COOKIE.into()));
 }
 
@@ -318,7 +338,7 @@ pub(crate) fn reapply_removals(
 /// guard on the next page. Rocket's own `Flash` cookie is `SameSite=Strict`,
 /// which a browser drops on the redirect chain that started on the wiki; this
 /// one is `Lax`, in the same format.
-pub fn set_flash(jar: &CookieJar<'_>, policy: &CookiePolicy, kind: &str, message: &str) {
+pub(crate) fn set_flash(jar: &CookieJar<'_>, policy: &CookiePolicy, kind: &str, message: &str) {
     let value = format!("{}:{kind}{message}", kind.len());
     jar.add(policy.cookie("_flash".into(), value, time::Duration::minutes(5)));
 }
@@ -326,22 +346,22 @@ pub fn set_flash(jar: &CookieJar<'_>, policy: &CookiePolicy, kind: &str, message
 /// The identities of recently seen session cookies, by their encrypted value,
 /// so that `MwUser` need not decrypt and parse the same cookie on every page.
 ///
-/// It holds only what [`CachedUser`] holds (no token or secret), is bounded,
+/// It holds only the [`MwUser`] (no token or secret), is bounded,
 /// and is derived data: an instance without it (or another instance) reads
 /// the cookie itself and finds the same user. A cookie value is only ever
 /// added after it decrypted with the key, so the cache vouches for nothing
 /// the cookie would not.
 #[derive(Debug, Default)]
-pub struct UserCache {
-    map: Mutex<HashMap<String, (Arc<CachedUser>, i64)>>,
+pub(crate) struct UserCache {
+    map: Mutex<HashMap<String, (Arc<MwUser>, i64)>>,
 }
 
 impl UserCache {
     /// Entries kept at most; the cache starts over when full.
-    pub const MAX_ENTRIES: usize = 4096;
+    const MAX_ENTRIES: usize = 4096;
 
     /// The signed-in user of this request's session cookie, if any.
-    pub fn user(&self, jar: &CookieJar<'_>, policy: &CookiePolicy) -> Option<Arc<CachedUser>> {
+    pub(crate) fn user(&self, jar: &CookieJar<'_>, policy: &CookiePolicy) -> Option<Arc<MwUser>> {
         let raw = jar.get(SESSION_COOKIE)?.value().to_string();
         if let Some((user, verified_at)) = self.map.lock().ok()?.get(&raw) {
             return fresh(*verified_at, policy).then(|| user.clone());

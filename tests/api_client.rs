@@ -240,7 +240,7 @@ async fn a_very_long_read_goes_as_post_and_works() {
         })
         .collect();
     let joined = titles.join("|");
-    assert!(joined.len() > rocket_mediawiki_oauth::api::MAX_GET_URL);
+    assert!(joined.len() > rocket_mediawiki_oauth::ApiClient::MAX_GET_URL);
     let answer = api
         .get(&[("action", "query"), ("prop", "info"), ("titles", &joined)])
         .await

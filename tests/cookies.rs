@@ -9,7 +9,8 @@ use common::*;
 use rocket::figment::Figment;
 use rocket::http::Cookie;
 use rocket::local::asynchronous::Client;
-use rocket_mediawiki_oauth::session::SESSION_COOKIE;
+/// The session cookie's name, as the README documents it.
+const SESSION_COOKIE: &str = "mwoauth_session";
 
 fn figment(base_url: &str, port: u16, secret_key: &str) -> Figment {
     Figment::from(rocket::Config::debug_default())

@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use rocket::{catch, catchers, Request};
-use rocket_mediawiki_oauth::error::error_info;
+use rocket_mediawiki_oauth::error_info;
 use rocket_mediawiki_oauth::login_redirect;
 
 #[catch(400)]

@@ -4,7 +4,8 @@
 mod common;
 
 use common::*;
-use rocket_mediawiki_oauth::session::SESSION_COOKIE;
+/// The session cookie's name, as the README documents it.
+const SESSION_COOKIE: &str = "mwoauth_session";
 
 #[rocket::async_test]
 async fn login_user_api_edit_logout() {

@@ -7,8 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use common::hostile::{self, Answer, CONSUMER_SECRET, REQUEST_TOKEN};
 use common::*;
-use rocket_mediawiki_oauth::protocol::{Credentials, TokenPair};
-use rocket_mediawiki_oauth::{ApiClient, Config};
+use rocket_mediawiki_oauth::{ApiClient, Config, Credentials};
 
 /// Captures every log record of the process (installed before Rocket's logger).
 struct Capture(Arc<Mutex<Vec<String>>>);
@@ -37,20 +36,18 @@ async fn secrets_stay_secret() {
 
     // Debug output.
     let config = Config::new("https://meta.wikimedia.org/w", "key", CONSUMER_SECRET);
-    let pair = TokenPair {
-        key: "k".into(),
-        secret: ACCESS_SECRET.into(),
-    };
-    let creds = Credentials::OAuth1(pair.clone());
-    let client = ApiClient::new(
-        reqwest::Client::new(),
+    let client = ApiClient::owner_only(
         "https://x.org/w/api.php",
-        pair.clone(),
-        creds.clone(),
-    );
+        "key",
+        CONSUMER_SECRET,
+        "k",
+        ACCESS_SECRET,
+        "tests/0",
+    )
+    .unwrap();
+    let creds: Credentials = client.credentials().clone();
     for debug in [
         format!("{config:?}"),
-        format!("{pair:?}"),
         format!("{creds:?}"),
         format!("{client:?}"),
     ] {

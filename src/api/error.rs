@@ -5,6 +5,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::protocol::RequestError;
+use crate::wire::Failure;
+
 /// Why an api.php request failed. Match on it; new variants may come.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -17,6 +20,11 @@ pub enum ApiError {
     Http {
         /// The status code.
         status: u16,
+    },
+    /// The answer is larger than the client reads.
+    TooLarge {
+        /// The limit, in bytes.
+        limit: usize,
     },
     /// The answer is not the JSON the API sends.
     InvalidJson {
@@ -162,6 +170,9 @@ impl fmt::Display for ApiError {
             ApiError::Transport(e) => write!(f, "the wiki could not be reached: {e}"),
             ApiError::Timeout => f.write_str("the wiki did not answer in time"),
             ApiError::Http { status } => write!(f, "the wiki answered with HTTP status {status}"),
+            ApiError::TooLarge { limit } => {
+                write!(f, "the wiki's answer is larger than {limit} bytes")
+            }
             ApiError::InvalidJson { message } => {
                 write!(f, "the wiki's answer is not valid JSON: {message}")
             }
@@ -191,27 +202,28 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
-impl From<crate::protocol::WikiError> for ApiError {
-    fn from(e: crate::protocol::WikiError) -> Self {
-        use crate::protocol::WikiError;
-        match e {
-            WikiError::Timeout => ApiError::Timeout,
-            WikiError::Unreachable(m) => ApiError::Transport(m),
-            WikiError::BadRequest(m) => ApiError::InvalidRequest(m),
-            other => ApiError::InvalidJson {
-                message: other.to_string(),
+impl From<Failure> for ApiError {
+    fn from(f: Failure) -> Self {
+        match f {
+            Failure::Timeout => ApiError::Timeout,
+            Failure::Unreachable(m) => ApiError::Transport(m),
+            Failure::TooLarge { limit } => ApiError::TooLarge { limit },
+            Failure::NotUtf8 => ApiError::InvalidJson {
+                message: "the answer is not UTF-8".into(),
             },
         }
     }
 }
 
+impl From<RequestError> for ApiError {
+    fn from(e: RequestError) -> Self {
+        ApiError::InvalidRequest(e.0)
+    }
+}
+
 impl From<reqwest::Error> for ApiError {
     fn from(e: reqwest::Error) -> Self {
-        if e.is_timeout() {
-            ApiError::Timeout
-        } else {
-            ApiError::Transport(e.to_string())
-        }
+        Failure::from(e).into()
     }
 }
 

@@ -18,14 +18,11 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 pub use self::error::ApiError;
-use crate::protocol::{self, oauth1, Credentials, TokenPair};
-
-/// Longest GET URL sent; longer requests go as a signed form POST (MediaWiki
-/// and proxies refuse very long URLs).
-pub const MAX_GET_URL: usize = 2000;
+use crate::protocol::{self, Consumer, Credentials};
+use crate::wire;
 
 /// Largest API answer read, in bytes.
-pub const MAX_ANSWER: usize = 64 * 1024 * 1024;
+const MAX_ANSWER: usize = 64 * 1024 * 1024;
 
 /// Modules that change the wiki: always POSTed.
 const WRITE_ACTIONS: &[&str] = &[
@@ -128,13 +125,13 @@ enum Payload<'a> {
     },
 }
 
-/// (access token key, api.php URL, token type).
+/// (the grant's public key, api.php URL, token type).
 type TokenKey = (String, String, String);
 
 /// Tokens (CSRF and others) by user, wiki and type; a cache, not state:
 /// losing it costs one `meta=tokens` request.
 #[derive(Debug, Default, Clone)]
-pub struct TokenCache(Arc<Mutex<HashMap<TokenKey, String>>>);
+pub(crate) struct TokenCache(Arc<Mutex<HashMap<TokenKey, String>>>);
 
 impl TokenCache {
     const MAX_ENTRIES: usize = 10_000;
@@ -177,7 +174,7 @@ impl TokenCache {
 #[derive(Clone)]
 pub struct ApiClient {
     http: reqwest::Client,
-    consumer: TokenPair,
+    consumer: Arc<Consumer>,
     credentials: Credentials,
     api_url: String,
     options: ApiOptions,
@@ -196,12 +193,15 @@ impl std::fmt::Debug for ApiClient {
 }
 
 impl ApiClient {
-    /// A client from its parts. `http` should carry a descriptive User-Agent
-    /// (Wikimedia requires one) and a timeout.
-    pub fn new(
+    /// Longest GET URL sent; longer requests go as a signed form POST
+    /// (MediaWiki and proxies refuse very long URLs).
+    pub const MAX_GET_URL: usize = 2000;
+
+    /// A client from its parts. `http` carries the User-Agent and timeouts.
+    pub(crate) fn new(
         http: reqwest::Client,
         api_url: &str,
-        consumer: TokenPair,
+        consumer: Arc<Consumer>,
         credentials: Credentials,
     ) -> ApiClient {
         ApiClient {
@@ -229,24 +229,16 @@ impl ApiClient {
             .timeout(Duration::from_secs(30))
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
-        let consumer = TokenPair {
-            key: consumer_key.into(),
-            secret: consumer_secret.into(),
-        };
-        let access = TokenPair {
-            key: access_token.into(),
-            secret: access_secret.into(),
-        };
         Ok(ApiClient::new(
             http,
             api_url,
-            consumer,
-            Credentials::OAuth1(access),
+            Arc::new(Consumer::oauth1(consumer_key, consumer_secret)),
+            Credentials::oauth1(access_token, access_secret),
         ))
     }
 
     /// Uses a shared token cache (the fairing shares one between requests).
-    pub fn with_token_cache(mut self, tokens: TokenCache) -> ApiClient {
+    pub(crate) fn with_token_cache(mut self, tokens: TokenCache) -> ApiClient {
         self.tokens = tokens;
         self
     }
@@ -271,7 +263,8 @@ impl ApiClient {
         &self.api_url
     }
 
-    /// The credentials this client signs with.
+    /// The credentials this client signs with: store them to act as the
+    /// user later ([`MwOAuthHandle::api`](crate::MwOAuthHandle::api)); they are a secret.
     pub fn credentials(&self) -> &Credentials {
         &self.credentials
     }
@@ -336,10 +329,11 @@ impl ApiClient {
     }
 
     fn token_key(&self, token_type: &str) -> TokenKey {
-        let who = match &self.credentials {
-            Credentials::OAuth1(t) => t.key.clone(),
-        };
-        (who, self.api_url.clone(), token_type.to_string())
+        (
+            self.credentials.cache_key().to_string(),
+            self.api_url.clone(),
+            token_type.to_string(),
+        )
     }
 
     /// POSTs a write with a token of `token_type` added as `token`; a
@@ -527,8 +521,8 @@ impl ApiClient {
                 all.push(("maxlag", m));
             }
         }
-        let encoded = oauth1::encode_pairs(all.iter().copied());
-        let post = post || self.api_url.len() + encoded.len() + 1 > MAX_GET_URL;
+        let encoded = wire::encode_pairs(all.iter().copied());
+        let post = post || self.api_url.len() + encoded.len() + 1 > Self::MAX_GET_URL;
         self.send_with_retries(&Payload::Form {
             post,
             params: &all,
@@ -590,14 +584,13 @@ impl ApiClient {
             } => return self.send_multipart(fields, filename, content).await,
         };
         let method = if post { "POST" } else { "GET" };
-        let header = protocol::authorize_request(
+        let header = protocol::authorization(
             &self.consumer,
             &self.credentials,
             method,
             &self.api_url,
             params.iter().copied(),
-        )
-        .map_err(ApiError::from)?;
+        )?;
         let request = if post {
             self.http
                 .post(&self.api_url)
@@ -628,14 +621,8 @@ impl ApiClient {
             .mime_str("application/octet-stream")
             .map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
         form = form.part("file", part);
-        let header = protocol::authorize_request(
-            &self.consumer,
-            &self.credentials,
-            "POST",
-            &self.api_url,
-            [],
-        )
-        .map_err(ApiError::from)?;
+        let header =
+            protocol::authorization(&self.consumer, &self.credentials, "POST", &self.api_url, [])?;
         let response = self
             .http
             .post(&self.api_url)
@@ -657,11 +644,9 @@ impl ApiClient {
                 status: status.as_u16(),
             });
         }
-        let body = protocol::read_limited(response, MAX_ANSWER)
-            .await
-            .map_err(ApiError::from)?;
+        let body = wire::read_limited(response, MAX_ANSWER).await?;
         let value: Value = serde_json::from_str(&body).map_err(|e| ApiError::InvalidJson {
-            message: format!("{e}: {:?}", protocol::excerpt(&body)),
+            message: format!("{e}: {:?}", wire::excerpt(&body)),
         })?;
         if let Some(warnings) = value.get("warnings") {
             log::warn!("MediaWiki API warnings from {}: {warnings}", self.api_url);

@@ -1,89 +1,203 @@
 //! The seam between "how we sign in and sign requests" and everything else.
 //!
-//! Routes, guards and the API client only see [`Credentials`] (what a signed-in
-//! session holds), [`PendingLogin`] (what a login in progress holds) and the
-//! four operations below: start a login, finish it, ask who the user is, and
-//! authorize a request. OAuth 1.0a lives in [`oauth1`]; OAuth 2.0 will be a
-//! sibling module and new enum variants, with no change to handlers or guards.
+//! Everything a protocol does goes through here, behind protocol-neutral
+//! types: [`Protocol::start_login`] (where to send the browser, and a
+//! [`PendingLogin`] to remember), [`read_callback`] (the callback's query, as
+//! a [`Callback`] naming the pending login it finishes),
+//! [`Protocol::finish_login`] (the user's [`Credentials`]),
+//! [`Protocol::identify`] (who they are, verified), and [`authorization`]
+//! (the `Authorization` header of one API request). Routes, guards, the
+//! session and the API client name no detail of a protocol.
+//!
+//! OAuth 1.0a lives in `oauth1.rs`. A second protocol is a sibling module,
+//! one variant in each of the enums below ([`Consumer`], `Grant`,
+//! `Pending`, `CallbackData`) and an arm in each `match` of this file; no
+//! other room changes, except the configuration for its keys.
 
-pub mod oauth1;
+mod oauth1;
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
-use crate::identity::{Identity, IdentityError};
+use crate::identity::IdentityError;
+use crate::user::VerifiedMwUser;
+use crate::wire::Failure;
 
-/// A key and its secret (consumer, request token or access token).
+/// A user's grant to the application, as the wiki issued it: what a
+/// signed-in session holds, and what an app may store to act as the user
+/// later (background jobs).
+///
+/// It is a **secret**: whoever holds it acts as the user on the wiki within
+/// the application's grants. `Debug` prints `[redacted]`. It serializes with
+/// serde (e.g. to JSON) for your own storage; keep it encrypted at rest.
+/// Turn it back into an API client with
+/// [`MwOAuthHandle::api`](crate::MwOAuthHandle::api).
+///
+/// ```
+/// # use rocket::get;
+/// use rocket_mediawiki_oauth::{Credentials, MwApi};
+///
+/// #[get("/remember-me")]
+/// fn remember_me(api: MwApi) -> String {
+///     let credentials: &Credentials = api.credentials();
+///     let stored = serde_json::to_string(credentials).unwrap();
+///     // … store `stored` with the job; later:
+///     let again: Credentials = serde_json::from_str(&stored).unwrap();
+///     assert_eq!(&again, credentials);
+///     format!("{again:?}") // Credentials(OAuth 1.0a, [redacted])
+/// }
+/// ```
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TokenPair {
-    /// The public half.
-    #[serde(rename = "k")]
-    pub key: String,
-    /// The secret half; `Debug` prints `[redacted]`.
-    #[serde(rename = "s")]
-    pub secret: String,
-}
+#[serde(transparent)]
+pub struct Credentials(Grant);
 
-impl fmt::Debug for TokenPair {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenPair")
-            .field("key", &self.key)
-            .field("secret", &"[redacted]")
-            .finish()
-    }
-}
-
-/// What a signed-in session holds: one variant per protocol.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// One variant per protocol.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "p")]
-#[non_exhaustive]
-pub enum Credentials {
+enum Grant {
     /// An OAuth 1.0a access token.
     #[serde(rename = "o1")]
-    OAuth1(TokenPair),
+    OAuth1(oauth1::TokenPair),
 }
 
-/// What a login in progress holds between `/login` and `/oauth-callback`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "p")]
-#[non_exhaustive]
-pub enum PendingLogin {
-    /// An OAuth 1.0a request token.
-    #[serde(rename = "o1")]
-    OAuth1(TokenPair),
-}
-
-impl PendingLogin {
-    /// The value the wiki echoes back to the callback that names this login
-    /// (OAuth 1.0a: the request token), so parallel logins stay apart.
-    pub fn key(&self) -> &str {
-        match self {
-            PendingLogin::OAuth1(t) => &t.key,
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Grant::OAuth1(_) => f.write_str("Credentials(OAuth 1.0a, [redacted])"),
         }
     }
 }
 
-/// The query of a callback from the wiki, as parsed by the route.
-#[derive(Debug, Default, Clone)]
-pub struct CallbackParams {
-    /// OAuth 1.0a `oauth_token` (the request token).
-    pub oauth_token: Option<String>,
-    /// OAuth 1.0a `oauth_verifier`.
-    pub oauth_verifier: Option<String>,
-}
+impl Credentials {
+    /// An OAuth 1.0a access token and its secret (e.g. an owner-only consumer's).
+    pub(crate) fn oauth1(token: &str, secret: &str) -> Credentials {
+        Credentials(Grant::OAuth1(oauth1::TokenPair {
+            key: token.into(),
+            secret: secret.into(),
+        }))
+    }
 
-impl CallbackParams {
-    /// The key of the pending login this callback finishes, if well-formed.
-    pub fn login_key(&self) -> Option<&str> {
-        self.oauth_token
-            .as_deref()
-            .filter(|t| oauth1::valid_token(t))
+    /// A short public name of the grant, for caches keyed by user (never a secret).
+    pub(crate) fn cache_key(&self) -> &str {
+        match &self.0 {
+            Grant::OAuth1(t) => &t.key,
+        }
     }
 }
 
-/// A failure talking to the wiki (or a refusal by it).
+/// The application's own credentials on the wiki, from the configuration.
+#[derive(Clone)]
+pub(crate) enum Consumer {
+    /// An OAuth 1.0a consumer key and secret.
+    OAuth1(oauth1::TokenPair),
+}
+
+impl fmt::Debug for Consumer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Consumer::OAuth1(t) => write!(f, "Consumer(OAuth 1.0a, {:?})", t),
+        }
+    }
+}
+
+impl Consumer {
+    /// An OAuth 1.0a consumer.
+    pub(crate) fn oauth1(key: &str, secret: &str) -> Consumer {
+        Consumer::OAuth1(oauth1::TokenPair {
+            key: key.into(),
+            secret: secret.into(),
+        })
+    }
+
+    /// The consumer of the configuration.
+    pub(crate) fn from_config(config: &Config) -> Consumer {
+        Consumer::oauth1(&config.consumer_key, &config.consumer_secret)
+    }
+}
+
+/// What a login in progress remembers between `/login` and the callback.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub(crate) struct PendingLogin(Pending);
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "p")]
+enum Pending {
+    /// An OAuth 1.0a request token.
+    #[serde(rename = "o1")]
+    OAuth1(oauth1::TokenPair),
+}
+
+impl PendingLogin {
+    /// The value the wiki echoes back to the callback that names this login
+    /// (OAuth 1.0a: the request token), so parallel logins stay apart. Only
+    /// characters that are safe in a cookie name.
+    pub(crate) fn key(&self) -> &str {
+        match &self.0 {
+            Pending::OAuth1(t) => &t.key,
+        }
+    }
+}
+
+/// The longest callback query accepted.
+const MAX_CALLBACK_QUERY: usize = 1024;
+
+/// A well-formed callback from the wiki.
+#[derive(Debug)]
+pub(crate) struct Callback {
+    key: String,
+    data: CallbackData,
+}
+
+#[derive(Debug)]
+enum CallbackData {
+    OAuth1 { verifier: String },
+}
+
+impl Callback {
+    /// The key of the pending login this callback finishes ([`PendingLogin::key`]).
+    pub(crate) fn login_key(&self) -> &str {
+        &self.key
+    }
+}
+
+/// A malformed callback: what is wrong, and the pending login it named if
+/// that part was well-formed (it is used up all the same).
+#[derive(Debug)]
+pub(crate) struct BadCallback {
+    pub message: String,
+    pub login_key: Option<String>,
+}
+
+/// Reads the callback's query strictly: no duplicates of the protocol's
+/// parameters, nothing oversized or malformed.
+pub(crate) fn read_callback(query: Option<&str>) -> Result<Callback, BadCallback> {
+    let bad = |message: String, login_key: Option<String>| BadCallback { message, login_key };
+    let query = query.unwrap_or_default();
+    if query.len() > MAX_CALLBACK_QUERY {
+        return Err(bad("the query is too long".into(), None));
+    }
+    let params = oauth1::read_callback(query).map_err(|m| bad(m, None))?;
+    let key = params
+        .token
+        .filter(|t| oauth1::valid_token(t))
+        .ok_or_else(|| bad("oauth_token is missing or malformed".into(), None))?;
+    match params.verifier.filter(|v| oauth1::valid_token(v)) {
+        Some(verifier) => Ok(Callback {
+            key,
+            data: CallbackData::OAuth1 { verifier },
+        }),
+        None => Err(bad(
+            "oauth_verifier is missing or malformed".into(),
+            Some(key),
+        )),
+    }
+}
+
+/// A failure talking to the wiki during sign-in or an identity check (or a
+/// refusal by it).
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum WikiError {
@@ -100,30 +214,43 @@ pub enum WikiError {
         /// The wiki's message, as plain text.
         message: String,
     },
+    /// The wiki's answer is larger than the crate reads.
+    TooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
     /// The wiki answered something that is not the protocol (HTML, garbage).
     Unexpected(String),
-    /// The identity JWT did not verify.
+    /// The identity token did not verify.
     Identity(IdentityError),
     /// The request could not be built (a caller's mistake, e.g. a reserved parameter).
     BadRequest(String),
 }
 
 impl WikiError {
-    pub(crate) fn from_reqwest(e: reqwest::Error) -> WikiError {
-        if e.is_timeout() {
-            WikiError::Timeout
-        } else {
-            // reqwest's Display names the URL; our URLs carry no secrets.
-            WikiError::Unreachable(e.to_string())
-        }
-    }
-
     /// Whether the wiki says the access token is no longer valid (revoked or unknown).
     pub fn is_revoked(&self) -> bool {
         matches!(self, WikiError::Refused { key: Some(k), .. }
             if k == "mwoauthdatastore-access-token-not-found"
                 || k == "mwoauth-access-token-not-found"
                 || k.starts_with("mwoauth-invalid-authorization"))
+    }
+}
+
+impl From<Failure> for WikiError {
+    fn from(f: Failure) -> Self {
+        match f {
+            Failure::Timeout => WikiError::Timeout,
+            Failure::Unreachable(m) => WikiError::Unreachable(m),
+            Failure::TooLarge { limit } => WikiError::TooLarge { limit },
+            Failure::NotUtf8 => WikiError::Unexpected("the answer is not UTF-8".into()),
+        }
+    }
+}
+
+impl From<reqwest::Error> for WikiError {
+    fn from(e: reqwest::Error) -> Self {
+        Failure::from(e).into()
     }
 }
 
@@ -134,6 +261,9 @@ impl fmt::Display for WikiError {
             WikiError::Unreachable(e) => write!(f, "the wiki could not be reached: {e}"),
             WikiError::Status(s) => write!(f, "the wiki answered with HTTP status {s}"),
             WikiError::Refused { message, .. } => write!(f, "the wiki refused: {message}"),
+            WikiError::TooLarge { limit } => {
+                write!(f, "the wiki's answer is larger than {limit} bytes")
+            }
             WikiError::Unexpected(e) => write!(f, "the wiki gave an unexpected answer: {e}"),
             WikiError::Identity(e) => write!(f, "the wiki's identity answer was rejected: {e}"),
             WikiError::BadRequest(e) => write!(f, "{e}"),
@@ -143,122 +273,96 @@ impl fmt::Display for WikiError {
 
 impl std::error::Error for WikiError {}
 
-/// The consumer credentials from the configuration.
-pub fn consumer(config: &Config) -> TokenPair {
-    TokenPair {
-        key: config.consumer_key.clone(),
-        secret: config.consumer_secret.clone(),
+/// A request that cannot be authorized as given (a caller's mistake).
+#[derive(Debug)]
+pub(crate) struct RequestError(pub String);
+
+/// The sign-in side of the protocol configured for this app: the HTTP
+/// client, the consumer and the wiki's endpoints.
+pub(crate) struct Protocol {
+    http: reqwest::Client,
+    consumer: Consumer,
+    index_url: String,
+    callback: String,
+    issuer_origin: String,
+    leeway: i64,
+}
+
+impl Protocol {
+    pub(crate) fn new(config: &Config, http: reqwest::Client) -> Protocol {
+        Protocol {
+            http,
+            consumer: Consumer::from_config(config),
+            index_url: config.index_url(),
+            callback: config.callback.clone(),
+            issuer_origin: config.wiki_origin(),
+            leeway: config.jwt_leeway.as_secs().try_into().unwrap_or(i64::MAX),
+        }
     }
-}
 
-/// Starts a login: returns what to remember and where to send the browser.
-pub async fn start_login(
-    http: &reqwest::Client,
-    config: &Config,
-) -> Result<(PendingLogin, String), WikiError> {
-    let request_token = oauth1::initiate(http, config, &consumer(config)).await?;
-    let url = oauth1::authorize_url(config, &request_token);
-    Ok((PendingLogin::OAuth1(request_token), url))
-}
+    /// Starts a login: what to remember, and where to send the browser.
+    pub(crate) async fn start_login(&self) -> Result<(PendingLogin, String), WikiError> {
+        match &self.consumer {
+            Consumer::OAuth1(consumer) => {
+                let request_token = oauth1::initiate(self, consumer).await?;
+                let url = oauth1::authorize_url(self, consumer, &request_token);
+                Ok((PendingLogin(Pending::OAuth1(request_token)), url))
+            }
+        }
+    }
 
-/// Finishes a login from the wiki's callback: returns the session credentials.
-pub async fn finish_login(
-    http: &reqwest::Client,
-    config: &Config,
-    pending: &PendingLogin,
-    params: &CallbackParams,
-) -> Result<Credentials, WikiError> {
-    match pending {
-        PendingLogin::OAuth1(request_token) => {
-            let verifier = params.oauth_verifier.as_deref().unwrap_or_default();
-            let access =
-                oauth1::exchange(http, config, &consumer(config), request_token, verifier).await?;
-            Ok(Credentials::OAuth1(access))
+    /// Finishes a login from the wiki's callback: the user's credentials.
+    pub(crate) async fn finish_login(
+        &self,
+        pending: &PendingLogin,
+        callback: &Callback,
+    ) -> Result<Credentials, WikiError> {
+        match (&self.consumer, &pending.0, &callback.data) {
+            (
+                Consumer::OAuth1(consumer),
+                Pending::OAuth1(request_token),
+                CallbackData::OAuth1 { verifier },
+            ) => {
+                let access = oauth1::exchange(self, consumer, request_token, verifier).await?;
+                Ok(Credentials(Grant::OAuth1(access)))
+            }
+        }
+    }
+
+    /// Asks the wiki who the credentials belong to (verified).
+    pub(crate) async fn identify(
+        &self,
+        credentials: &Credentials,
+    ) -> Result<VerifiedMwUser, WikiError> {
+        match (&self.consumer, &credentials.0) {
+            (Consumer::OAuth1(consumer), Grant::OAuth1(access)) => {
+                oauth1::identify(self, consumer, access).await
+            }
         }
     }
 }
 
-/// Asks the wiki who the credentials belong to (verified).
-pub async fn identify(
-    http: &reqwest::Client,
-    config: &Config,
-    credentials: &Credentials,
-) -> Result<Identity, WikiError> {
-    match credentials {
-        Credentials::OAuth1(access) => {
-            oauth1::identify(http, config, &consumer(config), access).await
-        }
-    }
-}
-
-/// The `Authorization` header value for a request made with `credentials`.
+/// The `Authorization` header value for one API request made with
+/// `credentials`.
 ///
 /// `params` are the query and form-body parameters (decoded) that the
 /// protocol signs; `url` is the request URL without query.
-pub fn authorize_request<'a>(
-    consumer: &TokenPair,
+pub(crate) fn authorization<'a>(
+    consumer: &Consumer,
     credentials: &Credentials,
     method: &str,
     url: &str,
     params: impl IntoIterator<Item = (&'a str, &'a str)>,
-) -> Result<String, WikiError> {
-    match credentials {
-        Credentials::OAuth1(access) => {
-            let nonce = oauth1::new_nonce();
-            let signer = oauth1::Signer {
-                consumer,
-                token: Some(access),
-                callback: None,
-                verifier: None,
-                nonce: &nonce,
-                timestamp: None,
-            };
-            oauth1::authorization_header(signer, method, url, params)
+) -> Result<String, RequestError> {
+    match (consumer, &credentials.0) {
+        (Consumer::OAuth1(consumer), Grant::OAuth1(access)) => {
+            oauth1::sign_request(consumer, access, method, url, params)
         }
     }
-}
-
-/// Reads a response body, refusing more than `limit` bytes.
-pub(crate) async fn read_limited(
-    mut response: reqwest::Response,
-    limit: usize,
-) -> Result<String, WikiError> {
-    let too_large = || WikiError::Unexpected(format!("answer larger than {limit} bytes"));
-    let body: Vec<u8> = match response.content_length() {
-        // Announced and small enough: one read, no copy.
-        Some(n) if n <= limit as u64 => {
-            let bytes = response.bytes().await.map_err(WikiError::from_reqwest)?;
-            if bytes.len() > limit {
-                return Err(too_large());
-            }
-            Vec::from(bytes)
-        }
-        Some(_) => return Err(too_large()),
-        None => {
-            let mut body = Vec::new();
-            while let Some(chunk) = response.chunk().await.map_err(WikiError::from_reqwest)? {
-                if body.len() + chunk.len() > limit {
-                    return Err(too_large());
-                }
-                body.extend_from_slice(&chunk);
-            }
-            body
-        }
-    };
-    String::from_utf8(body).map_err(|_| WikiError::Unexpected("answer is not UTF-8".into()))
-}
-
-/// The first characters of a body, for error messages.
-pub(crate) fn excerpt(body: &str) -> String {
-    let mut s: String = body.chars().take(120).collect();
-    if s.len() < body.len() {
-        s.push('…');
-    }
-    s
 }
 
 /// Turns a wiki message (HTML-escaped text with bits of markup) into plain text.
-pub(crate) fn clean_wiki_message(message: &str) -> String {
+fn clean_wiki_message(message: &str) -> String {
     fn strip_tags(s: &str) -> String {
         let mut out = String::with_capacity(s.len());
         let mut in_tag = false;
@@ -285,4 +389,34 @@ pub(crate) fn clean_wiki_message(message: &str) -> String {
         text = "no message".into();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn callback_query_is_strict() {
+        let c = read_callback(Some("oauth_verifier=abc&oauth_token=def&x=1")).unwrap();
+        assert_eq!(c.login_key(), "def");
+        let e = read_callback(Some("oauth_token=a&oauth_token=b")).unwrap_err();
+        assert!(e.message.contains("twice"), "{}", e.message);
+        assert!(read_callback(Some(&"x".repeat(MAX_CALLBACK_QUERY + 1))).is_err());
+        let e = read_callback(Some("oauth_token=a%0Ab&oauth_verifier=v")).unwrap_err();
+        assert_eq!(e.login_key, None);
+        let e = read_callback(Some("oauth_token=abc&oauth_verifier=a%0Ab")).unwrap_err();
+        assert_eq!(e.login_key.as_deref(), Some("abc"));
+        assert!(read_callback(None).is_err());
+    }
+
+    #[test]
+    fn credentials_are_redacted_and_round_trip() {
+        let c = Credentials::oauth1("key", "very-secret");
+        let debug = format!("{c:?}");
+        assert!(debug.contains("[redacted]") && !debug.contains("very-secret"));
+        let json = serde_json::to_string(&c).unwrap();
+        assert_eq!(json, r#"{"p":"o1","k":"key","s":"very-secret"}"#);
+        assert_eq!(serde_json::from_str::<Credentials>(&json).unwrap(), c);
+        assert!(serde_json::from_str::<Credentials>(r#"{"p":"zz","k":"a"}"#).is_err());
+    }
 }

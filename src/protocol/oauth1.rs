@@ -2,40 +2,60 @@
 //! `oauth1-request` crate), `Special:OAuth/initiate`, `/token` and `/identify`,
 //! and the parsing of their `raw`/JSON answers (errors are HTTP 200 there).
 
+use std::fmt;
+
 use oauth::serializer::{Serializer, SerializerExt};
 use oauth1_request as oauth;
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use serde::{Deserialize, Serialize};
 
-use super::{TokenPair, WikiError};
-use crate::config::Config;
-use crate::identity::{self, Identity};
+use super::{Protocol, RequestError, WikiError};
+use crate::identity;
+use crate::user::VerifiedMwUser;
+use crate::wire::{self, encode_pairs};
 
-/// RFC 3986 unreserved characters stay; everything else is percent-encoded
-/// (`+` too: MediaWiki `urldecode`s header values, so it must be `%2B`).
-const RFC3986: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
-/// Percent-encodes per RFC 3986 / RFC 5849 §3.6.
-pub fn encode(s: &str) -> String {
-    utf8_percent_encode(s, RFC3986).to_string()
+/// A key and its secret (consumer, request token or access token).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct TokenPair {
+    /// The public half.
+    #[serde(rename = "k")]
+    pub key: String,
+    /// The secret half; `Debug` prints `[redacted]`.
+    #[serde(rename = "s")]
+    pub secret: String,
 }
 
-/// Joins pairs into `k=v&k=v`, RFC 3986-encoded: a query string or a form body
-/// that decodes to exactly what was signed.
-pub fn encode_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
-    let mut out = String::new();
-    for (k, v) in pairs {
-        if !out.is_empty() {
-            out.push('&');
-        }
-        out.push_str(&encode(k));
-        out.push('=');
-        out.push_str(&encode(v));
+impl fmt::Debug for TokenPair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenPair")
+            .field("key", &self.key)
+            .field("secret", &"[redacted]")
+            .finish()
     }
-    out
+}
+
+/// The OAuth 1.0a parameters of a callback query, as given.
+#[derive(Debug, Default)]
+pub(super) struct CallbackParams {
+    pub token: Option<String>,
+    pub verifier: Option<String>,
+}
+
+/// Reads `oauth_token` and `oauth_verifier` from a callback query; either
+/// given twice is an error.
+pub(super) fn read_callback(query: &str) -> Result<CallbackParams, String> {
+    let mut params = CallbackParams::default();
+    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+        let slot = match k.as_ref() {
+            "oauth_token" => &mut params.token,
+            "oauth_verifier" => &mut params.verifier,
+            _ => continue,
+        };
+        if slot.is_some() {
+            return Err(format!("{k} is given twice"));
+        }
+        *slot = Some(v.into_owned());
+    }
+    Ok(params)
 }
 
 /// The non-OAuth parameters of a request, encoded and sorted as RFC 5849
@@ -44,15 +64,15 @@ pub fn encode_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> 
 struct SortedParams(Vec<(String, String)>);
 
 impl SortedParams {
-    fn new<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self, WikiError> {
+    fn new<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self, RequestError> {
         let mut list = Vec::new();
         for (k, v) in params {
             if k.starts_with("oauth_") {
-                return Err(WikiError::BadRequest(format!(
+                return Err(RequestError(format!(
                     "parameter {k:?} is reserved for OAuth and cannot be sent by the application"
                 )));
             }
-            list.push((encode(k), encode(v)));
+            list.push((wire::encode(k), wire::encode(v)));
         }
         list.sort();
         Ok(SortedParams(list))
@@ -79,7 +99,7 @@ impl oauth::Request for SortedParams {
 }
 
 /// A fresh random nonce: 32 hex characters.
-pub fn new_nonce() -> String {
+fn new_nonce() -> String {
     use rand::Rng;
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes: [u8; 16] = rand::thread_rng().gen();
@@ -93,7 +113,7 @@ pub fn new_nonce() -> String {
 
 /// What goes into one signature besides the request itself.
 #[derive(Clone, Copy)]
-pub struct Signer<'a> {
+struct Signer<'a> {
     /// The consumer (application) credentials.
     pub consumer: &'a TokenPair,
     /// The token credentials (request or access token), if any.
@@ -113,12 +133,12 @@ pub struct Signer<'a> {
 /// `url` is the request URL without its query; `params` are every query and
 /// `application/x-www-form-urlencoded` body parameter, decoded (multipart
 /// bodies are not signed: pass only the query then).
-pub fn authorization_header<'a>(
+fn authorization_header<'a>(
     signer: Signer<'_>,
     method: &str,
     url: &str,
     params: impl IntoIterator<Item = (&'a str, &'a str)>,
-) -> Result<String, WikiError> {
+) -> Result<String, RequestError> {
     let params = SortedParams::new(params)?;
     let client = oauth::Credentials::new(
         signer.consumer.key.as_str(),
@@ -139,7 +159,7 @@ pub fn authorization_header<'a>(
 
 /// The base string URI of RFC 5849 §3.4.1.2: lower-case scheme and host, no
 /// default port, no query or fragment.
-pub fn normalize_url(url: &str) -> Result<String, WikiError> {
+fn normalize_url(url: &str) -> Result<String, RequestError> {
     // The usual case, `https://host/w/api.php`, is normal already: skip the
     // parse. Only plain characters, no dot segments, a lower-case host.
     let plain = |rest: &str| {
@@ -162,8 +182,7 @@ pub fn normalize_url(url: &str) -> Result<String, WikiError> {
             return Ok(url.to_string());
         }
     }
-    let mut u =
-        url::Url::parse(url).map_err(|e| WikiError::BadRequest(format!("bad URL {url:?}: {e}")))?;
+    let mut u = url::Url::parse(url).map_err(|e| RequestError(format!("bad URL {url:?}: {e}")))?;
     u.set_query(None);
     u.set_fragment(None);
     Ok(u.to_string())
@@ -171,28 +190,23 @@ pub fn normalize_url(url: &str) -> Result<String, WikiError> {
 
 /// Builds and sends a signed request to `Special:OAuth/<sub>` and returns the
 /// body of a 200 answer.
-async fn special_oauth(
-    http: &reqwest::Client,
-    config: &Config,
-    sub: &str,
-    signer: Signer<'_>,
-) -> Result<String, WikiError> {
-    let index = config.index_url();
+async fn special_oauth(p: &Protocol, sub: &str, signer: Signer<'_>) -> Result<String, WikiError> {
+    let index = &p.index_url;
     let title = format!("Special:OAuth/{sub}");
-    let header = authorization_header(signer, "GET", &index, [("title", title.as_str())])?;
+    let header = authorization_header(signer, "GET", index, [("title", title.as_str())])
+        .map_err(|e| WikiError::BadRequest(e.0))?;
     let url = format!("{index}?{}", encode_pairs([("title", title.as_str())]));
-    let response = http
+    let response = p
+        .http
         .get(url)
         .header(reqwest::header::AUTHORIZATION, header)
         .send()
-        .await
-        .map_err(WikiError::from_reqwest)?;
+        .await?;
     let status = response.status();
     if !status.is_success() {
         return Err(WikiError::Status(status.as_u16()));
     }
-    let body = super::read_limited(response, 256 * 1024).await?;
-    Ok(body)
+    Ok(wire::read_limited(response, 256 * 1024).await?)
 }
 
 /// Parses `oauth_token=…&oauth_token_secret=…` or answers `Error: …`.
@@ -219,13 +233,13 @@ fn parse_token_answer(body: &str) -> Result<TokenPair, WikiError> {
         }
         _ => Err(WikiError::Unexpected(format!(
             "expected oauth_token and oauth_token_secret, got {:?}",
-            super::excerpt(body)
+            wire::excerpt(body)
         ))),
     }
 }
 
 /// Tokens are hex on MediaWiki; accept any short run of safe characters.
-pub fn valid_token(s: &str) -> bool {
+pub(super) fn valid_token(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 128
         && s.bytes()
@@ -233,40 +247,39 @@ pub fn valid_token(s: &str) -> bool {
 }
 
 /// Step 1: asks the wiki for a request token.
-pub async fn initiate(
-    http: &reqwest::Client,
-    config: &Config,
-    consumer: &TokenPair,
-) -> Result<TokenPair, WikiError> {
+pub(super) async fn initiate(p: &Protocol, consumer: &TokenPair) -> Result<TokenPair, WikiError> {
     let nonce = new_nonce();
     let signer = Signer {
         consumer,
         token: None,
-        callback: Some(config.callback.as_str()),
+        callback: Some(p.callback.as_str()),
         verifier: None,
         nonce: &nonce,
         timestamp: None,
     };
-    parse_token_answer(&special_oauth(http, config, "initiate", signer).await?)
+    parse_token_answer(&special_oauth(p, "initiate", signer).await?)
 }
 
 /// The URL of the wiki's authorization dialog for a request token.
-pub fn authorize_url(config: &Config, request_token: &TokenPair) -> String {
+pub(super) fn authorize_url(
+    p: &Protocol,
+    consumer: &TokenPair,
+    request_token: &TokenPair,
+) -> String {
     format!(
         "{}?{}",
-        config.index_url(),
+        p.index_url,
         encode_pairs([
             ("title", "Special:OAuth/authenticate"),
             ("oauth_token", request_token.key.as_str()),
-            ("oauth_consumer_key", config.consumer_key.as_str()),
+            ("oauth_consumer_key", consumer.key.as_str()),
         ])
     )
 }
 
 /// Step 3: exchanges the authorized request token and verifier for an access token.
-pub async fn exchange(
-    http: &reqwest::Client,
-    config: &Config,
+pub(super) async fn exchange(
+    p: &Protocol,
     consumer: &TokenPair,
     request_token: &TokenPair,
     verifier: &str,
@@ -280,16 +293,15 @@ pub async fn exchange(
         nonce: &nonce,
         timestamp: None,
     };
-    parse_token_answer(&special_oauth(http, config, "token", signer).await?)
+    parse_token_answer(&special_oauth(p, "token", signer).await?)
 }
 
 /// Asks the wiki who owns an access token and verifies its JWT answer.
-pub async fn identify(
-    http: &reqwest::Client,
-    config: &Config,
+pub(super) async fn identify(
+    p: &Protocol,
     consumer: &TokenPair,
     access: &TokenPair,
-) -> Result<Identity, WikiError> {
+) -> Result<VerifiedMwUser, WikiError> {
     let nonce = new_nonce();
     let signer = Signer {
         consumer,
@@ -299,14 +311,14 @@ pub async fn identify(
         nonce: &nonce,
         timestamp: None,
     };
-    let body = special_oauth(http, config, "identify", signer).await?;
+    let body = special_oauth(p, "identify", signer).await?;
     let body = body.trim();
     if body.starts_with('{') {
         // Errors come as {"error": key, "message": text} with HTTP 200.
         let v: serde_json::Value = serde_json::from_str(body).map_err(|_| {
             WikiError::Unexpected(format!(
                 "invalid JSON from identify: {:?}",
-                super::excerpt(body)
+                wire::excerpt(body)
             ))
         })?;
         return Err(WikiError::Refused {
@@ -321,12 +333,32 @@ pub async fn identify(
     let expected = identity::Expected {
         consumer_key: &consumer.key,
         consumer_secret: &consumer.secret,
-        issuer_origin: &config.wiki_origin(),
+        issuer_origin: &p.issuer_origin,
         nonce: &nonce,
         now: time::OffsetDateTime::now_utc().unix_timestamp(),
-        leeway: config.jwt_leeway.as_secs() as i64,
+        leeway: p.leeway,
     };
     identity::verify(body, &expected).map_err(WikiError::Identity)
+}
+
+/// The `Authorization` header of an API request signed with an access token.
+pub(super) fn sign_request<'a>(
+    consumer: &TokenPair,
+    access: &TokenPair,
+    method: &str,
+    url: &str,
+    params: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<String, RequestError> {
+    let nonce = new_nonce();
+    let signer = Signer {
+        consumer,
+        token: Some(access),
+        callback: None,
+        verifier: None,
+        nonce: &nonce,
+        timestamp: None,
+    };
+    authorization_header(signer, method, url, params)
 }
 
 #[cfg(test)]
@@ -363,13 +395,6 @@ mod tests {
         }
         assert_eq!(new_nonce().len(), 32);
         assert_ne!(new_nonce(), new_nonce());
-    }
-
-    #[test]
-    fn encodes_like_rfc3986() {
-        assert_eq!(encode("a b+c~d-e.f_g/h:i%"), "a%20b%2Bc~d-e.f_g%2Fh%3Ai%25");
-        assert_eq!(encode("Zoë"), "Zo%C3%AB");
-        assert_eq!(encode("+\\"), "%2B%5C");
     }
 
     /// The request of RFC 5849 §3.4.1 and its published signature

@@ -148,8 +148,22 @@ pub fn jwt_answer(
         if let Some(alg) = claims.as_object_mut().unwrap().remove("__alg") {
             header["alg"] = alg;
         }
-        rocket_mediawiki_oauth::identity::encode_hs256(&header, &claims, &key)
+        encode_hs256(&header, &claims, &key)
     })
+}
+
+/// Signs claims as an HS256 JWT, as Extension:OAuth does (written here, not
+/// taken from the crate under test).
+fn encode_hs256(header: &serde_json::Value, claims: &serde_json::Value, key: &str) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    use hmac::{Hmac, Mac};
+    let h = URL_SAFE_NO_PAD.encode(header.to_string());
+    let c = URL_SAFE_NO_PAD.encode(claims.to_string());
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).unwrap();
+    mac.update(format!("{h}.{c}").as_bytes());
+    let s = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+    format!("{h}.{c}.{s}")
 }
 
 pub struct HostileWiki {

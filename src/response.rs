@@ -1,0 +1,202 @@
+//! The edge: how the crate answers. An [`Error`] becomes a status and a short
+//! page (or JSON when the client asks for JSON, or the app's catcher with
+//! `error_pages = "catchers"`); an error that means the grant is gone signs
+//! the user out; the 401 catcher sends visitors of `LoginRequired` pages to
+//! log in; and cookie removals are re-applied to responses that catchers
+//! made (Rocket drops a request's cookie changes when a catcher answers).
+
+use std::io::Cursor;
+
+use rocket::http::{ContentType, RawStr, Status};
+use rocket::request::Request;
+use rocket::response::{self, Redirect, Responder, Response};
+use rocket::{catch, catchers, Catcher};
+use serde::Serialize;
+
+use crate::config::ErrorPages;
+use crate::error::Error;
+use crate::session;
+use crate::state::OAuthState;
+
+/// What went wrong, for an app's own catcher (with `error_pages = "catchers"`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorInfo {
+    /// The HTTP status code.
+    pub status: u16,
+    /// The machine-readable name, as in [`Error::code`].
+    pub code: &'static str,
+    /// A short title, e.g. "Access was revoked".
+    pub title: &'static str,
+    /// The explanation, plain text (escape it when rendering).
+    pub message: String,
+    /// Where to log in again.
+    pub login_url: String,
+}
+
+struct CachedErrorInfo(Option<ErrorInfo>);
+
+/// The crate error that made this request fail, if any: call it from your
+/// catcher to render the crate's errors in your own page.
+///
+/// ```
+/// use rocket::{catch, Request};
+/// use rocket_mediawiki_oauth::error_info;
+///
+/// #[catch(502)]
+/// fn wiki_down(req: &Request<'_>) -> String {
+///     match error_info(req) {
+///         Some(e) => format!("{}: {}", e.title, e.message),
+///         None => "Bad gateway".into(),
+///     }
+/// }
+/// ```
+pub fn error_info(req: &Request<'_>) -> Option<ErrorInfo> {
+    req.local_cache(|| CachedErrorInfo(None)).0.clone()
+}
+
+fn login_url(req: &Request<'_>) -> String {
+    OAuthState::of(req).map_or_else(|| "/login".to_string(), |s| s.config.route_path("login"))
+}
+
+/// Keeps what went wrong for [`error_info`] (the app's catchers).
+pub(crate) fn note_error(req: &Request<'_>, error: &Error) {
+    let info = ErrorInfo {
+        status: error.status().code,
+        code: error.code(),
+        title: error.title(),
+        message: error.to_string(),
+        login_url: login_url(req),
+    };
+    req.local_cache(|| CachedErrorInfo(Some(info)));
+}
+
+/// Whether the request prefers JSON over HTML.
+fn wants_json(req: &Request<'_>) -> bool {
+    req.accept()
+        .is_some_and(|a| a.preferred().media_type().is_json())
+        || req.format().is_some_and(|f| f.is_json())
+}
+
+impl<'r> Responder<'r, 'static> for Error {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        let state = OAuthState::of(req);
+        if let Some(state) = state {
+            if self.signs_out() {
+                session::remove(req, &state.cookies, session::SESSION_COOKIE);
+            }
+        }
+        let status = self.status();
+        if status.code >= 500 {
+            log::error!("{} {}: {self}", req.method(), req.uri().path());
+        } else {
+            log::info!("{} {}: {self}", req.method(), req.uri().path());
+        }
+        let (content_type, body) = if wants_json(req) {
+            let body = serde_json::json!({"error": self.code(), "message": self.to_string()});
+            (ContentType::JSON, body.to_string())
+        } else if state.is_some_and(|s| s.config.error_pages == ErrorPages::Catchers) {
+            note_error(req, &self);
+            return Err(status);
+        } else {
+            (
+                ContentType::HTML,
+                render_page(status, self.title(), &self.to_string(), &login_url(req)),
+            )
+        };
+        Response::build()
+            .status(status)
+            .header(content_type)
+            .raw_header("Cache-Control", "no-store")
+            .sized_body(body.len(), Cursor::new(body))
+            .ok()
+    }
+}
+
+fn capitalized(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+}
+
+fn escape(s: &str) -> std::borrow::Cow<'_, str> {
+    RawStr::new(s).html_escape()
+}
+
+/// The default error page.
+fn render_page(status: Status, title: &str, message: &str, login: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+         <meta name=\"viewport\" content=\"width=device-width\"></head>\n<body>\
+         <h1>{title}</h1>\n<p id=\"mwoauth-error\" data-status=\"{code}\">{message}</p>\n\
+         <p><a href=\"{login}\">Log in again</a> · <a href=\"/\">Home</a></p></body></html>\n",
+        title = escape(title),
+        code = status.code,
+        message = escape(&capitalized(message)),
+        login = escape(login),
+    )
+}
+
+/// Marks a request whose page needs a signed-in user: the 401 catcher sends
+/// the visitor to `/login?next=<this page>`.
+struct LoginRedirect(Option<String>);
+
+/// Remembers where the 401 catcher sends this request's visitor to log in.
+pub(crate) fn remember_login_redirect(req: &Request<'_>, url: String) {
+    req.local_cache(|| LoginRedirect(Some(url)));
+}
+
+/// Where to send a visitor whose page needed a login, if that is why the
+/// request failed with 401. Call it from your own 401 catcher.
+///
+/// ```
+/// use rocket::response::Redirect;
+/// use rocket::{catch, Request};
+/// use rocket_mediawiki_oauth::login_redirect;
+///
+/// #[catch(401)]
+/// fn unauthorized(req: &Request<'_>) -> Result<Redirect, &'static str> {
+///     login_redirect(req).ok_or("You may not see this page.")
+/// }
+/// ```
+pub fn login_redirect(req: &Request<'_>) -> Option<Redirect> {
+    req.local_cache(|| LoginRedirect(None))
+        .0
+        .clone()
+        .map(Redirect::to)
+}
+
+#[catch(401)]
+fn unauthorized(req: &Request<'_>) -> Result<Redirect, Error> {
+    login_redirect(req).ok_or(Error::NotSignedIn)
+}
+
+/// The crate's catchers (with `error_pages = "builtin"`).
+pub(crate) fn catchers() -> Vec<Catcher> {
+    catchers![unauthorized]
+}
+
+/// What the fairing does to every response.
+pub(crate) fn on_response(req: &Request<'_>, res: &mut Response<'_>) {
+    if let Some(state) = OAuthState::of(req) {
+        session::reapply_removals(req, &state.cookies, res);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_escapes_what_it_shows() {
+        let page = render_page(
+            Status::BadGateway,
+            "The wiki could not be used",
+            "the wiki refused: <script>alert(\"x\")</script> & more",
+            "/auth/login",
+        );
+        assert!(page.contains("The wiki refused: &lt;script&gt;"), "{page}");
+        assert!(!page.contains("<script>"), "{page}");
+        assert!(page.contains("data-status=\"502\""), "{page}");
+    }
+}

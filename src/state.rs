@@ -1,0 +1,140 @@
+//! What the fairing manages: the checked configuration, the one shared HTTP
+//! client, the protocol, the cookie policy and the caches; and the public
+//! [`MwOAuthHandle`] through which an app reaches them outside a request.
+
+use std::sync::Arc;
+
+use rocket::{Phase, Request, Rocket};
+
+use crate::api::{ApiClient, TokenCache};
+use crate::config::Config;
+use crate::protocol::{Consumer, Credentials, Protocol};
+use crate::session::{CookiePolicy, UserCache};
+
+/// The state behind the handle; guards and routes read it.
+pub(crate) struct OAuthState {
+    pub config: Config,
+    /// `config.api_url()`, computed once.
+    pub api_url: String,
+    pub http: reqwest::Client,
+    pub protocol: Protocol,
+    pub consumer: Arc<Consumer>,
+    pub cookies: CookiePolicy,
+    pub tokens: TokenCache,
+    pub users: UserCache,
+}
+
+impl OAuthState {
+    /// Builds the state from a checked configuration; `tls` says whether
+    /// Rocket itself serves TLS (for the `Secure` cookie attribute).
+    pub(crate) fn new(config: Config, tls: bool) -> Result<OAuthState, String> {
+        let http = reqwest::Client::builder()
+            .user_agent(config.user_agent.clone())
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout.min(std::time::Duration::from_secs(10)))
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(std::time::Duration::from_secs(60))
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        let secure = config
+            .secure_cookies
+            .unwrap_or_else(|| tls || config.callback.starts_with("https://"));
+        let cookies = CookiePolicy {
+            secure,
+            login_path: config.mount.clone(),
+            session_days: config.session_days,
+        };
+        Ok(OAuthState {
+            protocol: Protocol::new(&config, http.clone()),
+            consumer: Arc::new(Consumer::from_config(&config)),
+            api_url: config.api_url(),
+            config,
+            http,
+            cookies,
+            tokens: TokenCache::default(),
+            users: UserCache::default(),
+        })
+    }
+
+    /// The state of the app serving `req`, if the fairing is attached.
+    pub(crate) fn of<'r>(req: &'r Request<'_>) -> Option<&'r OAuthState> {
+        req.rocket().state::<MwOAuthHandle>().map(|h| &*h.0)
+    }
+
+    /// An API client on this wiki for `credentials`.
+    pub(crate) fn api_client(&self, credentials: Credentials) -> ApiClient {
+        ApiClient::new(
+            self.http.clone(),
+            &self.api_url,
+            self.consumer.clone(),
+            credentials,
+        )
+        .with_token_cache(self.tokens.clone())
+    }
+}
+
+/// The sign-in machinery of a running app, outside any request: for
+/// background jobs that act as a user whose [`Credentials`] the app stored.
+///
+/// Get it with [`MwOAuth::fetch`](crate::MwOAuth::fetch) from a
+/// `Rocket<Orbit>` (e.g. in an `AdHoc::on_liftoff` fairing), or as
+/// `&State<MwOAuthHandle>` in a handler. It is cheap to clone: the clones
+/// share the HTTP client and the caches.
+///
+/// ```no_run
+/// use rocket::fairing::AdHoc;
+/// use rocket_mediawiki_oauth::{Credentials, MwOAuth};
+///
+/// # fn load_stored_credentials() -> Credentials { unimplemented!() }
+/// #[rocket::launch]
+/// fn rocket() -> _ {
+///     rocket::build()
+///         .attach(MwOAuth::fairing())
+///         .attach(AdHoc::on_liftoff("nightly job", |rocket| {
+///             Box::pin(async move {
+///                 let handle = MwOAuth::fetch(rocket).expect("the fairing is attached").clone();
+///                 rocket::tokio::spawn(async move {
+///                     let api = handle.api(load_stored_credentials());
+///                     let answer = api
+///                         .post_with_token("csrf", &[("action", "edit"), ("title", "Sandbox"), ("appendtext", "\nNightly")])
+///                         .await;
+///                     println!("{answer:?}");
+///                 });
+///             })
+///         }))
+/// }
+/// ```
+#[derive(Clone)]
+pub struct MwOAuthHandle(Arc<OAuthState>);
+
+impl MwOAuthHandle {
+    pub(crate) fn new(state: OAuthState) -> MwOAuthHandle {
+        MwOAuthHandle(Arc::new(state))
+    }
+
+    /// The checked configuration.
+    pub fn config(&self) -> &Config {
+        &self.0.config
+    }
+
+    /// An API client for this wiki that acts as the user of `credentials`
+    /// (from [`ApiClient::credentials`], stored by the app). It shares the
+    /// app's HTTP client and CSRF-token cache; use [`ApiClient::at`] for
+    /// another wiki.
+    pub fn api(&self, credentials: Credentials) -> ApiClient {
+        self.0.api_client(credentials)
+    }
+}
+
+impl std::fmt::Debug for MwOAuthHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MwOAuthHandle")
+            .field("config", &self.0.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `Rocket::state` for the handle, for any phase.
+pub(crate) fn handle_of<P: Phase>(rocket: &Rocket<P>) -> Option<&MwOAuthHandle> {
+    rocket.state::<MwOAuthHandle>()
+}
