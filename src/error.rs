@@ -38,6 +38,9 @@ pub enum Error {
     /// No login is in progress for this callback in this browser: it expired,
     /// was already used, or was started elsewhere.
     NoPendingLogin,
+    /// The callback finishes a login the wiki already completed: a replay
+    /// (e.g. a saved login-in-progress cookie sent again).
+    ReplayedCallback,
     /// Talking to the wiki failed (sign-in, identity check).
     Wiki(WikiError),
     /// An API call failed.
@@ -50,7 +53,9 @@ impl Error {
     /// The HTTP status this error answers with.
     pub fn status(&self) -> Status {
         match self {
-            Error::BadCallback(_) | Error::NoPendingLogin => Status::BadRequest,
+            Error::BadCallback(_) | Error::NoPendingLogin | Error::ReplayedCallback => {
+                Status::BadRequest
+            }
             Error::NotSignedIn => Status::Unauthorized,
             Error::Wiki(WikiError::Timeout) | Error::Api(ApiError::Timeout) => {
                 Status::GatewayTimeout
@@ -73,6 +78,7 @@ impl Error {
         match self {
             Error::BadCallback(_) => "bad-callback",
             Error::NoPendingLogin => "no-pending-login",
+            Error::ReplayedCallback => "replayed-callback",
             Error::NotSignedIn => "not-signed-in",
             Error::Wiki(WikiError::Timeout) | Error::Api(ApiError::Timeout) => "wiki-timeout",
             Error::Wiki(e) if e.is_revoked() => "access-revoked",
@@ -96,7 +102,9 @@ impl Error {
     /// A short title for a page, e.g. "Access was revoked".
     pub fn title(&self) -> &'static str {
         match self {
-            Error::BadCallback(_) | Error::NoPendingLogin => "Sign-in could not be completed",
+            Error::BadCallback(_) | Error::NoPendingLogin | Error::ReplayedCallback => {
+                "Sign-in could not be completed"
+            }
             Error::NotSignedIn => "Please sign in",
             Error::Wiki(e) if e.is_revoked() => "Access was revoked",
             Error::Api(e) if e.is_authorization() => "Access was revoked",
@@ -111,6 +119,9 @@ impl fmt::Display for Error {
             Error::BadCallback(m) => write!(f, "the wiki's answer to this site is malformed: {m}"),
             Error::NoPendingLogin => f.write_str(
                 "no sign-in is in progress for this link in this browser (it expired, was already used, or was started elsewhere); please log in again",
+            ),
+            Error::ReplayedCallback => f.write_str(
+                "this sign-in link was already used (the wiki says the login is complete); please log in again",
             ),
             Error::Wiki(e) => e.fmt(f),
             Error::Api(e) => e.fmt(f),

@@ -40,9 +40,20 @@ pub enum IdentityError {
         got: String,
     },
     /// `exp` is in the past (beyond the leeway).
-    Expired,
+    Expired {
+        /// The token's `iat` minus this server's clock, in seconds: how far
+        /// the wiki's clock seems to be ahead (negative: behind).
+        offset: i64,
+        /// The `jwt_leeway` in force, in seconds.
+        leeway: i64,
+    },
     /// `iat` is in the future (beyond the leeway).
-    IssuedInFuture,
+    IssuedInFuture {
+        /// The token's `iat` minus this server's clock, in seconds.
+        offset: i64,
+        /// The `jwt_leeway` in force, in seconds.
+        leeway: i64,
+    },
     /// `nonce` is not the one sent with the identify request.
     Nonce,
     /// A required claim is missing or has the wrong type.
@@ -64,10 +75,18 @@ impl fmt::Display for IdentityError {
                     "the identity token was issued by {got:?}, not by {expected:?}"
                 )
             }
-            IdentityError::Expired => f.write_str("the identity token has expired"),
-            IdentityError::IssuedInFuture => {
-                f.write_str("the identity token was issued in the future")
-            }
+            IdentityError::Expired { offset, leeway } => write!(
+                f,
+                "the identity token has expired: the wiki issued it {} s before this server's \
+                 clock says it is now, and its lifetime plus the {leeway} s allowed \
+                 (mwoauth.jwt_leeway) has passed. {CLOCK_ADVICE}",
+                offset.saturating_neg()
+            ),
+            IdentityError::IssuedInFuture { offset, leeway } => write!(
+                f,
+                "the identity token was issued {offset} s ahead of this server's clock, beyond the \
+                 {leeway} s allowed (mwoauth.jwt_leeway). {CLOCK_ADVICE}"
+            ),
             IdentityError::Nonce => {
                 f.write_str("the identity token answers another request (nonce mismatch)")
             }
@@ -77,6 +96,10 @@ impl fmt::Display for IdentityError {
 }
 
 impl std::error::Error for IdentityError {}
+
+/// What an operator can do about a clock that is off.
+pub(crate) const CLOCK_ADVICE: &str = "This server's clock and the wiki's differ: \
+    synchronize this server's clock (NTP), or raise mwoauth.jwt_leeway.";
 
 /// What the identity must match.
 #[derive(Debug, Clone, Copy)]
@@ -146,10 +169,16 @@ pub(crate) fn verify(jwt: &str, expected: &Expected<'_>) -> Result<VerifiedMwUse
     let exp = claims.exp.ok_or(IdentityError::MissingClaim("exp"))?.0;
     let iat = claims.iat.ok_or(IdentityError::MissingClaim("iat"))?.0;
     if exp.saturating_add(expected.leeway) < expected.now {
-        return Err(IdentityError::Expired);
+        return Err(IdentityError::Expired {
+            offset: iat.saturating_sub(expected.now),
+            leeway: expected.leeway,
+        });
     }
     if iat > expected.now.saturating_add(expected.leeway) {
-        return Err(IdentityError::IssuedInFuture);
+        return Err(IdentityError::IssuedInFuture {
+            offset: iat.saturating_sub(expected.now),
+            leeway: expected.leeway,
+        });
     }
     if claims.nonce.ok_or(IdentityError::MissingClaim("nonce"))? != expected.nonce {
         return Err(IdentityError::Nonce);
@@ -421,12 +450,18 @@ mod tests {
         ));
         assert_eq!(
             verify(&sign(header(), claims()), &expected(1795831081 + 121)),
-            Err(IdentityError::Expired)
+            Err(IdentityError::Expired {
+                offset: 1795830981 - (1795831081 + 121),
+                leeway: 120
+            })
         );
         assert!(verify(&sign(header(), claims()), &expected(1795831081 + 119)).is_ok());
         assert_eq!(
             verify(&sign(header(), claims()), &expected(1795830981 - 121)),
-            Err(IdentityError::IssuedInFuture)
+            Err(IdentityError::IssuedInFuture {
+                offset: 121,
+                leeway: 120
+            })
         );
         assert!(verify(&sign(header(), claims()), &expected(1795830981 - 60)).is_ok());
         assert_eq!(

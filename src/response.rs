@@ -88,6 +88,8 @@ impl<'r> Responder<'r, 'static> for Error {
         let status = self.status();
         if status.code >= 500 {
             log::error!("{} {}: {self}", req.method(), req.uri().path());
+        } else if matches!(self, Error::ReplayedCallback) {
+            log::warn!("{} {}: {self}", req.method(), req.uri().path());
         } else {
             log::info!("{} {}: {self}", req.method(), req.uri().path());
         }

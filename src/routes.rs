@@ -64,7 +64,17 @@ async fn callback(uri: &Origin<'_>, ctx: Ctx<'_>, jar: &CookieJar<'_>) -> Result
     // Taken before anything else: a replayed or failed callback cannot be reused.
     let (pending, next) = session::take_pending(ctx.req, &state.cookies, callback.login_key())
         .ok_or(Error::NoPendingLogin)?;
-    let credentials = state.protocol.finish_login(&pending, &callback).await?;
+    let credentials = state
+        .protocol
+        .finish_login(&pending, &callback)
+        .await
+        .map_err(|e| {
+            if e.is_used_up_login() {
+                Error::ReplayedCallback
+            } else {
+                Error::Wiki(e)
+            }
+        })?;
     let verified = state.protocol.identify(&credentials).await?;
     session::store_session(jar, &state.cookies, credentials, &verified.user);
     session::set_flash(

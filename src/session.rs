@@ -8,11 +8,18 @@
 //! | cookie | holds | lifetime |
 //! |---|---|---|
 //! | `mwoauth_session` | the access token and a small cached identity | `session_days` (also checked on the server, from the last confirmation by the wiki) |
-//! | `mwoauth_login_<request token>` | a login in progress: request token + `next` | 10 minutes |
+//! | `mwoauth_login_<slot>` (slot 0–3) | a login in progress: the protocol's pending state (request token) + `next` | 10 minutes |
+//! | `mwoauth_pending` | which slots are in use, since when, and how large (not secret; plain) | 10 minutes |
 //! | `_flash` | Rocket's flash message after login/logout | 5 minutes |
 //!
-//! The session and flash cookies are for the whole site (`/`), the
-//! login-in-progress ones only for the mount point of the routes. All are
+//! The session and flash cookies are for the whole site (`/`). A login in
+//! progress is sent only where it is needed: its slot only to
+//! `/oauth-callback`, the slot index only to `/login` (both below the mount
+//! point). Whatever a page on another site makes a browser do (opening
+//! `/login?next=<2 KB>` many times), the login-in-progress cookies stay
+//! within [`PENDING_BUDGET`] bytes in all and [`PENDING_SLOTS`] logins (the
+//! oldest is dropped first), so parallel logins in a few tabs still work,
+//! and the browser never carries them to other pages. All cookies are
 //! `HttpOnly` and `SameSite=Lax`: the wiki is another site, and the
 //! callback is a top-level navigation from it, which `Lax` lets through while
 //! `Strict` (Rocket's default for private cookies) would not. `Secure` is set
@@ -29,16 +36,21 @@ use crate::user::MwUser;
 
 /// Name of the signed-in cookie.
 pub(crate) const SESSION_COOKIE: &str = "mwoauth_session";
-/// Prefix of the per-login cookies (followed by the pending login's key).
+/// Prefix of the login-in-progress cookies (followed by the slot number).
 const PENDING_PREFIX: &str = "mwoauth_login_";
+/// The index of the slots in use (sent only to `/login`).
+const PENDING_INDEX: &str = "mwoauth_pending";
+/// Logins that may be in progress in one browser at once.
+pub(crate) const PENDING_SLOTS: usize = 4;
+/// Bytes (`name=value`, as the browser sends them) that all login-in-progress
+/// cookies may take together, far below the 8 KB request-header limits of
+/// common proxies.
+pub(crate) const PENDING_BUDGET: usize = 3800;
 /// Version of the records' format; other versions read as signed out.
 const FORMAT: u8 = 1;
 /// How long a login may take between `/login` and the callback (the wiki's
 /// request tokens live 600 s).
 const PENDING_SECONDS: i64 = 600;
-/// At most this many logins may be in progress in one browser at once; the
-/// oldest is dropped first.
-const MAX_PENDING: usize = 4;
 /// The signed-in record is kept below this many bytes of JSON (≈ 1.4 KB as a
 /// cookie once encrypted and encoded), far inside the 4 KB browser limit.
 const MAX_SESSION_JSON: usize = 1024;
@@ -48,18 +60,23 @@ const MAX_SESSION_JSON: usize = 1024;
 pub(crate) struct CookiePolicy {
     /// Set the `Secure` attribute.
     pub secure: bool,
-    /// Path of the login-in-progress cookies (the mount point of `/login`
-    /// and `/oauth-callback`); the session and flash cookies are for `/`.
+    /// Path of `/login` (where the slot index is sent).
     pub login_path: String,
+    /// Path of `/oauth-callback` (where the logins in progress are sent);
+    /// the session and flash cookies are for `/`.
+    pub callback_path: String,
     /// Lifetime of a sign-in, in days.
     pub session_days: u32,
 }
 
 impl CookiePolicy {
-    /// Logins in progress live below the mount point; the rest site-wide.
+    /// Logins in progress go to the callback, their index to `/login`; the
+    /// rest is site-wide.
     fn path_for(&self, name: &str) -> String {
-        if name.starts_with(PENDING_PREFIX) {
+        if name == PENDING_INDEX {
             self.login_path.clone()
+        } else if name.starts_with(PENDING_PREFIX) {
+            self.callback_path.clone()
         } else {
             "/".to_string()
         }
@@ -170,41 +187,112 @@ fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
-/// Remembers a login in progress; at most [`MAX_PENDING`] are kept.
+/// One slot in use, as the index records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Slot {
+    slot: usize,
+    created: i64,
+    /// `name=value` bytes of its cookie.
+    size: usize,
+}
+
+fn slot_name(slot: usize) -> String {
+    format!("{PENDING_PREFIX}{slot}")
+}
+
+/// Reads the slot index `slot-created-size_…`: live, distinct, in-range
+/// entries only, however the value was made.
+fn read_index(value: &str, now: i64) -> Vec<Slot> {
+    let mut slots: Vec<Slot> = Vec::new();
+    for entry in value.split('_').take(PENDING_SLOTS * 2) {
+        let mut parts = entry.splitn(3, '-').map(str::parse::<i64>);
+        let (Some(Ok(slot)), Some(Ok(created)), Some(Ok(size))) =
+            (parts.next(), parts.next(), parts.next())
+        else {
+            continue;
+        };
+        let (Ok(slot), Ok(size)) = (usize::try_from(slot), usize::try_from(size)) else {
+            continue;
+        };
+        let live = created <= now && now - created <= PENDING_SECONDS;
+        if slot < PENDING_SLOTS
+            && live
+            && size <= PENDING_BUDGET
+            && !slots.iter().any(|s| s.slot == slot)
+        {
+            slots.push(Slot {
+                slot,
+                created,
+                size,
+            });
+        }
+    }
+    slots
+}
+
+fn write_index(slots: &[Slot]) -> String {
+    slots
+        .iter()
+        .map(|s| format!("{}-{}-{}", s.slot, s.created, s.size))
+        .collect::<Vec<_>>()
+        .join("_")
+}
+
+/// The length of a private cookie's value for a plain value of `len` bytes:
+/// base64 of the 12-byte nonce, the ciphertext and the 16-byte tag.
+fn encrypted_len(len: usize) -> usize {
+    (len + 28).div_ceil(3) * 4
+}
+
+/// Remembers a login in progress in a free slot, dropping the oldest logins
+/// while there are [`PENDING_SLOTS`] or the cookies would take more than
+/// [`PENDING_BUDGET`] bytes. Bounded work whatever cookies the request carries.
 pub(crate) fn store_pending(
     jar: &CookieJar<'_>,
     policy: &CookiePolicy,
     login: PendingLogin,
     next: &str,
 ) {
-    let mut existing: Vec<(i64, String)> = jar
-        .iter()
-        .filter(|c| c.name().starts_with(PENDING_PREFIX))
-        .map(|c| c.name().to_string())
-        .collect::<Vec<_>>()
-        .into_iter()
-        .map(|name| {
-            let created = jar
-                .get_private(&name)
-                .and_then(|c| serde_json::from_str::<PendingRecord>(c.value()).ok())
-                .map_or(i64::MIN, |r| r.created);
-            (created, name)
-        })
-        .collect();
-    existing.sort();
-    while existing.len() >= MAX_PENDING {
-        let (_, name) = existing.remove(0);
-        jar.remove_private(policy.removal(name));
-    }
-    let name = format!("{PENDING_PREFIX}{}", login.key());
+    let now = now();
+    let index = jar.get(PENDING_INDEX).map(|c| c.value().to_string());
+    let mut slots = index
+        .as_deref()
+        .map_or_else(Vec::new, |v| read_index(v, now));
     let record = PendingRecord {
         v: FORMAT,
         login,
         next: next.to_string(),
-        created: now(),
+        created: now,
     };
     let value = serde_json::to_string(&record).expect("records serialize");
-    jar.add_private(policy.cookie(name, value, time::Duration::seconds(PENDING_SECONDS)));
+    // Every slot name has the same length.
+    let size = slot_name(0).len() + 1 + encrypted_len(value.len());
+    slots.sort_by_key(|s| s.created);
+    while !slots.is_empty()
+        && (slots.len() >= PENDING_SLOTS
+            || slots.iter().map(|s| s.size).sum::<usize>() + size > PENDING_BUDGET)
+    {
+        let dropped = slots.remove(0);
+        jar.remove_private(policy.removal(slot_name(dropped.slot)));
+    }
+    let slot = (0..PENDING_SLOTS)
+        .find(|i| !slots.iter().any(|s| s.slot == *i))
+        .unwrap_or(0);
+    if index.is_none() {
+        // No index (first login, or it was lost): forget whatever slots the
+        // browser may still hold, so the budget holds.
+        for other in (0..PENDING_SLOTS).filter(|i| *i != slot) {
+            jar.remove_private(policy.removal(slot_name(other)));
+        }
+    }
+    let max_age = time::Duration::seconds(PENDING_SECONDS);
+    jar.add_private(policy.cookie(slot_name(slot), value, max_age));
+    slots.push(Slot {
+        slot,
+        created: now,
+        size,
+    });
+    jar.add(policy.cookie(PENDING_INDEX.into(), write_index(&slots), max_age));
 }
 
 /// Takes (reads and removes) the login in progress named by `key`, if it is
@@ -215,14 +303,23 @@ pub(crate) fn take_pending(
     policy: &CookiePolicy,
     key: &str,
 ) -> Option<(PendingLogin, String)> {
-    let name = format!("{PENDING_PREFIX}{key}");
-    let cookie = req.cookies().get_private(&name);
-    remove(req, policy, &name);
-    let cookie = cookie?;
-    let record: PendingRecord = serde_json::from_str(cookie.value()).ok()?;
-    let fresh = now() - record.created <= PENDING_SECONDS;
-    (record.v == FORMAT && fresh && record.login.key() == key)
-        .then_some((record.login, record.next))
+    let jar = req.cookies();
+    for slot in 0..PENDING_SLOTS {
+        let name = slot_name(slot);
+        let Some(record) = jar
+            .get_private(&name)
+            .and_then(|c| serde_json::from_str::<PendingRecord>(c.value()).ok())
+        else {
+            continue;
+        };
+        if record.login.key() != key {
+            continue;
+        }
+        remove(req, policy, &name);
+        let fresh = now() - record.created <= PENDING_SECONDS;
+        return (record.v == FORMAT && fresh).then_some((record.login, record.next));
+    }
+    None
 }
 
 /// Stores the signed-in record.

@@ -41,7 +41,8 @@ impl OAuthState {
             .unwrap_or_else(|| tls || config.callback.starts_with("https://"));
         let cookies = CookiePolicy {
             secure,
-            login_path: config.mount.clone(),
+            login_path: config.route_path("login"),
+            callback_path: config.route_path("oauth-callback"),
             session_days: config.session_days,
         };
         Ok(OAuthState {

@@ -6,22 +6,11 @@ mod common;
 
 use std::time::Duration;
 
-use common::hostile::{self, Answer, HostileWiki, CONSUMER_KEY, CONSUMER_SECRET, REQUEST_TOKEN};
+use common::hostile::{
+    self, figment_for, Answer, HostileWiki, CONSUMER_KEY, CONSUMER_SECRET, REQUEST_TOKEN,
+};
 use common::*;
 use rocket::figment::Figment;
-
-fn figment_for(h: &HostileWiki, port: u16) -> Figment {
-    Figment::from(rocket::Config::debug_default())
-        .merge(("address", "127.0.0.1"))
-        .merge(("port", port))
-        .merge(("log_level", "off"))
-        .merge(("secret_key", SECRET_KEY))
-        .merge(("mwoauth.base_url", format!("{}/w", h.origin)))
-        .merge(("mwoauth.consumer_key", CONSUMER_KEY))
-        .merge(("mwoauth.consumer_secret", CONSUMER_SECRET))
-        .merge(("mwoauth.user_agent", "tests/0"))
-        .merge(("mwoauth.timeout", 1))
-}
 
 async fn setup() -> (HostileWiki, App) {
     let h = hostile::start().await;
@@ -170,7 +159,9 @@ async fn a_broken_wiki_at_token_or_identify_leaves_nobody_half_signed_in() {
     let c = client();
     let e009 = "Error: This request has already been completed and cannot be resubmitted.\n\n&lt;span class=&quot;plainlinks&quot;&gt;OAuth token already used, <a href=\"x\">E009</a>&lt;/span&gt;";
     let token_cases: Vec<(Answer, u16)> = vec![
-        (Answer::text(e009), 502),
+        // The wiki says the login was already completed: a replay, the
+        // client's fault (400), not the wiki's.
+        (Answer::text(e009), 400),
         (
             Answer::text("Error: The verification code provided was not valid."),
             502,

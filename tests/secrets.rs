@@ -27,6 +27,7 @@ impl log::Log for Capture {
 
 const ACCESS_SECRET: &str = "e1125fdb4e24e12afcfab46333c48c52c13f4f41";
 const REQUEST_SECRET: &str = "fa75effbbfa1e324e0e70a9edf6d0b1b";
+const LEAKED_SECRET: &str = "5ec2e7ab5ec2e7ab5ec2e7ab5ec2e7ab";
 
 #[rocket::async_test]
 async fn secrets_stay_secret() {
@@ -77,7 +78,7 @@ async fn secrets_stay_secret() {
     let callback = app.at(&format!(
         "/oauth-callback?oauth_verifier=v&oauth_token={REQUEST_TOKEN}"
     ));
-    for breakage in 0..4 {
+    for breakage in 0..6 {
         h.set(|b| {
             *b = hostile::good(h.origin.clone());
             match breakage {
@@ -89,6 +90,17 @@ async fn secrets_stay_secret() {
                 3 => b.identify = Answer::text(
                     "{\"error\":\"mwoauthdatastore-access-token-not-found\",\"message\":\"gone\"}",
                 ),
+                // Token answers the crate cannot use must not be quoted.
+                4 => {
+                    b.initiate = Answer::text(&format!(
+                        "oauth_token=bad%0Akey&oauth_token_secret={LEAKED_SECRET}"
+                    ))
+                }
+                5 => {
+                    b.token = Answer::text(&format!(
+                        "oauth_token=ok&oauth_token_secret={LEAKED_SECRET}%0A"
+                    ))
+                }
                 _ => {}
             }
         });
@@ -114,7 +126,12 @@ async fn secrets_stay_secret() {
         "the logger captured Rocket's logs"
     );
     for text in &seen {
-        for secret in [CONSUMER_SECRET, ACCESS_SECRET, REQUEST_SECRET] {
+        for secret in [
+            CONSUMER_SECRET,
+            ACCESS_SECRET,
+            REQUEST_SECRET,
+            LEAKED_SECRET,
+        ] {
             assert!(!text.contains(secret), "secret found in: {text}");
         }
     }

@@ -180,7 +180,11 @@ impl fmt::Display for ApiError {
                 write!(
                     f,
                     "the wiki rejected the request's signature ({code}): {info}"
-                )
+                )?;
+                match crate::protocol::clock_offset(info) {
+                    Some(offset) => write!(f, " ({})", crate::protocol::clock_advice(offset)),
+                    None => Ok(()),
+                }
             }
             ApiError::Authorization { code, info } => write!(
                 f,

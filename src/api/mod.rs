@@ -21,8 +21,9 @@ pub use self::error::ApiError;
 use crate::protocol::{self, Consumer, Credentials};
 use crate::wire;
 
-/// Largest API answer read, in bytes.
-const MAX_ANSWER: usize = 64 * 1024 * 1024;
+/// Answers larger than this are parsed on a blocking thread, not on the
+/// async workers that serve other users' pages.
+const PARSE_INLINE: usize = 256 * 1024;
 
 /// Modules that change the wiki: always POSTed.
 const WRITE_ACTIONS: &[&str] = &[
@@ -93,6 +94,10 @@ pub struct ApiOptions {
     pub max_wait: Duration,
     /// Longest single wait, whatever `Retry-After` says (default 30 s).
     pub max_delay: Duration,
+    /// Largest answer read, in bytes (default 8 MiB); a larger one is
+    /// [`ApiError::TooLarge`], read no further. A wiki's answers are far
+    /// smaller unless you ask for many page texts at once.
+    pub max_answer_bytes: usize,
 }
 
 impl Default for ApiOptions {
@@ -104,6 +109,7 @@ impl Default for ApiOptions {
             max_attempts: 4,
             max_wait: Duration::from_secs(60),
             max_delay: Duration::from_secs(30),
+            max_answer_bytes: 8 * 1024 * 1024,
         }
     }
 }
@@ -644,10 +650,20 @@ impl ApiClient {
                 status: status.as_u16(),
             });
         }
-        let body = wire::read_limited(response, MAX_ANSWER).await?;
-        let value: Value = serde_json::from_str(&body).map_err(|e| ApiError::InvalidJson {
-            message: format!("{e}: {:?}", wire::excerpt(&body)),
-        })?;
+        let body = wire::read_limited(response, self.options.max_answer_bytes).await?;
+        let inline = body.len() <= PARSE_INLINE;
+        let parse = move || {
+            serde_json::from_str::<Value>(&body).map_err(|e| ApiError::InvalidJson {
+                message: format!("{e}: {:?}", wire::excerpt(&body)),
+            })
+        };
+        let value = if inline {
+            parse()?
+        } else {
+            tokio::task::spawn_blocking(parse).await.map_err(|e| {
+                ApiError::Transport(format!("the answer could not be parsed: {e}"))
+            })??
+        };
         if let Some(warnings) = value.get("warnings") {
             log::warn!("MediaWiki API warnings from {}: {warnings}", self.api_url);
         }

@@ -228,6 +228,12 @@ pub enum WikiError {
 }
 
 impl WikiError {
+    /// Whether the wiki says the login was already completed (a replayed
+    /// callback: its request token was used before, E009).
+    pub(crate) fn is_used_up_login(&self) -> bool {
+        matches!(self, WikiError::Refused { message, .. } if message.contains("E009"))
+    }
+
     /// Whether the wiki says the access token is no longer valid (revoked or unknown).
     pub fn is_revoked(&self) -> bool {
         matches!(self, WikiError::Refused { key: Some(k), .. }
@@ -260,7 +266,13 @@ impl fmt::Display for WikiError {
             WikiError::Timeout => f.write_str("the wiki did not answer in time"),
             WikiError::Unreachable(e) => write!(f, "the wiki could not be reached: {e}"),
             WikiError::Status(s) => write!(f, "the wiki answered with HTTP status {s}"),
-            WikiError::Refused { message, .. } => write!(f, "the wiki refused: {message}"),
+            WikiError::Refused { message, .. } => {
+                write!(f, "the wiki refused: {message}")?;
+                match clock_offset(message) {
+                    Some(offset) => write!(f, " ({})", clock_advice(offset)),
+                    None => Ok(()),
+                }
+            }
             WikiError::TooLarge { limit } => {
                 write!(f, "the wiki's answer is larger than {limit} bytes")
             }
@@ -361,6 +373,34 @@ pub(crate) fn authorization<'a>(
     }
 }
 
+/// This server's clock minus the wiki's, from a refusal's
+/// "Expired timestamp, yours X, ours Y".
+pub(crate) fn clock_offset(message: &str) -> Option<i64> {
+    let rest = &message[message.find("Expired timestamp, yours ")? + 25..];
+    let (yours, rest) = rest.split_once(", ours ")?;
+    let ours: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    Some(
+        yours
+            .trim()
+            .parse::<i64>()
+            .ok()?
+            .saturating_sub(ours.parse().ok()?),
+    )
+}
+
+/// What an operator reads about a clock that is `offset` seconds off.
+pub(crate) fn clock_advice(offset: i64) -> String {
+    let (by, way) = if offset >= 0 {
+        (offset, "ahead of")
+    } else {
+        (offset.saturating_neg(), "behind")
+    };
+    format!(
+        "this server's clock is {by} s {way} the wiki's, which accepts 300 s: synchronize \
+         this server's clock (NTP)"
+    )
+}
+
 /// Turns a wiki message (HTML-escaped text with bits of markup) into plain text.
 fn clean_wiki_message(message: &str) -> String {
     fn strip_tags(s: &str) -> String {
@@ -407,6 +447,16 @@ mod tests {
         let e = read_callback(Some("oauth_token=abc&oauth_verifier=a%0Ab")).unwrap_err();
         assert_eq!(e.login_key.as_deref(), Some("abc"));
         assert!(read_callback(None).is_err());
+    }
+
+    #[test]
+    fn clock_offsets_from_refusals() {
+        let m = "The authorization headers in your request are not valid: Expired timestamp, yours 1795827381, ours 1795830981";
+        assert_eq!(clock_offset(m), Some(-3600));
+        assert!(clock_advice(-3600).contains("3600 s behind"));
+        assert_eq!(clock_offset("Expired timestamp, yours 9, ours 2."), Some(7));
+        assert_eq!(clock_offset("Expired timestamp, yours x, ours 2"), None);
+        assert_eq!(clock_offset("Invalid signature"), None);
     }
 
     #[test]

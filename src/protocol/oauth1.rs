@@ -227,15 +227,23 @@ fn parse_token_answer(body: &str) -> Result<TokenPair, WikiError> {
             _ => {}
         }
     }
-    match (key, secret) {
-        (Some(key), Some(secret)) if valid_token(&key) && valid_token(&secret) => {
-            Ok(TokenPair { key, secret })
+    let problem = match (&key, &secret) {
+        (Some(k), Some(s)) if valid_token(k) && valid_token(s) => {
+            return Ok(TokenPair {
+                key: key.unwrap_or_default(),
+                secret: secret.unwrap_or_default(),
+            })
         }
-        _ => Err(WikiError::Unexpected(format!(
-            "expected oauth_token and oauth_token_secret, got {:?}",
-            wire::excerpt(body)
-        ))),
-    }
+        _ if body.starts_with('<') => "an HTML page instead of a token answer",
+        (None, _) => "oauth_token is missing",
+        (Some(k), _) if !valid_token(k) => "oauth_token is malformed",
+        (_, None) => "oauth_token_secret is missing",
+        _ => "oauth_token_secret is malformed",
+    };
+    // Never quote the answer: it may hold a token secret.
+    Err(WikiError::Unexpected(format!(
+        "the wiki's token answer is not usable: {problem}"
+    )))
 }
 
 /// Tokens are hex on MediaWiki; accept any short run of safe characters.
@@ -316,10 +324,7 @@ pub(super) async fn identify(
     if body.starts_with('{') {
         // Errors come as {"error": key, "message": text} with HTTP 200.
         let v: serde_json::Value = serde_json::from_str(body).map_err(|_| {
-            WikiError::Unexpected(format!(
-                "invalid JSON from identify: {:?}",
-                wire::excerpt(body)
-            ))
+            WikiError::Unexpected("the identify answer is neither a token nor valid JSON".into())
         })?;
         return Err(WikiError::Refused {
             key: v.get("error").and_then(|e| e.as_str()).map(str::to_string),
@@ -481,5 +486,19 @@ mod tests {
             parse_token_answer("oauth_token=a%0A&oauth_token_secret=b"),
             Err(WikiError::Unexpected(_))
         ));
+        let e = parse_token_answer("oauth_token=bad%0Akey&oauth_token_secret=LEAKEDSECRET")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("oauth_token is malformed") && !e.contains("LEAKED"),
+            "{e}"
+        );
+        let e = parse_token_answer("oauth_token=goodkey&oauth_token_secret=LEAKED%0ASECRET")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("oauth_token_secret is malformed") && !e.contains("LEAKED"),
+            "{e}"
+        );
     }
 }

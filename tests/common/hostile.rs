@@ -192,6 +192,20 @@ pub async fn start() -> HostileWiki {
     }
 }
 
+/// The figment of an app talking to the hostile wiki.
+pub fn figment_for(h: &HostileWiki, port: u16) -> rocket::figment::Figment {
+    rocket::figment::Figment::from(rocket::Config::debug_default())
+        .merge(("address", "127.0.0.1"))
+        .merge(("port", port))
+        .merge(("log_level", "off"))
+        .merge(("secret_key", super::SECRET_KEY))
+        .merge(("mwoauth.base_url", format!("{}/w", h.origin)))
+        .merge(("mwoauth.consumer_key", CONSUMER_KEY))
+        .merge(("mwoauth.consumer_secret", CONSUMER_SECRET))
+        .merge(("mwoauth.user_agent", "tests/0"))
+        .merge(("mwoauth.timeout", 1))
+}
+
 impl HostileWiki {
     pub fn set(&self, f: impl FnOnce(&mut Behaviour)) {
         f(&mut self.behaviour.lock().unwrap());
