@@ -651,34 +651,46 @@ impl ApiClient {
             });
         }
         let body = wire::read_limited(response, self.options.max_answer_bytes).await?;
-        let inline = body.len() <= PARSE_INLINE;
-        let parse = move || {
-            serde_json::from_str::<Value>(&body).map_err(|e| ApiError::InvalidJson {
-                message: format!("{e}: {:?}", wire::excerpt(&body)),
-            })
-        };
-        let value = if inline {
-            parse()?
+        let value = if body.len() <= PARSE_INLINE {
+            parse_answer(&body)?
         } else {
-            tokio::task::spawn_blocking(parse).await.map_err(|e| {
-                ApiError::Transport(format!("the answer could not be parsed: {e}"))
-            })??
+            tokio::task::spawn_blocking(move || parse_answer(&body))
+                .await
+                .map_err(|e| {
+                    ApiError::Transport(format!("the answer could not be parsed: {e}"))
+                })??
         };
         if let Some(warnings) = value.get("warnings") {
             log::warn!("MediaWiki API warnings from {}: {warnings}", self.api_url);
         }
-        if let Some(error) = value.get("error") {
-            return Err(ApiError::from_error_object(error, retry_after));
-        }
-        if let Some(errors) = value
-            .get("errors")
-            .and_then(Value::as_array)
-            .and_then(|e| e.first())
-        {
-            return Err(ApiError::from_error_object(errors, retry_after));
-        }
-        Ok(value)
+        classify_answer(value, retry_after)
     }
+}
+
+/// Parses an api.php answer body.
+pub(crate) fn parse_answer(body: &str) -> Result<Value, ApiError> {
+    serde_json::from_str::<Value>(body).map_err(|e| ApiError::InvalidJson {
+        message: format!("{e}: {:?}", wire::excerpt(body)),
+    })
+}
+
+/// An api.php answer as the result of the request: its `error` (or first of
+/// `errors`, with `errorformat`) classified, else the answer itself.
+pub(crate) fn classify_answer(
+    value: Value,
+    retry_after: Option<Duration>,
+) -> Result<Value, ApiError> {
+    if let Some(error) = value.get("error") {
+        return Err(ApiError::from_error_object(error, retry_after));
+    }
+    if let Some(errors) = value
+        .get("errors")
+        .and_then(Value::as_array)
+        .and_then(|e| e.first())
+    {
+        return Err(ApiError::from_error_object(errors, retry_after));
+    }
+    Ok(value)
 }
 
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
