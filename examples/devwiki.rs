@@ -18,7 +18,7 @@
 //! - `DEVWIKI_AUTO_APPROVE=Alice`: skip the authorize page;
 //! - `DEVWIKI_VERBOSE=1`: log requests.
 
-use rocket_mediawiki_oauth::devwiki::{DevWiki, DevWikiConfig};
+use devwiki::{DevWiki, DevWikiConfig};
 
 /// Fixed development credentials of the default consumer (not secret: this
 /// wiki only exists on your machine).

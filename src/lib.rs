@@ -12,9 +12,6 @@ pub mod redirect;
 mod routes;
 pub mod session;
 
-#[cfg(feature = "devwiki")]
-pub mod devwiki;
-
 pub use api::{ApiClient, ApiError, ApiOptions};
 pub use config::{Config, ConfigError};
 pub use error::Error;

@@ -6,11 +6,11 @@
 
 use serde_json::{json, Value};
 
-use super::config::ConsumerSpec;
-use super::http::{Req, Resp};
-use super::pages::parse_title;
-use super::store::Shared;
-use super::verify;
+use crate::config::ConsumerSpec;
+use crate::http::{Req, Resp};
+use crate::pages::parse_title;
+use crate::store::Shared;
+use crate::verify;
 
 fn reply(status: u16, v: Value) -> Resp {
     Resp::new(status, "application/json", v.to_string()).header("Cache-Control", "no-store")
@@ -186,7 +186,7 @@ pub(crate) fn handle(sh: &Shared, req: &Req) -> Resp {
                 }
             }
             ("/devwiki/invalidate-tokens", true) => {
-                sh.lock().secret = super::store::random_hex(40);
+                sh.lock().secret = crate::store::random_hex(40);
                 reply(200, json!({ "ok": true }))
             }
             ("/devwiki/readonly", true) => {
@@ -236,7 +236,7 @@ pub(crate) fn handle(sh: &Shared, req: &Req) -> Resp {
             ("/devwiki/file", false) => {
                 let q = verify::parse_php_query(req.query.as_deref().unwrap_or("").as_bytes());
                 let name = q.get_str("name").ok_or_else(|| bad("missing name"))?;
-                let t = super::api_upload::file_title(&name).ok_or_else(|| bad("bad name"))?;
+                let t = crate::api_upload::file_title(&name).ok_or_else(|| bad("bad name"))?;
                 match sh.lock().files.get(&t.dbkey()) {
                     Some(f) => Resp::new(200, "application/octet-stream", f.bytes.clone())
                         .header("Cache-Control", "no-store"),

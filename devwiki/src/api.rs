@@ -1,14 +1,14 @@
 //! `api.php`: OAuth from the `Authorization` header only, `ApiMain`'s order
 //! of checks, errors and warnings in the real shapes, `formatversion=1|2`.
-//! The modules are in [`super::api_query`] and [`super::api_edit`].
+//! The modules are in [`crate::api_query`] and [`crate::api_edit`].
 
-use super::http::{Req, Resp};
-use super::messages::{self, escape_html};
-use super::phpjson::{self, Flags, J};
-use super::special_oauth;
-use super::store::{Shared, Store};
-use super::users::{self, UserRec};
-use super::verify::{self, Params};
+use crate::http::{Req, Resp};
+use crate::messages::{self, escape_html};
+use crate::phpjson::{self, Flags, J};
+use crate::special_oauth;
+use crate::store::{Shared, Store};
+use crate::users::{self, UserRec};
+use crate::verify::{self, Params};
 
 /// An API error (`ApiUsageException`).
 #[derive(Clone, Debug)]
@@ -460,7 +460,7 @@ fn edge(sh: &Shared, req: &Req, values: &Params) -> Option<Resp> {
     let mut st = sh.lock();
     *st.api_counts.entry("*".into()).or_insert(0) += 1;
     if let Some(retry_after) = st.switches.rate_limit {
-        let (applies, used_up) = super::store::take_one(&mut st.switches.rate_limit_times);
+        let (applies, used_up) = crate::store::take_one(&mut st.switches.rate_limit_times);
         if used_up {
             st.switches.rate_limit = None;
             st.switches.rate_limit_times = None;
@@ -497,7 +497,7 @@ fn edge(sh: &Shared, req: &Req, values: &Params) -> Option<Resp> {
         .names()
         .filter_map(|n| values.get_str(&n).map(|v| (n, v)))
         .collect();
-    st.last_api = Some(super::store::RecordedRequest {
+    st.last_api = Some(crate::store::RecordedRequest {
         method: req.method.clone(),
         params,
         content_type: req.content_type.clone(),
@@ -574,7 +574,7 @@ fn execute(ctx: &mut Ctx<'_>) -> Result<Option<Resp>, ApiError> {
         }
     }
     if let Some(wanted) = ctx.param("assertuser") {
-        if crate::devwiki::pages::normalize_user_name(&wanted).as_deref()
+        if crate::pages::normalize_user_name(&wanted).as_deref()
             != Some(ctx.session.name().as_str())
         {
             return Err(ApiError::new(
@@ -658,7 +658,7 @@ fn execute(ctx: &mut Ctx<'_>) -> Result<Option<Resp>, ApiError> {
             let mut st = ctx.sh.lock();
             let reason = st.switches.readonly.clone();
             if reason.is_some() {
-                let (applies, used_up) = super::store::take_one(&mut st.switches.readonly_times);
+                let (applies, used_up) = crate::store::take_one(&mut st.switches.readonly_times);
                 if used_up {
                     st.switches.readonly = None;
                     st.switches.readonly_times = None;
@@ -729,10 +729,10 @@ fn execute(ctx: &mut Ctx<'_>) -> Result<Option<Resp>, ApiError> {
         ));
     }
     match action.as_str() {
-        "query" => super::api_query::execute(ctx)?,
-        "edit" => super::api_edit::edit(ctx)?,
-        "purge" => super::api_edit::purge(ctx)?,
-        "upload" => super::api_upload::upload(ctx)?,
+        "query" => crate::api_query::execute(ctx)?,
+        "edit" => crate::api_edit::edit(ctx)?,
+        "purge" => crate::api_edit::purge(ctx)?,
+        "upload" => crate::api_upload::upload(ctx)?,
         "checktoken" => checktoken(ctx)?,
         _ => {}
     }

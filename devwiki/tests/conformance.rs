@@ -6,8 +6,8 @@
 use std::collections::HashMap;
 
 use base64::Engine as _;
+use devwiki::{Consumer, ConsumerSpec, DevWiki, DevWikiConfig};
 use hmac::{Hmac, Mac};
-use rocket_mediawiki_oauth::devwiki::{Consumer, ConsumerSpec, DevWiki, DevWikiConfig};
 use serde_json::Value;
 
 // ---------------------------------------------------------------- signing --

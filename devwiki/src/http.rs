@@ -9,9 +9,9 @@ use rocket::http::Status;
 use rocket::route::{Handler, Outcome};
 use rocket::{Data, Request, Response};
 
-use super::messages::escape_html;
-use super::store::Shared;
-use super::verify::{self, PVal, Params};
+use crate::messages::escape_html;
+use crate::store::Shared;
+use crate::verify::{self, PVal, Params};
 
 /// Largest request body read (bigger ones get an error in the real shape).
 pub(crate) const BODY_LIMIT: usize = 8 * 1024 * 1024;
@@ -460,7 +460,7 @@ impl Handler for WikiHandler {
                 Err(_) => req.body_too_large = true,
             }
         }
-        let resp = super::dispatch(&self.shared, &req);
+        let resp = crate::dispatch(&self.shared, &req);
         let mut builder = Response::build();
         builder.status(Status::new(resp.status));
         for (name, value) in resp.headers {

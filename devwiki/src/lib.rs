@@ -1,5 +1,5 @@
 //! **DevWiki**: a local imitation of MediaWiki + Extension:OAuth (OAuth 1.0a)
-//! and of `api.php`, to develop and test an app offline (feature `devwiki`).
+//! and of `api.php`, to develop and test an app offline (the `devwiki` crate).
 //!
 //! It answers like a real MediaWiki 1.39 wiki, down to the bytes where they
 //! were captured: `Special:OAuth/initiate|authorize|authenticate|token|identify`
@@ -26,7 +26,7 @@
 //! and let auto-approve stand in for the person clicking "Allow":
 //!
 //! ```no_run
-//! use rocket_mediawiki_oauth::devwiki::{DevWiki, DevWikiConfig};
+//! use devwiki::{DevWiki, DevWikiConfig};
 //!
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! let wiki = DevWiki::start(DevWikiConfig {

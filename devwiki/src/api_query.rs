@@ -2,10 +2,10 @@
 //! `prop=revisions|info|imageinfo`, with the page set (`titles`, `pageids`, `revids`)
 //! and continuation (`continue`, `batchcomplete`).
 
-use super::api::{ApiError, Ctx, Session};
-use super::pages::{self, parse_title, Title};
-use super::phpjson::J;
-use super::store::{iso8601, parse_timestamp, ts_mw};
+use crate::api::{ApiError, Ctx, Session};
+use crate::pages::{self, parse_title, Title};
+use crate::phpjson::J;
+use crate::store::{iso8601, parse_timestamp, ts_mw};
 
 /// The parameters of `prop=imageinfo`.
 pub(crate) const IMAGEINFO_PARAMS: &[&str] = &[
@@ -126,7 +126,7 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>) -> Result<(), ApiError> {
                             (title, &mut e.obj)
                         })
                         .collect();
-                    super::api_upload::imageinfo_prop(ctx, &mut pages);
+                    crate::api_upload::imageinfo_prop(ctx, &mut pages);
                 }
                 _ => {}
             }
@@ -415,7 +415,7 @@ fn revision_json(ctx: &Ctx<'_>, rev: &pages::Rev, props: &[String], slots: bool)
     if has("parsedcomment") {
         o.set(
             "parsedcomment",
-            J::s(super::messages::escape_html(&rev.comment)),
+            J::s(crate::messages::escape_html(&rev.comment)),
         );
     }
     if has("tags") {
@@ -706,7 +706,7 @@ fn usercontribs(ctx: &mut Ctx<'_>, query: &mut J, cont: &mut Continuation) -> Re
         if has("parsedcomment") {
             o.set(
                 "parsedcomment",
-                J::s(super::messages::escape_html(&r.comment)),
+                J::s(crate::messages::escape_html(&r.comment)),
             );
         }
         if has("size") {

@@ -6,13 +6,13 @@
 //! `<select name="user" id="user">`, the buttons `#accept` (`name="accept"`)
 //! and `#cancel` (`name="cancel"`), hidden `consumerKey` and `requestToken`.
 
-use super::callback;
-use super::http::{check, val, Req, Resp};
-use super::messages::{self, escape_html, Msg};
-use super::special_oauth::{error_page, Target};
-use super::store::{random_hex, ConsumerRec, Shared, Store, REQUEST_TOKEN_TTL};
-use super::users;
-use super::verify::{self, Params};
+use crate::callback;
+use crate::http::{check, val, Req, Resp};
+use crate::messages::{self, escape_html, Msg};
+use crate::special_oauth::{error_page, Target};
+use crate::store::{random_hex, ConsumerRec, Shared, Store, REQUEST_TOKEN_TTL};
+use crate::users;
+use crate::verify::{self, Params};
 
 /// The cookie that remembers the user chosen last (like a login session).
 const USER_COOKIE: &str = "devwiki_user";

@@ -4,14 +4,14 @@
 
 use sha1::{Digest, Sha1};
 
-use super::api::{ApiError, Ctx, Session};
-use super::api_edit::{block_error, md5_hex};
-use super::http::Resp;
-use super::messages::escape_html;
-use super::pages::{parse_title, Title};
-use super::phpjson::J;
-use super::store::{iso8601, random_hex, Shared};
-use super::verify;
+use crate::api::{ApiError, Ctx, Session};
+use crate::api_edit::{block_error, md5_hex};
+use crate::http::Resp;
+use crate::messages::escape_html;
+use crate::pages::{parse_title, Title};
+use crate::phpjson::J;
+use crate::store::{iso8601, random_hex, Shared};
+use crate::verify;
 
 /// `$wgFileExtensions` (MediaWiki's default).
 const FILE_EXTENSIONS: &[&str] = &["png", "gif", "jpg", "jpeg", "webp"];
@@ -264,7 +264,7 @@ pub(crate) fn image_info(server: &str, file: &FileRec, pageid: Option<u64>, prop
 /// `imageinfo` (the latest version only).
 pub(crate) fn imageinfo_prop(ctx: &mut Ctx<'_>, pages: &mut [(Option<Title>, &mut J)]) {
     // Accepted (not "unrecognized"); `iiprop` is read below.
-    for p in super::api_query::IMAGEINFO_PARAMS
+    for p in crate::api_query::IMAGEINFO_PARAMS
         .iter()
         .copied()
         .filter(|p| *p != "iiprop")

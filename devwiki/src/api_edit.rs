@@ -1,9 +1,9 @@
 //! `action=edit` and `action=purge`.
 
-use super::api::{ApiError, Ctx, Session};
-use super::pages::{self, parse_title, Title};
-use super::phpjson::J;
-use super::store::{iso8601, parse_timestamp};
+use crate::api::{ApiError, Ctx, Session};
+use crate::pages::{self, parse_title, Title};
+use crate::phpjson::J;
+use crate::store::{iso8601, parse_timestamp};
 
 /// The `blocked` error of a blocked session user, if blocked.
 pub(crate) fn block_error(ctx: &Ctx<'_>) -> Option<ApiError> {

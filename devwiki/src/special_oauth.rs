@@ -1,14 +1,14 @@
 //! `Special:OAuth/initiate|authorize|authenticate|token|identify|verified`
 //! (`SpecialMWOAuth::execute`).
 
-use super::authorize_page;
-use super::callback::{self, CallbackError};
-use super::http::{val, Req, Resp};
-use super::jwt;
-use super::messages::{self, escape_html, Msg};
-use super::phpjson::{self, Flags, J};
-use super::store::{ConsumerRec, Shared, Store, REQUEST_TOKEN_TTL};
-use super::verify::{self, OAuthException, Params};
+use crate::authorize_page;
+use crate::callback::{self, CallbackError};
+use crate::http::{val, Req, Resp};
+use crate::jwt;
+use crate::messages::{self, escape_html, Msg};
+use crate::phpjson::{self, Flags, J};
+use crate::store::{ConsumerRec, Shared, Store, REQUEST_TOKEN_TTL};
+use crate::verify::{self, OAuthException, Params};
 
 /// Where the special page was reached, to post forms back the same way.
 #[derive(Clone, Debug)]
@@ -326,7 +326,7 @@ pub(crate) fn verify_access(
     params: &Params,
     method: &str,
     url: &str,
-) -> Result<(ConsumerRec, super::store::Acceptance), Fail> {
+) -> Result<(ConsumerRec, crate::store::Acceptance), Fail> {
     let c = get_consumer(st, params).map_err(Fail::Ex)?;
     let token = params.get_str("oauth_token").unwrap_or_default();
     let acc = st.access_token(&c.key, &token).map_err(Fail::Msg)?;

@@ -7,10 +7,10 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use rand::RngCore;
 
-use super::config::{Consumer, ConsumerSpec, DevWikiConfig};
-use super::messages::{self, Msg};
-use super::pages::{self, Wiki};
-use super::users::{self, UserRec};
+use crate::config::{Consumer, ConsumerSpec, DevWikiConfig};
+use crate::messages::{self, Msg};
+use crate::pages::{self, Wiki};
+use crate::users::{self, UserRec};
 
 /// Lifetime of a request token, a stored callback, and a `**USED**` marker.
 pub(crate) const REQUEST_TOKEN_TTL: i64 = 600;
@@ -192,9 +192,9 @@ pub(crate) struct Store {
     /// Per-wiki secret for CSRF tokens.
     pub secret: String,
     /// Uploaded files by name (database key, e.g. `My_chart.png`).
-    pub files: HashMap<String, super::api_upload::FileRec>,
+    pub files: HashMap<String, crate::api_upload::FileRec>,
     /// Uploads stashed after a warning, by file key.
-    pub stash: HashMap<String, super::api_upload::Stashed>,
+    pub stash: HashMap<String, crate::api_upload::Stashed>,
     /// api.php requests by module path (`*`, `edit`, `query+tokens`, ...).
     pub api_counts: HashMap<String, u64>,
     /// The last api.php request.

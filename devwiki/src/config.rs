@@ -2,10 +2,10 @@
 
 use std::fmt;
 
-/// How to start a [`DevWiki`](super::DevWiki).
+/// How to start a [`DevWiki`](crate::DevWiki).
 ///
 /// ```
-/// use rocket_mediawiki_oauth::devwiki::DevWikiConfig;
+/// use devwiki::DevWikiConfig;
 /// let config = DevWikiConfig {
 ///     host: "localhost".into(),
 ///     auto_approve: Some("Alice".into()),
@@ -57,7 +57,7 @@ impl Default for DevWikiConfig {
     }
 }
 
-/// What to register with [`DevWiki::register_consumer`](super::DevWiki::register_consumer)
+/// What to register with [`DevWiki::register_consumer`](crate::DevWiki::register_consumer)
 /// (the fields of `Special:OAuthConsumerRegistration/propose/oauth1`).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(default)]
