@@ -1,6 +1,6 @@
 //! `action=edit` and `action=purge`.
 
-use crate::api::{ApiError, Ctx, Session};
+use crate::api_base::{ApiError, Ctx, Session};
 use crate::pages::{self, parse_title, Title};
 use crate::phpjson::J;
 use crate::store::{iso8601, parse_timestamp};

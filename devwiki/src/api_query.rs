@@ -2,28 +2,10 @@
 //! `prop=revisions|info|imageinfo`, with the page set (`titles`, `pageids`, `revids`)
 //! and continuation (`continue`, `batchcomplete`).
 
-use crate::api::{ApiError, Ctx, Session};
+use crate::api_base::{ApiError, Ctx, Session};
 use crate::pages::{self, parse_title, Title};
 use crate::phpjson::J;
 use crate::store::{iso8601, parse_timestamp, ts_mw};
-
-/// The parameters of `prop=imageinfo`.
-pub(crate) const IMAGEINFO_PARAMS: &[&str] = &[
-    "iiprop",
-    "iilimit",
-    "iistart",
-    "iiend",
-    "iiurlwidth",
-    "iiurlheight",
-    "iimetadataversion",
-    "iiextmetadatalanguage",
-    "iiextmetadatamultilang",
-    "iiextmetadatafilter",
-    "iiurlparam",
-    "iibadfilecontexttitle",
-    "iicontinue",
-    "iilocalonly",
-];
 
 const PROPS: &[&str] = &["revisions", "info", "imageinfo"];
 const LISTS: &[&str] = &["usercontribs", "allpages"];
@@ -207,7 +189,7 @@ fn mark_prop_params(ctx: &mut Ctx<'_>, prop: &str) {
             "rvdiffto",
         ],
         "info" => &["inprop", "intestactions", "incontinue"],
-        "imageinfo" => IMAGEINFO_PARAMS,
+        "imageinfo" => crate::api_upload::IMAGEINFO_PARAMS,
         _ => &[],
     };
     for n in names {

@@ -4,13 +4,13 @@
 
 use sha1::{Digest, Sha1};
 
-use crate::api::{ApiError, Ctx, Session};
+use crate::api_base::{ApiError, Ctx, Session};
 use crate::api_edit::{block_error, md5_hex};
 use crate::http::Resp;
 use crate::messages::escape_html;
 use crate::pages::{parse_title, Title};
 use crate::phpjson::J;
-use crate::store::{iso8601, random_hex, Shared};
+use crate::store::{iso8601, random_hex, FileRec, Shared, Stashed};
 use crate::verify;
 
 /// `$wgFileExtensions` (MediaWiki's default).
@@ -19,31 +19,23 @@ const FILE_EXTENSIONS: &[&str] = &["png", "gif", "jpg", "jpeg", "webp"];
 /// Stashed uploads kept at most (the oldest goes first).
 const MAX_STASHED: usize = 16;
 
-/// A stored file (its latest version).
-#[derive(Clone, Debug)]
-pub(crate) struct FileRec {
-    /// The name, as a database key (`My_chart.png`).
-    pub name: String,
-    pub bytes: Vec<u8>,
-    /// SHA-1, 40 lowercase hex.
-    pub sha1: String,
-    pub timestamp: i64,
-    pub user: String,
-    pub userid: u32,
-    pub comment: String,
-    pub mime: &'static str,
-    pub width: u32,
-    pub height: u32,
-    pub bitdepth: u32,
-}
-
-/// An upload kept after a warning, to be finished with `filekey`.
-#[derive(Clone, Debug)]
-pub(crate) struct Stashed {
-    pub user: String,
-    pub bytes: Vec<u8>,
-    pub created: i64,
-}
+/// The parameters of `prop=imageinfo`.
+pub(crate) const IMAGEINFO_PARAMS: &[&str] = &[
+    "iiprop",
+    "iilimit",
+    "iistart",
+    "iiend",
+    "iiurlwidth",
+    "iiurlheight",
+    "iimetadataversion",
+    "iiextmetadatalanguage",
+    "iiextmetadatamultilang",
+    "iiextmetadatafilter",
+    "iiurlparam",
+    "iibadfilecontexttitle",
+    "iicontinue",
+    "iilocalonly",
+];
 
 /// The file name as a database key, from what a user typed: like
 /// `UploadBase::getTitle` (`wfStripIllegalFilenameChars`, then a title in
@@ -264,11 +256,7 @@ pub(crate) fn image_info(server: &str, file: &FileRec, pageid: Option<u64>, prop
 /// `imageinfo` (the latest version only).
 pub(crate) fn imageinfo_prop(ctx: &mut Ctx<'_>, pages: &mut [(Option<Title>, &mut J)]) {
     // Accepted (not "unrecognized"); `iiprop` is read below.
-    for p in crate::api_query::IMAGEINFO_PARAMS
-        .iter()
-        .copied()
-        .filter(|p| *p != "iiprop")
-    {
+    for p in IMAGEINFO_PARAMS.iter().copied().filter(|p| *p != "iiprop") {
         ctx.mark(p);
     }
     let asked = match ctx.param("iiprop") {

@@ -7,9 +7,8 @@
 //! and `#cancel` (`name="cancel"`), hidden `consumerKey` and `requestToken`.
 
 use crate::callback;
-use crate::http::{check, val, Req, Resp};
+use crate::http::{check, error_page, val, Req, Resp, Target};
 use crate::messages::{self, escape_html, Msg};
-use crate::special_oauth::{error_page, Target};
 use crate::store::{random_hex, ConsumerRec, Shared, Store, REQUEST_TOKEN_TTL};
 use crate::users;
 use crate::verify::{self, Params};
@@ -52,7 +51,7 @@ pub(crate) fn handle(
     }
     let rt = request_token.clone().unwrap_or_default();
 
-    if let Some(user) = st.switches.auto_approve.clone() {
+    if let Some(user) = st.switches.auto_approve().map(str::to_string) {
         return match authorize(&mut st, sh, &user, &consumer, &rt) {
             Ok(url) => Resp::redirect(&url),
             Err(msg) => error_page(&msg),

@@ -1,16 +1,7 @@
-//! HTTP plumbing: the raw request as the wiki sees it, responses, the
-//! Rocket handler that feeds every request to [`dispatch`], and shared HTML.
+//! HTTP plumbing: the raw request as the wiki sees it, responses, and the
+//! shared HTML of pages (the skin, `OutputPage::showErrorPage`).
 
-use std::io::Cursor;
-use std::sync::Arc;
-
-use rocket::data::ToByteUnit;
-use rocket::http::Status;
-use rocket::route::{Handler, Outcome};
-use rocket::{Data, Request, Response};
-
-use crate::messages::escape_html;
-use crate::store::Shared;
+use crate::messages::{escape_html, Msg};
 use crate::verify::{self, PVal, Params};
 
 /// Largest request body read (bigger ones get an error in the real shape).
@@ -428,48 +419,23 @@ pub(crate) fn page_html(title: &str, body_html: &str) -> String {
     )
 }
 
-/// The Rocket handler: reads the request with its exact bytes and hands it
-/// to [`dispatch`] (synchronously: the state lock is never held across an
-/// `.await`).
-#[derive(Clone)]
-pub(crate) struct WikiHandler {
-    pub shared: Arc<Shared>,
+/// Where the special page was reached, to post forms back the same way.
+#[derive(Clone, Debug)]
+pub(crate) struct Target {
+    /// The form `action` (a path).
+    pub action: String,
 }
 
-#[rocket::async_trait]
-impl Handler for WikiHandler {
-    async fn handle<'r>(&self, request: &'r Request<'_>, data: Data<'r>) -> Outcome<'r> {
-        let mut req = Req::new(request.method().as_str(), "/");
-        req.raw_path = request.uri().path().raw().as_str().to_string();
-        req.query = request.uri().query().map(|q| q.raw().as_str().to_string());
-        let headers = request.headers();
-        req.authorization = headers.get_one("Authorization").map(str::to_string);
-        req.content_type = headers.get_one("Content-Type").map(str::to_string);
-        req.user_agent = headers.get_one("User-Agent").map(str::to_string);
-        req.cookie = {
-            let all: Vec<&str> = headers.get("Cookie").collect();
-            (!all.is_empty()).then(|| all.join("; "))
-        };
-        if matches!(req.method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE") {
-            let limit = req.body_limit() as u64;
-            match data.open(limit.bytes()).into_bytes().await {
-                Ok(capped) => {
-                    req.body_too_large = !capped.is_complete();
-                    req.body = capped.into_inner();
-                }
-                Err(_) => req.body_too_large = true,
-            }
-        }
-        let resp = crate::dispatch(&self.shared, &req);
-        let mut builder = Response::build();
-        builder.status(Status::new(resp.status));
-        for (name, value) in resp.headers {
-            builder.raw_header_adjoin(name, value);
-        }
-        let len = resp.body.len();
-        builder.sized_body(len, Cursor::new(resp.body));
-        Outcome::Success(builder.finalize())
-    }
+/// `OutputPage::showErrorPage('mwoauth-error', $msg)`.
+pub(crate) fn error_page(msg: &Msg) -> Resp {
+    Resp::page(
+        200,
+        "Application Connection Error",
+        &format!(
+            "<div class=\"errorbox\" id=\"mw-mwoauth-error\">{}</div>",
+            msg.html()
+        ),
+    )
 }
 
 #[cfg(test)]

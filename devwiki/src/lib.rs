@@ -124,6 +124,7 @@
 //!   it raw; `Special:OAuthManageMyGrants` lists and revokes authorizations.
 
 mod api;
+mod api_base;
 mod api_edit;
 mod api_query;
 mod api_upload;
@@ -138,16 +139,21 @@ mod pages;
 mod phpjson;
 mod special_oauth;
 mod store;
+mod switches;
 mod users;
 mod verify;
 
+use std::io::Cursor;
 use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
 
+use rocket::data::ToByteUnit;
 use rocket::fairing::AdHoc;
 use rocket::http::Method;
-use rocket::route::Route;
+use rocket::http::Status;
+use rocket::route::{Handler, Outcome, Route};
 use rocket::shield::Shield;
+use rocket::{Data, Request, Response};
 
 pub use config::{Consumer, ConsumerSpec, DevWikiConfig};
 pub use store::RecordedRequest;
@@ -230,7 +236,7 @@ impl DevWiki {
             })
         });
 
-        let handler = http::WikiHandler {
+        let handler = WikiHandler {
             shared: Arc::clone(&shared),
         };
         let routes: Vec<Route> = [
@@ -331,7 +337,10 @@ impl DevWiki {
 
     /// Approves every authorization as `user` (no page), or stops doing so.
     pub fn set_auto_approve(&self, user: Option<&str>) {
-        self.shared.lock().switches.auto_approve = user.map(str::to_string);
+        self.shared
+            .lock()
+            .switches
+            .set_auto_approve(user.map(str::to_string));
     }
 
     /// Authorizes `consumer_key` for `user` directly (as if they had pressed
@@ -401,16 +410,14 @@ impl DevWiki {
     /// N requests that carry `maxlag`; `None` = until switched off.
     /// `lag_seconds = None` switches it off.
     pub fn set_maxlag(&self, lag_seconds: Option<u32>, times: Option<u32>) {
-        let mut st = self.shared.lock();
-        st.switches.maxlag = lag_seconds;
-        st.switches.maxlag_times = if lag_seconds.is_some() { times } else { None };
+        self.shared.lock().switches.set_maxlag(lag_seconds, times);
     }
 
     /// Rotates the wiki's CSRF secret: every token handed out so far now
     /// gets `badtoken` (`Invalid CSRF token.`), as after a session reset on
     /// a real wiki; a token fetched afterwards works.
     pub fn invalidate_tokens(&self) {
-        self.shared.lock().secret = store::random_hex(40);
+        self.shared.lock().invalidate_tokens();
     }
 
     /// Puts the wiki in read-only mode: write requests (`edit`, `upload`,
@@ -419,10 +426,10 @@ impl DevWiki {
     /// the next N write requests; `None` = until switched off.
     /// `reason = None` (or `times = Some(0)`) switches it off.
     pub fn set_readonly(&self, reason: Option<&str>, times: Option<u32>) {
-        let mut st = self.shared.lock();
-        let on = reason.is_some() && times != Some(0);
-        st.switches.readonly = reason.filter(|_| on).map(str::to_string);
-        st.switches.readonly_times = if on { times } else { None };
+        self.shared
+            .lock()
+            .switches
+            .set_readonly(reason.map(str::to_string), times);
     }
 
     /// Makes `api.php` answer like a CDN edge rate limiter: HTTP 429 with
@@ -430,22 +437,17 @@ impl DevWiki {
     /// sees the request. `times`: only for the next N api.php requests;
     /// `None` = until switched off with `set_rate_limited(Some(0), _)`.
     pub fn set_rate_limited(&self, times: Option<u32>, retry_after: u32) {
-        let mut st = self.shared.lock();
-        if times == Some(0) {
-            st.switches.rate_limit = None;
-            st.switches.rate_limit_times = None;
-        } else {
-            st.switches.rate_limit = Some(retry_after);
-            st.switches.rate_limit_times = times;
-        }
+        self.shared
+            .lock()
+            .switches
+            .set_rate_limited(times, retry_after);
     }
 
     /// Treats the nonce of the next signed request (`api.php`, identify or
     /// the handshake) as already used: it fails with `Nonce already used`,
     /// as when a nonce collides or a request is replayed. Calls add up.
     pub fn reject_next_nonce(&self) {
-        let mut st = self.shared.lock();
-        st.switches.reject_nonces = st.switches.reject_nonces.saturating_add(1);
+        self.shared.lock().switches.reject_next_nonces(1);
     }
 
     /// The bytes of an uploaded file (`"Chart.png"` or `"File:Chart.png"`,
@@ -488,14 +490,14 @@ impl DevWiki {
     /// Makes every wiki request answer HTTP 503 with an HTML error page, like
     /// a wiki that is down (the `/devwiki` controls keep working).
     pub fn set_down(&self, down: bool) {
-        self.shared.lock().switches.down = down;
+        self.shared.lock().switches.set_down(down);
     }
 
     /// Runs the wiki's clock `seconds` ahead (or behind, negative) of the
     /// system clock: this moves its timestamp check, token expiry, JWT
     /// `iat`/`exp`, and edit timestamps.
     pub fn set_clock_offset(&self, seconds: i64) {
-        self.shared.lock().switches.clock_offset = seconds;
+        self.shared.lock().switches.set_clock_offset(seconds);
     }
 
     /// The current text of a page.
@@ -539,13 +541,57 @@ impl Drop for DevWiki {
     }
 }
 
+/// The Rocket handler: reads the request with its exact bytes and hands it
+/// to [`dispatch`] (synchronously: the state lock is never held across an
+/// `.await`).
+#[derive(Clone)]
+struct WikiHandler {
+    shared: Arc<Shared>,
+}
+
+#[rocket::async_trait]
+impl Handler for WikiHandler {
+    async fn handle<'r>(&self, request: &'r Request<'_>, data: Data<'r>) -> Outcome<'r> {
+        let mut req = Req::new(request.method().as_str(), "/");
+        req.raw_path = request.uri().path().raw().as_str().to_string();
+        req.query = request.uri().query().map(|q| q.raw().as_str().to_string());
+        let headers = request.headers();
+        req.authorization = headers.get_one("Authorization").map(str::to_string);
+        req.content_type = headers.get_one("Content-Type").map(str::to_string);
+        req.user_agent = headers.get_one("User-Agent").map(str::to_string);
+        req.cookie = {
+            let all: Vec<&str> = headers.get("Cookie").collect();
+            (!all.is_empty()).then(|| all.join("; "))
+        };
+        if matches!(req.method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE") {
+            let limit = req.body_limit() as u64;
+            match data.open(limit.bytes()).into_bytes().await {
+                Ok(capped) => {
+                    req.body_too_large = !capped.is_complete();
+                    req.body = capped.into_inner();
+                }
+                Err(_) => req.body_too_large = true,
+            }
+        }
+        let resp = dispatch(&self.shared, &req);
+        let mut builder = Response::build();
+        builder.status(Status::new(resp.status));
+        for (name, value) in resp.headers {
+            builder.raw_header_adjoin(name, value);
+        }
+        let len = resp.body.len();
+        builder.sized_body(len, Cursor::new(resp.body));
+        Outcome::Success(builder.finalize())
+    }
+}
+
 /// Routes one request.
-pub(crate) fn dispatch(sh: &Shared, req: &Req) -> Resp {
+fn dispatch(sh: &Shared, req: &Req) -> Resp {
     let path = req.raw_path.as_str();
     if path == "/devwiki" || path.starts_with("/devwiki/") {
         return controls::handle(sh, req);
     }
-    if sh.lock().switches.down {
+    if sh.lock().switches.down() {
         return down_page();
     }
     if path == "/" || path.is_empty() {
@@ -624,7 +670,7 @@ fn index(sh: &Shared, req: &Req, path_title: Option<String>, action_path: String
         .unwrap_or_else(|| "Main Page".into());
     match special(&title) {
         Some(Special::OAuth(sub)) => {
-            let target = special_oauth::Target {
+            let target = http::Target {
                 action: action_path,
             };
             return special_oauth::execute(sh, req, sub.as_deref(), &target);

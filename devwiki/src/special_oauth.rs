@@ -3,19 +3,12 @@
 
 use crate::authorize_page;
 use crate::callback::{self, CallbackError};
-use crate::http::{val, Req, Resp};
+use crate::http::{error_page, val, Req, Resp, Target};
 use crate::jwt;
 use crate::messages::{self, escape_html, Msg};
 use crate::phpjson::{self, Flags, J};
 use crate::store::{ConsumerRec, Shared, Store, REQUEST_TOKEN_TTL};
 use crate::verify::{self, OAuthException, Params};
-
-/// Where the special page was reached, to post forms back the same way.
-#[derive(Clone, Debug)]
-pub(crate) struct Target {
-    /// The form `action` (a path).
-    pub action: String,
-}
 
 fn ex(e: OAuthException) -> Msg {
     messages::oauth_exception(&e.0)
@@ -50,18 +43,6 @@ pub(crate) fn show_error(msg: &Msg, format: &str) -> Resp {
         "html" => error_page(msg),
         _ => Resp::page(200, "OAuth", ""),
     }
-}
-
-/// `OutputPage::showErrorPage('mwoauth-error', $msg)`.
-pub(crate) fn error_page(msg: &Msg) -> Resp {
-    Resp::page(
-        200,
-        "Application Connection Error",
-        &format!(
-            "<div class=\"errorbox\" id=\"mw-mwoauth-error\">{}</div>",
-            msg.html()
-        ),
-    )
 }
 
 /// PHP `intval` of a request value.
@@ -153,9 +134,8 @@ pub(crate) fn check_signature(
     let ts = verify::check_timestamp(params, now)?;
     let token_key = token.map(|(k, _)| k).unwrap_or("");
     verify::check_nonce(params, ts, |nonce, expires| {
-        if st.switches.reject_nonces > 0 {
+        if st.switches.take_rejected_nonce() {
             // DevWiki::reject_next_nonce: as if this nonce had been seen.
-            st.switches.reject_nonces -= 1;
             return false;
         }
         st.record_nonce(&consumer.key, token_key, nonce, expires)
