@@ -351,7 +351,7 @@ pub(crate) fn upload(ctx: &mut Ctx<'_>) -> Result<(), ApiError> {
         .multipart()
         .into_iter()
         .find(|p| p.name == "file" && p.filename.is_some())
-        .map(|p| p.data.to_vec());
+        .map(|p| p.data);
 
     // selectUploadModule
     let given = [filekey.is_some(), file.is_some(), url.is_some()]

@@ -1,6 +1,8 @@
 //! HTTP plumbing: the raw request as the wiki sees it, responses, and the
 //! shared HTML of pages (the skin, `OutputPage::showErrorPage`).
 
+use std::future::Future;
+
 use crate::messages::{escape_html, Msg};
 use crate::verify::{self, PVal, Params};
 
@@ -66,7 +68,7 @@ impl Req {
     }
 
     /// The parts of a POSTed `multipart/form-data` body (`$_POST` + `$_FILES`).
-    pub(crate) fn multipart(&self) -> Vec<Part<'_>> {
+    pub(crate) fn multipart(&self) -> Vec<Part> {
         if !self.was_posted() || !self.is_multipart() {
             return Vec::new();
         }
@@ -159,7 +161,7 @@ fn is_multipart(content_type: Option<&str>) -> bool {
 
 /// One part of a `multipart/form-data` body.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Part<'a> {
+pub(crate) struct Part {
     /// The form field name.
     pub name: String,
     /// The file name, for a file (`$_FILES`); text fields have none.
@@ -167,7 +169,7 @@ pub(crate) struct Part<'a> {
     /// The part's own `Content-Type`, if any.
     pub content_type: Option<String>,
     /// The content, exactly.
-    pub data: &'a [u8],
+    pub data: Vec<u8>,
 }
 
 /// Splits a header value into `;`-separated `key=value` parameters,
@@ -257,85 +259,64 @@ fn boundary_of(content_type: &str) -> Option<String> {
         .filter(|b| !b.is_empty() && b.len() <= 200)
 }
 
-/// Reads a `multipart/form-data` body (RFC 7578): every part, text fields
-/// and files. Malformed input ends the reading early (what was read so far
-/// is kept); it never panics and never reads more than [`MAX_PARTS`] parts.
-pub(crate) fn multipart_parts<'a>(content_type: &str, body: &'a [u8]) -> Vec<Part<'a>> {
-    let mut parts = Vec::new();
+/// Reads a `multipart/form-data` body (RFC 7578) with `multer`: every
+/// part, text fields and files. Malformed input ends the reading early
+/// (what was read completely so far is kept); it never panics and never
+/// reads more than [`MAX_PARTS`] parts. The `Content-Disposition` of each
+/// part is read here, as PHP does (`filename*` included).
+pub(crate) fn multipart_parts(content_type: &str, body: &[u8]) -> Vec<Part> {
     let Some(boundary) = boundary_of(content_type) else {
-        return parts;
+        return Vec::new();
     };
-    let first = format!("--{boundary}");
-    let delim = format!("\r\n--{boundary}");
-    let mut pos = if body.starts_with(first.as_bytes()) {
-        first.len()
-    } else {
-        // A preamble before the first boundary is ignored.
-        match find(body, delim.as_bytes(), 0) {
-            Some(p) => p + delim.len(),
-            None => return parts,
-        }
-    };
-    while parts.len() < MAX_PARTS {
-        let rest = body.get(pos..).unwrap_or_default();
-        if rest.starts_with(b"--") {
-            break; // the close delimiter
-        }
-        // Transport padding, then the CRLF that ends the delimiter line.
-        let pad = rest
-            .iter()
-            .take_while(|b| **b == b' ' || **b == b'\t')
-            .count();
-        if !rest[pad..].starts_with(b"\r\n") {
-            break;
-        }
-        pos += pad + 2;
-        let (headers, content_start) = if body[pos..].starts_with(b"\r\n") {
-            ("", pos + 2)
-        } else {
-            match find(body, b"\r\n\r\n", pos) {
-                Some(end) => (std::str::from_utf8(&body[pos..end]).unwrap_or(""), end + 4),
-                None => break,
-            }
-        };
-        let Some(next) = find(body, delim.as_bytes(), content_start) else {
-            break;
-        };
-        let mut name = None;
-        let mut filename = None;
-        let mut filename_ext = None;
-        let mut part_type = None;
-        for line in headers.split("\r\n") {
-            let Some((h, v)) = line.split_once(':') else {
-                continue;
+    let chunk: Result<Vec<u8>, std::io::Error> = Ok(body.to_vec());
+    let stream = futures_util::stream::iter([chunk]);
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    let read = async move {
+        let mut parts = Vec::new();
+        while parts.len() < MAX_PARTS {
+            let Ok(Some(field)) = multipart.next_field().await else {
+                break;
             };
-            match h.trim().to_ascii_lowercase().as_str() {
-                "content-disposition" => {
-                    for (k, v) in header_params(v) {
-                        match k.as_str() {
-                            "name" => name = Some(v),
-                            "filename" => filename = Some(v),
-                            "filename*" => filename_ext = ext_value(&v),
-                            "name*" if name.is_none() => name = ext_value(&v),
-                            _ => {}
-                        }
-                    }
+            let header = |name: &str| {
+                field
+                    .headers()
+                    .get(name)
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            };
+            let part_type = header("content-type").map(|v| v.trim().to_string());
+            let disposition = header("content-disposition").unwrap_or_default();
+            let (mut name, mut filename, mut filename_ext) = (None, None, None);
+            for (k, v) in header_params(&disposition) {
+                match k.as_str() {
+                    "name" => name = Some(v),
+                    "filename" => filename = Some(v),
+                    "filename*" => filename_ext = ext_value(&v),
+                    "name*" if name.is_none() => name = ext_value(&v),
+                    _ => {}
                 }
-                "content-type" => part_type = Some(v.trim().to_string()),
-                _ => {}
+            }
+            let Ok(data) = field.bytes().await else {
+                break;
+            };
+            if let Some(name) = name {
+                parts.push(Part {
+                    name,
+                    filename: filename_ext.or(filename),
+                    content_type: part_type,
+                    data: data.to_vec(),
+                });
             }
         }
-        if let Some(name) = name {
-            parts.push(Part {
-                name,
-                filename: filename_ext.or(filename),
-                content_type: part_type,
-                data: &body[content_start..next],
-            });
-        }
-        pos = next + delim.len();
+        parts
+    };
+    // The body is all in memory, so the stream never waits: one poll runs
+    // the whole read.
+    let mut read = std::pin::pin!(read);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match read.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(parts) => parts,
+        std::task::Poll::Pending => Vec::new(),
     }
-    parts
 }
 
 /// A `multipart/form-data` body as `$_POST`: text fields only (files go
@@ -344,20 +325,10 @@ pub(crate) fn parse_multipart(content_type: &str, body: &[u8]) -> Params {
     let mut out = Params::default();
     for part in multipart_parts(content_type, body) {
         if part.filename.is_none() {
-            out.set(part.name.into_bytes(), PVal::One(part.data.to_vec()));
+            out.set(part.name.into_bytes(), PVal::One(part.data));
         }
     }
     out
-}
-
-fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    if needle.is_empty() || from > hay.len() {
-        return None;
-    }
-    hay[from..]
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| p + from)
 }
 
 /// A response.
@@ -524,8 +495,8 @@ mod tests {
             body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
             let parts = multipart_parts(&format!("multipart/form-data; boundary={boundary}"), &body);
             proptest::prop_assert_eq!(parts.len(), 2);
-            proptest::prop_assert_eq!(parts[0].data, b"abc+\\");
-            proptest::prop_assert_eq!(parts[1].data, data.as_slice());
+            proptest::prop_assert_eq!(parts[0].data.as_slice(), b"abc+\\");
+            proptest::prop_assert_eq!(parts[1].data.as_slice(), data.as_slice());
         }
     }
 
