@@ -12,9 +12,9 @@ use crate::verify::{self, Params};
 
 use crate::api_base::{strip_markup, ApiError, Ctx, Session};
 
-fn docref(server: &str) -> String {
+fn docref(script: &str) -> String {
     format!(
-        "See {server}/w/api.php for API usage. Subscribe to the mediawiki-api-announce mailing list at &lt;https://lists.wikimedia.org/postorius/lists/mediawiki-api-announce.lists.wikimedia.org/&gt; for notice of API deprecations and breaking changes."
+        "See {script}/api.php for API usage. Subscribe to the mediawiki-api-announce mailing list at &lt;https://lists.wikimedia.org/postorius/lists/mediawiki-api-announce.lists.wikimedia.org/&gt; for notice of API deprecations and breaking changes."
     )
 }
 
@@ -31,7 +31,7 @@ fn json_response(status: u16, body: &J, fv2: bool) -> Resp {
     .header("Vary", "Accept-Encoding, Treat-as-Untrusted, Authorization")
 }
 
-fn error_response(err: ApiError, fv2: bool, errorformat: &str, server: &str) -> Resp {
+fn error_response(err: ApiError, fv2: bool, errorformat: &str, script: &str) -> Resp {
     let body = if errorformat == "bc" {
         let mut e = J::obj()
             .with("code", J::s(err.code.clone()))
@@ -39,7 +39,7 @@ fn error_response(err: ApiError, fv2: bool, errorformat: &str, server: &str) -> 
         for (k, v) in &err.data {
             e.set(k, v.clone());
         }
-        e.set(if fv2 { "docref" } else { "*" }, J::s(docref(server)));
+        e.set(if fv2 { "docref" } else { "*" }, J::s(docref(script)));
         J::obj().with("error", e)
     } else {
         let mut e = J::obj().with("code", J::s(err.code.clone()));
@@ -51,7 +51,7 @@ fn error_response(err: ApiError, fv2: bool, errorformat: &str, server: &str) -> 
         }
         J::obj()
             .with("errors", J::Arr(vec![e]))
-            .with(if fv2 { "docref" } else { "*" }, J::s(docref(server)))
+            .with(if fv2 { "docref" } else { "*" }, J::s(docref(script)))
     };
     let mut resp =
         json_response(err.status, &body, fv2).header("MediaWiki-API-Error", err.code.clone());
@@ -147,7 +147,7 @@ pub(crate) fn handle(sh: &Shared, req: &Req) -> Resp {
         Some(f @ ("plaintext" | "wikitext" | "html" | "raw" | "none")) => f.to_string(),
         _ => "bc".to_string(),
     };
-    let server = sh.server();
+    let script = sh.script_url();
     if let Some(resp) = edge(sh, req, &values) {
         return resp;
     }
@@ -160,11 +160,11 @@ pub(crate) fn handle(sh: &Shared, req: &Req) -> Resp {
             ),
         );
         e.status = 413;
-        return error_response(e, fv2, &errorformat, &server);
+        return error_response(e, fv2, &errorformat, &script);
     }
     let session = match authenticate(sh, req) {
         Ok(s) => s,
-        Err(e) => return error_response(e, fv2, &errorformat, &server),
+        Err(e) => return error_response(e, fv2, &errorformat, &script),
     };
     let mut ctx = Ctx {
         sh,
@@ -181,7 +181,7 @@ pub(crate) fn handle(sh: &Shared, req: &Req) -> Resp {
             report_unused(&mut ctx);
             json_response(200, &ctx.result, fv2)
         }
-        Err(e) => error_response(e, fv2, &errorformat, &server),
+        Err(e) => error_response(e, fv2, &errorformat, &script),
     }
 }
 
@@ -469,9 +469,9 @@ fn checktoken(ctx: &mut Ctx<'_>) -> Result<(), ApiError> {
 }
 
 fn help_page(ctx: &Ctx<'_>) -> Resp {
-    let server = escape_html(&ctx.sh.server());
+    let script = escape_html(&ctx.sh.script_url());
     let body = format!(
-        "<p>DevWiki's <code>api.php</code> implements: <code>action=query</code> with <code>meta=userinfo|tokens|siteinfo</code>, <code>list=usercontribs|allpages</code>, <code>prop=revisions|info|imageinfo</code>; <code>action=edit</code>; <code>action=purge</code>; <code>action=upload</code>; <code>action=checktoken</code>. Use <code>format=json</code> and optionally <code>formatversion=2</code>.</p>\n<p>Example: <a href=\"{server}/w/api.php?action=query&amp;meta=userinfo&amp;format=json\">{server}/w/api.php?action=query&amp;meta=userinfo&amp;format=json</a></p>"
+        "<p>DevWiki's <code>api.php</code> implements: <code>action=query</code> with <code>meta=userinfo|tokens|siteinfo</code>, <code>list=usercontribs|allpages</code>, <code>prop=revisions|info|imageinfo</code>; <code>action=edit</code>; <code>action=purge</code>; <code>action=upload</code>; <code>action=checktoken</code>. Use <code>format=json</code> and optionally <code>formatversion=2</code>.</p>\n<p>Example: <a href=\"{script}/api.php?action=query&amp;meta=userinfo&amp;format=json\">{script}/api.php?action=query&amp;meta=userinfo&amp;format=json</a></p>"
     );
     Resp::page(200, "MediaWiki API help", &body)
 }

@@ -1034,8 +1034,8 @@ fn siteinfo(ctx: &mut Ctx<'_>, query: &mut J) {
                     .with("timezone", J::s("UTC"))
                     .with("timeoffset", J::Int(0))
                     .with("articlepath", J::s("/wiki/$1"))
-                    .with("scriptpath", J::s("/w"))
-                    .with("script", J::s("/w/index.php"))
+                    .with("scriptpath", J::s(ctx.sh.script_path.clone()))
+                    .with("script", J::s(format!("{}/index.php", ctx.sh.script_path)))
                     .with("server", J::s(server.clone()))
                     .with(
                         "servername",

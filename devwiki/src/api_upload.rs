@@ -148,11 +148,11 @@ fn wf_urlencode(s: &str) -> String {
 }
 
 /// The file's URL: `$wgUploadPath` with hashed directories, like
-/// `/w/images/a/ab/Name.png`.
-pub(crate) fn file_url(server: &str, name: &str) -> String {
+/// `/w/images/a/ab/Name.png` (`script` is the server plus script path).
+pub(crate) fn file_url(script: &str, name: &str) -> String {
     let h = md5_hex(name.as_bytes());
     format!(
-        "{server}/w/images/{}/{}/{}",
+        "{script}/images/{}/{}/{}",
         &h[..1],
         &h[..2],
         wf_urlencode(name)
@@ -184,7 +184,12 @@ const IIPROPS: &[&str] = &[
 ];
 
 /// `ApiQueryImageInfo::getInfo` for the properties asked for.
-pub(crate) fn image_info(server: &str, file: &FileRec, pageid: Option<u64>, props: &[&str]) -> J {
+pub(crate) fn image_info(
+    (server, script): (&str, &str),
+    file: &FileRec,
+    pageid: Option<u64>,
+    props: &[&str],
+) -> J {
     let has = |p: &str| props.contains(&p);
     let mut o = J::obj();
     if has("timestamp") {
@@ -214,7 +219,7 @@ pub(crate) fn image_info(server: &str, file: &FileRec, pageid: Option<u64>, prop
         );
     }
     if has("url") {
-        o.set("url", J::s(file_url(server, &file.name)));
+        o.set("url", J::s(file_url(script, &file.name)));
         o.set(
             "descriptionurl",
             J::s(format!("{server}/wiki/File:{}", wf_urlencode(&file.name))),
@@ -222,7 +227,7 @@ pub(crate) fn image_info(server: &str, file: &FileRec, pageid: Option<u64>, prop
         if let Some(id) = pageid {
             o.set(
                 "descriptionshorturl",
-                J::s(format!("{server}/w/index.php?curid={id}")),
+                J::s(format!("{script}/index.php?curid={id}")),
             );
         }
     }
@@ -275,7 +280,7 @@ pub(crate) fn imageinfo_prop(ctx: &mut Ctx<'_>, pages: &mut [(Option<Title>, &mu
         }
     }
     let props: Vec<&str> = props.iter().map(String::as_str).collect();
-    let server = ctx.sh.server();
+    let (server, script) = (ctx.sh.server(), ctx.sh.script_url());
     let st = ctx.sh.lock();
     for (title, obj) in pages.iter_mut() {
         let Some(t) = title else { continue };
@@ -288,7 +293,7 @@ pub(crate) fn imageinfo_prop(ctx: &mut Ctx<'_>, pages: &mut [(Option<Title>, &mu
                 obj.set("imagerepository", J::s("local"));
                 obj.set(
                     "imageinfo",
-                    J::Arr(vec![image_info(&server, f, pageid, &props)]),
+                    J::Arr(vec![image_info((&server, &script), f, pageid, &props)]),
                 );
             }
             None => obj.set("imagerepository", J::s("")),
@@ -465,7 +470,7 @@ pub(crate) fn upload(ctx: &mut Ctx<'_>) -> Result<(), ApiError> {
         ));
     }
 
-    let server = ctx.sh.server();
+    let (server, script) = (ctx.sh.server(), ctx.sh.script_url());
     let sha1 = sha1_hex(&bytes);
     let mut st = ctx.sh.lock();
     let now = st.now();
@@ -591,7 +596,10 @@ pub(crate) fn upload(ctx: &mut Ctx<'_>) -> Result<(), ApiError> {
     if has_warnings {
         r.set("warnings", warnings);
     }
-    r.set("imageinfo", image_info(&server, &file, pageid, &all));
+    r.set(
+        "imageinfo",
+        image_info((&server, &script), &file, pageid, &all),
+    );
     ctx.result.set("upload", r);
     Ok(())
 }
@@ -639,7 +647,7 @@ mod tests {
 
     #[test]
     fn urls() {
-        let u = file_url("http://h", "A_b(1).png");
+        let u = file_url("http://h/w", "A_b(1).png");
         assert!(u.starts_with("http://h/w/images/"), "{u}");
         assert!(u.ends_with("/A_b(1).png"), "{u}");
         assert_eq!(sha1_hex(b"abc"), "a9993e364706816aba3e25717850c26c9cd0d89d");

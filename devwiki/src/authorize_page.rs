@@ -170,8 +170,8 @@ pub(crate) fn authorize(
     };
     if target.is_empty() || target == "oob" {
         return Ok(format!(
-            "{}/w/index.php?title=Special:OAuth/verified&{query}",
-            sh.server()
+            "{}/index.php?title=Special:OAuth/verified&{query}",
+            sh.script_url()
         ));
     }
     Ok(callback::append_query(&target, &query))
@@ -184,7 +184,7 @@ fn cancel_page(st: &Store, consumer_key: &str) -> Resp {
             "OAuth",
             &format!(
                 "<div id=\"mw-mwoauth-cancelled\">{}</div>\n<p id=\"mw-returnto\">Return to <a href=\"/wiki/Main_Page\" title=\"Main Page\">Main Page</a>.</p>",
-                messages::acceptance_cancelled(&c.name).html()
+                messages::acceptance_cancelled(&c.name, &c.callback).html()
             ),
         ),
         None => error_page(&messages::invalid_consumer_key()),

@@ -22,6 +22,11 @@ pub struct DevWikiConfig {
     pub host: String,
     /// The TCP port; `0` (the default) picks a free one.
     pub port: u16,
+    /// `$wgScriptPath`: where `index.php`, `api.php` and the uploads are.
+    /// Default `/w` (as on Wikimedia wikis); `""` puts them at the root.
+    /// It must be empty or start with `/`, not end with `/`, and hold only
+    /// letters, digits and `-._~/`.
+    pub script_path: String,
     /// Approve every authorization as this user, with no page
     /// (`Special:OAuth/authorize` then answers at once with the redirect).
     pub auto_approve: Option<String>,
@@ -47,6 +52,7 @@ impl Default for DevWikiConfig {
         DevWikiConfig {
             host: "127.0.0.1".into(),
             port: 0,
+            script_path: "/w".into(),
             auto_approve: None,
             callback: "http://127.0.0.1:8000/oauth-callback".into(),
             default_consumer_key: None,
@@ -54,6 +60,37 @@ impl Default for DevWikiConfig {
             jwt_email_verified: true,
             verbose: false,
         }
+    }
+}
+
+impl DevWikiConfig {
+    /// Why this configuration cannot start a wiki, if it cannot.
+    pub(crate) fn problem(&self) -> Option<String> {
+        let sp = &self.script_path;
+        let ok = sp.is_empty()
+            || (sp.starts_with('/')
+                && !sp.ends_with('/')
+                && !sp.contains("//")
+                && sp
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._~/".contains(&b)));
+        if !ok {
+            return Some(format!(
+                "script path {sp:?}: use \"\" or a path like \"/w\" (starts with /, no trailing /)"
+            ));
+        }
+        let host_ok = !self.host.is_empty()
+            && self
+                .host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-.[]:".contains(&b));
+        if !host_ok {
+            return Some(format!(
+                "host {:?}: use a host name such as 127.0.0.1 or localhost",
+                self.host
+            ));
+        }
+        None
     }
 }
 

@@ -27,9 +27,10 @@ pub(crate) fn info(sh: &Shared) -> Value {
     let default = st.public_consumer(&st.default_consumer);
     json!({
         "server": server,
-        "base_url": format!("{server}/w"),
-        "index_url": format!("{server}/w/index.php"),
-        "api_url": format!("{server}/w/api.php"),
+        "base_url": sh.script_url(),
+        "index_url": format!("{}/index.php", sh.script_url()),
+        "api_url": format!("{}/api.php", sh.script_url()),
+        "script_path": sh.script_path,
         "default_consumer": default,
         "users": st.users.iter().map(|u| u.name.clone()).collect::<Vec<_>>(),
         "switches": st.switches.to_json(),

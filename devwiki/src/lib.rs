@@ -201,6 +201,12 @@ impl DevWiki {
     /// Starts a wiki on `127.0.0.1` (in a task of the current Tokio runtime)
     /// and returns once it listens.
     pub async fn start(config: DevWikiConfig) -> std::io::Result<DevWiki> {
+        if let Some(problem) = config.problem() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                problem,
+            ));
+        }
         let shared = Arc::new(Shared::new(&config));
         let rocket_config = rocket::Config {
             address: Ipv4Addr::LOCALHOST.into(),
@@ -300,17 +306,17 @@ impl DevWiki {
     /// The script path, e.g. `http://127.0.0.1:8080/w` (like
     /// `https://meta.wikimedia.org/w`): `index.php` and `api.php` are in it.
     pub fn base_url(&self) -> String {
-        format!("{}/w", self.server())
+        self.shared.script_url()
     }
 
     /// `…/w/index.php`.
     pub fn index_url(&self) -> String {
-        format!("{}/w/index.php", self.server())
+        format!("{}/index.php", self.shared.script_url())
     }
 
     /// `…/w/api.php`.
     pub fn api_url(&self) -> String {
-        format!("{}/w/api.php", self.server())
+        format!("{}/api.php", self.shared.script_url())
     }
 
     /// The consumer registered at start: `oob`-style (not a prefix),
@@ -597,17 +603,21 @@ fn dispatch(sh: &Shared, req: &Req) -> Resp {
     if path == "/" || path.is_empty() {
         return home_page(sh);
     }
-    if path == "/w/api.php" {
-        return api::handle(sh, req);
-    }
-    if let Some(rest) = path.strip_prefix("/w/images/") {
-        return api_upload::serve(sh, rest);
-    }
-    if path == "/w/index.php" || path == "/w/" || path == "/w" || path == "/index.php" {
-        return index(sh, req, None, "/w/index.php".to_string());
-    }
-    if let Some(rest) = path.strip_prefix("/w/index.php/") {
-        return index(sh, req, Some(path_title(rest)), path.to_string());
+    // Like a wiki with `$wgScriptPath = "/w"`: index.php, api.php and the
+    // uploads are only under the script path.
+    if let Some(rest) = path.strip_prefix(sh.script_path.as_str()) {
+        if rest == "/api.php" {
+            return api::handle(sh, req);
+        }
+        if let Some(rest) = rest.strip_prefix("/images/") {
+            return api_upload::serve(sh, rest);
+        }
+        if rest == "/index.php" || rest == "/" || rest.is_empty() {
+            return index(sh, req, None, format!("{}/index.php", sh.script_path));
+        }
+        if let Some(rest) = rest.strip_prefix("/index.php/") {
+            return index(sh, req, Some(path_title(rest)), path.to_string());
+        }
     }
     if let Some(rest) = path.strip_prefix("/wiki/") {
         return index(sh, req, Some(path_title(rest)), path.to_string());
@@ -676,6 +686,7 @@ fn index(sh: &Shared, req: &Req, path_title: Option<String>, action_path: String
             return special_oauth::execute(sh, req, sub.as_deref(), &target);
         }
         Some(Special::ManageMyGrants) => return manage_grants(sh, req, &values),
+        None if is_privacy_policy(&title) => return privacy_policy(),
         Some(Special::Other(name)) => {
             return Resp::page(
                 404,
@@ -728,6 +739,21 @@ fn index(sh: &Shared, req: &Req, path_title: Option<String>, action_path: String
             "<p>There is currently no text in this page.</p>",
         ),
     }
+}
+
+/// The page the authorize dialog's "Privacy policy" link opens
+/// (`$wgSitename:Privacy policy`).
+fn is_privacy_policy(title: &str) -> bool {
+    let t = title.replace('_', " ");
+    t.trim().eq_ignore_ascii_case("DevWiki:Privacy policy")
+}
+
+fn privacy_policy() -> Resp {
+    Resp::page(
+        200,
+        "DevWiki:Privacy policy",
+        "<p>DevWiki is a local imitation of a wiki for development and tests. It runs on your machine only and keeps everything in memory: users, pages, uploads and OAuth grants are gone when it stops. It sends nothing anywhere.</p>\n<p>Its consumer keys and secrets are development values and may be printed or shown freely; never use them on a real wiki.</p>",
+    )
 }
 
 fn manage_grants(sh: &Shared, req: &Req, values: &verify::Params) -> Resp {
@@ -793,8 +819,9 @@ fn home_page(sh: &Shared) -> Resp {
         })
         .unwrap_or_default();
     let s = escape_html(&server);
+    let w = escape_html(&sh.script_url());
     let body = format!(
-        "<p>This is <b>DevWiki</b>, a local imitation of MediaWiki with Extension:OAuth (OAuth 1.0a) and <code>api.php</code>, for developing and testing apps offline.</p>\n<ul>\n<li>Server (<code>$wgServer</code>): <code>{s}</code></li>\n<li>Script path: <code>{s}/w</code></li>\n<li><a href=\"{s}/w/index.php?title=Special:OAuth\">Special:OAuth</a>: <code>{s}/w/index.php?title=Special:OAuth/initiate</code>, <code>…/authorize</code>, <code>…/token</code>, <code>…/identify</code></li>\n<li>API: <a href=\"{s}/w/api.php\">{s}/w/api.php</a></li>\n<li><a href=\"/wiki/Main_Page\">Main Page</a> · <a href=\"/wiki/Special:OAuthManageMyGrants\">Connected applications</a></li>\n</ul>\n<h2>Default consumer</h2>\n<p>Key <code id=\"consumer-key\">{}</code>, secret <code id=\"consumer-secret\">{}</code></p>\n<h2>Users</h2>\n<ul>{users}</ul>\n<h2>Test controls</h2>\n<ul>{controls}</ul>",
+        "<p>This is <b>DevWiki</b>, a local imitation of MediaWiki with Extension:OAuth (OAuth 1.0a) and <code>api.php</code>, for developing and testing apps offline.</p>\n<ul>\n<li>Server (<code>$wgServer</code>): <code>{s}</code></li>\n<li>Script path: <code>{w}</code></li>\n<li><a href=\"{w}/index.php?title=Special:OAuth\">Special:OAuth</a>: <code>{w}/index.php?title=Special:OAuth/initiate</code>, <code>…/authorize</code>, <code>…/token</code>, <code>…/identify</code></li>\n<li>API: <a href=\"{w}/api.php\">{w}/api.php</a></li>\n<li><a href=\"/wiki/Main_Page\">Main Page</a> · <a href=\"/wiki/Special:OAuthManageMyGrants\">Connected applications</a></li>\n</ul>\n<h2>Default consumer</h2>\n<p>Key <code id=\"consumer-key\">{}</code>, secret <code id=\"consumer-secret\">{}</code></p>\n<h2>Users</h2>\n<ul>{users}</ul>\n<h2>Test controls</h2>\n<ul>{controls}</ul>",
         escape_html(&key),
         escape_html(&secret)
     );

@@ -114,9 +114,9 @@ pub(crate) fn execute(sh: &Shared, req: &Req, subpage: Option<&str>, target: &Ta
 }
 
 fn explanation_page(sh: &Shared) -> Resp {
-    let server = escape_html(&sh.server());
+    let script = escape_html(&sh.script_url());
     let body = format!(
-        "<p>This special page handles OAuth requests. This is <b>DevWiki</b>, a local imitation of MediaWiki with Extension:OAuth (OAuth 1.0a) for development and tests.</p>\n<ul>\n<li><code>{server}/w/index.php?title=Special:OAuth/initiate</code></li>\n<li><code>{server}/w/index.php?title=Special:OAuth/authorize</code></li>\n<li><code>{server}/w/index.php?title=Special:OAuth/token</code></li>\n<li><code>{server}/w/index.php?title=Special:OAuth/identify</code></li>\n<li><code>{server}/w/api.php</code></li>\n</ul>\n<p>Test controls: <a href=\"/devwiki\">/devwiki</a>.</p>"
+        "<p>This special page handles OAuth requests. This is <b>DevWiki</b>, a local imitation of MediaWiki with Extension:OAuth (OAuth 1.0a) for development and tests.</p>\n<ul>\n<li><code>{script}/index.php?title=Special:OAuth/initiate</code></li>\n<li><code>{script}/index.php?title=Special:OAuth/authorize</code></li>\n<li><code>{script}/index.php?title=Special:OAuth/token</code></li>\n<li><code>{script}/index.php?title=Special:OAuth/identify</code></li>\n<li><code>{script}/api.php</code></li>\n</ul>\n<p>Test controls: <a href=\"/devwiki\">/devwiki</a>.</p>"
     );
     Resp::page(200, "OAuth", &body)
 }

@@ -203,6 +203,8 @@ pub(crate) struct Shared {
     pub origin: OnceLock<String>,
     /// The configured host (for the origin before the port is known).
     pub host: String,
+    /// `$wgScriptPath`: `/w`, or empty for a wiki at the root.
+    pub script_path: String,
 }
 
 impl Shared {
@@ -212,12 +214,18 @@ impl Shared {
             store: Mutex::new(Store::new(config)),
             origin: OnceLock::new(),
             host: config.host.clone(),
+            script_path: config.script_path.clone(),
         }
     }
 
     /// Locks the store (a poisoned lock is used anyway: nothing is left half-done).
     pub(crate) fn lock(&self) -> MutexGuard<'_, Store> {
         self.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `$wgServer` + `$wgScriptPath`, e.g. `http://127.0.0.1:8080/w`.
+    pub(crate) fn script_url(&self) -> String {
+        format!("{}{}", self.server(), self.script_path)
     }
 
     /// `$wgServer`, e.g. `http://127.0.0.1:8080`.
