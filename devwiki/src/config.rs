@@ -13,7 +13,7 @@ use std::fmt;
 /// };
 /// assert_eq!(config.port, 0);
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DevWikiConfig {
     /// The host name written into the wiki's `$wgServer` (and so into its
     /// URLs, the JWT `iss` and the OAuth signature base string). The server
@@ -33,6 +33,12 @@ pub struct DevWikiConfig {
     /// The registered callback URL of the default consumer.
     /// Default `http://127.0.0.1:8000/oauth-callback`.
     pub callback: String,
+    /// Register the default consumer with "callback is prefix": the app may
+    /// then send its own `oauth_callback`, which must extend
+    /// [`DevWikiConfig::callback`] (same scheme, host and port, where a
+    /// registered port `1` means any port; see the README). Default
+    /// `false`: the app must send `oob` and users come back to `callback`.
+    pub callback_is_prefix: bool,
     /// Fixed credentials for the default consumer (handy for a long-running
     /// wiki); random ones when `None`. The key should be 32 lowercase hex
     /// characters, the secret 40.
@@ -55,6 +61,7 @@ impl Default for DevWikiConfig {
             script_path: "/w".into(),
             auto_approve: None,
             callback: "http://127.0.0.1:8000/oauth-callback".into(),
+            callback_is_prefix: false,
             default_consumer_key: None,
             default_consumer_secret: None,
             jwt_email_verified: true,

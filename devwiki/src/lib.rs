@@ -130,6 +130,7 @@ mod api_query;
 mod api_upload;
 mod authorize_page;
 mod callback;
+pub mod cli;
 mod config;
 mod controls;
 mod http;
@@ -167,7 +168,7 @@ pub struct DevWiki {
     shared: Arc<Shared>,
     port: u16,
     shutdown: rocket::Shutdown,
-    task: Option<rocket::tokio::task::JoinHandle<()>>,
+    task: Option<rocket::tokio::task::JoinHandle<Option<std::io::ErrorKind>>>,
 }
 
 impl std::fmt::Debug for DevWiki {
@@ -191,10 +192,6 @@ fn quiet_shutdown() -> rocket::config::Shutdown {
     #[cfg(unix)]
     shutdown.signals.clear();
     shutdown
-}
-
-fn io_error(msg: String) -> std::io::Error {
-    std::io::Error::other(msg)
 }
 
 impl DevWiki {
@@ -262,9 +259,13 @@ impl DevWiki {
             .mount("/", routes);
 
         let task = rocket::tokio::spawn(async move {
-            if let Err(e) = rocket.launch().await {
-                // Inspect the error so that Rocket does not panic on drop.
-                let _ = e.kind();
+            match rocket.launch().await {
+                Ok(_) => None,
+                // Inspecting the error keeps Rocket from panicking on drop.
+                Err(e) => match e.kind() {
+                    rocket::error::ErrorKind::Bind(io) => Some(io.kind()),
+                    _ => Some(std::io::ErrorKind::Other),
+                },
             }
         });
         match rx.await {
@@ -275,11 +276,22 @@ impl DevWiki {
                 task: Some(task),
             }),
             Err(_) => {
-                let _ = task.await;
-                Err(io_error(format!(
-                    "DevWiki could not start on 127.0.0.1:{} (port in use?)",
-                    config.port
-                )))
+                let kind = task.await.ok().flatten();
+                let port = config.port;
+                Err(match kind {
+                    Some(std::io::ErrorKind::AddrInUse) => std::io::Error::new(
+                        std::io::ErrorKind::AddrInUse,
+                        format!("port {port} on 127.0.0.1 is in use"),
+                    ),
+                    Some(kind @ std::io::ErrorKind::PermissionDenied) => std::io::Error::new(
+                        kind,
+                        format!("no permission to listen on port {port} of 127.0.0.1"),
+                    ),
+                    kind => std::io::Error::new(
+                        kind.unwrap_or(std::io::ErrorKind::Other),
+                        format!("the wiki could not start on 127.0.0.1:{port}"),
+                    ),
+                })
             }
         }
     }

@@ -268,7 +268,7 @@ impl Store {
         let default = store.register(ConsumerSpec {
             name: "DevWiki default app".into(),
             callback: config.callback.clone(),
-            callback_is_prefix: false,
+            callback_is_prefix: config.callback_is_prefix,
             grants: vec![
                 "basic".into(),
                 "editpage".into(),

@@ -2646,3 +2646,43 @@ async fn privacy_policy_link_of_the_authorize_page_exists() {
     assert!(r.body.contains("runs on your machine only"), "{}", r.body);
     wiki.shutdown().await;
 }
+
+#[tokio::test]
+async fn default_consumer_as_a_prefix_for_any_loopback_port() {
+    // Registered port 1 means any port (MWOAuthServer::checkCallback).
+    let wiki = DevWiki::start(DevWikiConfig {
+        auto_approve: Some("Alice".into()),
+        callback: "http://127.0.0.1:1/".into(),
+        callback_is_prefix: true,
+        ..DevWikiConfig::default()
+    })
+    .await
+    .expect("devwiki starts");
+    let consumer = wiki.default_consumer();
+    assert!(consumer.callback_is_prefix);
+    let c = Creds::consumer(&consumer);
+    for port in [8000, 5000, 43210] {
+        let cb = format!("http://127.0.0.1:{port}/oauth-callback");
+        let (rt, _) = initiate(&wiki, &c, &cb).await;
+        let loc = authorize_location(&wiki, &c.ck, &rt).await;
+        assert!(loc.starts_with(&format!("{cb}?oauth_verifier=")), "{loc}");
+    }
+    for bad in [
+        "http://localhost:8000/oauth-callback",
+        "https://127.0.0.2:8000/oauth-callback",
+        "http://127.0.0.1:8000@evil.example/oauth-callback",
+    ] {
+        let (r, _) = signed(
+            &c,
+            "GET",
+            &wiki.index_url(),
+            &[("title", "Special:OAuth/initiate")],
+            &[],
+            &[("oauth_callback", bad)],
+            &Opt::default(),
+        )
+        .await;
+        assert_eq!(r.body, NOT_OOB_OR_PREFIX, "{bad}");
+    }
+    wiki.shutdown().await;
+}
