@@ -74,6 +74,10 @@ fn quiet_shutdown() -> rocket::config::Shutdown {
 impl DevWiki {
     /// Starts a wiki on `127.0.0.1` (in a task of the current Tokio runtime)
     /// and returns once it listens.
+    ///
+    /// Fails with [`std::io::ErrorKind::InvalidInput`] for a configuration
+    /// a wiki cannot have (see [`DevWikiConfig::script_path`]), and with
+    /// [`std::io::ErrorKind::AddrInUse`] when the port is taken.
     pub async fn start(config: DevWikiConfig) -> std::io::Result<DevWiki> {
         if let Some(problem) = config.problem() {
             return Err(std::io::Error::new(
