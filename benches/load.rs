@@ -18,8 +18,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use devwiki::{ConsumerSpec, DevWiki, DevWikiConfig};
 use rocket::{get, routes, State};
-use rocket_mediawiki_oauth::devwiki::{ConsumerSpec, DevWiki, DevWikiConfig};
 use rocket_mediawiki_oauth::{Error, MwApi, MwOAuth, MwUser};
 
 const SECRET_KEY: &str = "hPRYyVRiMyxpw5sBB1XeCMN1kFsDCqKvBi2QJxBVHQk=";

@@ -27,6 +27,3 @@ pub use protocol::{Credentials, WikiError};
 pub use response::{error_info, login_redirect, ErrorInfo};
 pub use state::MwOAuthHandle;
 pub use user::{MwUser, VerifiedMwUser};
-
-#[cfg(feature = "devwiki")]
-pub mod devwiki;

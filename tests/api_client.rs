@@ -5,8 +5,8 @@
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use devwiki::{ConsumerSpec, DevWiki, DevWikiConfig};
 use futures_util::TryStreamExt;
-use rocket_mediawiki_oauth::devwiki::{ConsumerSpec, DevWiki, DevWikiConfig};
 use rocket_mediawiki_oauth::{ApiClient, ApiError, ApiOptions};
 use serde_json::Value;
 

@@ -6,11 +6,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::hostile::{
-    self, figment_for, Answer, HostileWiki, CONSUMER_KEY, CONSUMER_SECRET, REQUEST_TOKEN,
-};
+use common::hostile::{self, figment_for, Answer, HostileWiki, CONSUMER_SECRET, REQUEST_TOKEN};
 use common::*;
-use rocket::figment::Figment;
 
 async fn setup() -> (HostileWiki, App) {
     let h = hostile::start().await;

@@ -254,7 +254,7 @@ async fn the_api_guard_queries_a_second_wiki_as_the_same_user() {
 
     // A second wiki of the same farm: same consumer, and (central OAuth) the same grant.
     let other = start_wiki().await;
-    other.register_consumer(rocket_mediawiki_oauth::devwiki::ConsumerSpec {
+    other.register_consumer(devwiki::ConsumerSpec {
         name: consumer.name.clone(),
         key: Some(consumer.key.clone()),
         secret: Some(consumer.secret.clone()),
@@ -290,7 +290,7 @@ async fn the_api_guard_queries_a_second_wiki_as_the_same_user() {
 async fn routes_mounted_elsewhere_sign_in_the_whole_site() {
     let wiki = start_wiki().await;
     let port = free_port();
-    let consumer = wiki.register_consumer(rocket_mediawiki_oauth::devwiki::ConsumerSpec {
+    let consumer = wiki.register_consumer(devwiki::ConsumerSpec {
         name: "Mounted".into(),
         callback: format!("http://127.0.0.1:{port}/auth/oauth-callback"),
         grants: vec!["basic".into()],

@@ -1,10 +1,10 @@
 //! The demo app itself, shared by `cargo run --example demo` and the browser test.
 
+use devwiki::{DevWiki, DevWikiConfig};
 use rocket::figment::Figment;
 use rocket::request::FlashMessage;
 use rocket::{get, routes, Build, Rocket};
 use rocket_dyn_templates::{context, Template};
-use rocket_mediawiki_oauth::devwiki::{DevWiki, DevWikiConfig};
 use rocket_mediawiki_oauth::{Error, LoginRequired, MwApi, MwOAuth, MwUser};
 use serde::Serialize;
 

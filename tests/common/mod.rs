@@ -7,12 +7,12 @@ pub mod webdriver;
 
 use std::net::TcpListener;
 
+use devwiki::{Consumer, ConsumerSpec, DevWiki, DevWikiConfig};
 use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
 use rocket::request::FlashMessage;
 use rocket::serde::json::Json;
 use rocket::{get, post, routes, Build, Rocket};
-use rocket_mediawiki_oauth::devwiki::{Consumer, ConsumerSpec, DevWiki, DevWikiConfig};
 use rocket_mediawiki_oauth::{Error, LoginRequired, MwApi, MwOAuth, MwUser, VerifiedMwUser};
 use serde_json::Value;
 

@@ -1,21 +1,14 @@
 //! `Special:OAuth/initiate|authorize|authenticate|token|identify|verified`
 //! (`SpecialMWOAuth::execute`).
 
-use super::authorize_page;
-use super::callback::{self, CallbackError};
-use super::http::{val, Req, Resp};
-use super::jwt;
-use super::messages::{self, escape_html, Msg};
-use super::phpjson::{self, Flags, J};
-use super::store::{ConsumerRec, Shared, Store, REQUEST_TOKEN_TTL};
-use super::verify::{self, OAuthException, Params};
-
-/// Where the special page was reached, to post forms back the same way.
-#[derive(Clone, Debug)]
-pub(crate) struct Target {
-    /// The form `action` (a path).
-    pub action: String,
-}
+use crate::authorize_page;
+use crate::callback::{self, CallbackError};
+use crate::http::{error_page, val, Req, Resp, Target};
+use crate::jwt;
+use crate::messages::{self, escape_html, Msg};
+use crate::phpjson::{self, Flags, J};
+use crate::store::{ConsumerRec, Shared, Store, REQUEST_TOKEN_TTL};
+use crate::verify::{self, OAuthException, Params};
 
 fn ex(e: OAuthException) -> Msg {
     messages::oauth_exception(&e.0)
@@ -50,18 +43,6 @@ pub(crate) fn show_error(msg: &Msg, format: &str) -> Resp {
         "html" => error_page(msg),
         _ => Resp::page(200, "OAuth", ""),
     }
-}
-
-/// `OutputPage::showErrorPage('mwoauth-error', $msg)`.
-pub(crate) fn error_page(msg: &Msg) -> Resp {
-    Resp::page(
-        200,
-        "Application Connection Error",
-        &format!(
-            "<div class=\"errorbox\" id=\"mw-mwoauth-error\">{}</div>",
-            msg.html()
-        ),
-    )
 }
 
 /// PHP `intval` of a request value.
@@ -133,9 +114,9 @@ pub(crate) fn execute(sh: &Shared, req: &Req, subpage: Option<&str>, target: &Ta
 }
 
 fn explanation_page(sh: &Shared) -> Resp {
-    let server = escape_html(&sh.server());
+    let script = escape_html(&sh.script_url());
     let body = format!(
-        "<p>This special page handles OAuth requests. This is <b>DevWiki</b>, a local imitation of MediaWiki with Extension:OAuth (OAuth 1.0a) for development and tests.</p>\n<ul>\n<li><code>{server}/w/index.php?title=Special:OAuth/initiate</code></li>\n<li><code>{server}/w/index.php?title=Special:OAuth/authorize</code></li>\n<li><code>{server}/w/index.php?title=Special:OAuth/token</code></li>\n<li><code>{server}/w/index.php?title=Special:OAuth/identify</code></li>\n<li><code>{server}/w/api.php</code></li>\n</ul>\n<p>Test controls: <a href=\"/devwiki\">/devwiki</a>.</p>"
+        "<p>This special page handles OAuth requests. This is <b>DevWiki</b>, a local imitation of MediaWiki with Extension:OAuth (OAuth 1.0a) for development and tests.</p>\n<ul>\n<li><code>{script}/index.php?title=Special:OAuth/initiate</code></li>\n<li><code>{script}/index.php?title=Special:OAuth/authorize</code></li>\n<li><code>{script}/index.php?title=Special:OAuth/token</code></li>\n<li><code>{script}/index.php?title=Special:OAuth/identify</code></li>\n<li><code>{script}/api.php</code></li>\n</ul>\n<p>Test controls: <a href=\"/devwiki\">/devwiki</a>.</p>"
     );
     Resp::page(200, "OAuth", &body)
 }
@@ -153,9 +134,8 @@ pub(crate) fn check_signature(
     let ts = verify::check_timestamp(params, now)?;
     let token_key = token.map(|(k, _)| k).unwrap_or("");
     verify::check_nonce(params, ts, |nonce, expires| {
-        if st.switches.reject_nonces > 0 {
+        if st.switches.take_rejected_nonce() {
             // DevWiki::reject_next_nonce: as if this nonce had been seen.
-            st.switches.reject_nonces -= 1;
             return false;
         }
         st.record_nonce(&consumer.key, token_key, nonce, expires)
@@ -326,7 +306,7 @@ pub(crate) fn verify_access(
     params: &Params,
     method: &str,
     url: &str,
-) -> Result<(ConsumerRec, super::store::Acceptance), Fail> {
+) -> Result<(ConsumerRec, crate::store::Acceptance), Fail> {
     let c = get_consumer(st, params).map_err(Fail::Ex)?;
     let token = params.get_str("oauth_token").unwrap_or_default();
     let acc = st.access_token(&c.key, &token).map_err(Fail::Msg)?;

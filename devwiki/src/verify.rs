@@ -435,12 +435,11 @@ pub(crate) fn hmac_sha1_signature(base: &str, consumer_secret: &str, token_secre
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
-/// Constant-time comparison (PHP `hash_equals`).
+/// Constant-time comparison (PHP `hash_equals`): false for different
+/// lengths, otherwise without a data-dependent early exit.
 pub(crate) fn hash_equals(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    use subtle::ConstantTimeEq as _;
+    a.ct_eq(b).into()
 }
 
 /// A plain `OAuthException` text (shown as `$1` of `mwoauth-oauth-exception`

@@ -1,134 +1,13 @@
-//! **DevWiki**: a local imitation of MediaWiki + Extension:OAuth (OAuth 1.0a)
-//! and of `api.php`, to develop and test an app offline (feature `devwiki`).
-//!
-//! It answers like a real MediaWiki 1.39 wiki, down to the bytes where they
-//! were captured: `Special:OAuth/initiate|authorize|authenticate|token|identify`
-//! (in the `index.php?title=` and `/wiki/` forms, GET or POST,
-//! `format=raw|json`), errors as HTTP 200 with the real message texts, an
-//! HS256 identify JWT with every claim in the real order, and an `api.php`
-//! that authenticates only from the `Authorization: OAuth` header, applies
-//! grants, and speaks `formatversion=1|2` with real error and continuation
-//! shapes. Requests are verified strictly (RFC 5849 HMAC-SHA1 over the
-//! wiki's configured origin, ±300 s timestamps, nonces, single-use request
-//! tokens that expire after 600 s) by code written independently of the
-//! crate's client side.
-//!
-//! Seeded users, chosen on the authorize page (or with auto-approve):
-//! `Alice` (autoconfirmed, 1,236 edits), `Admin` (sysop, bureaucrat,
-//! interface-admin, a long rights list), `Blocked` (blocked; can still
-//! authorize, `blocked: true` in the JWT, cannot edit), and
-//! `Zoë Ünicode-Ŝtrange` (non-ASCII name with a space).
-//!
-//! # Testing your own Rocket app offline
-//!
-//! Start a wiki in the test, point your app's configuration at
-//! [`DevWiki::base_url`] with the [`DevWiki::default_consumer`] credentials,
-//! and let auto-approve stand in for the person clicking "Allow":
-//!
-//! ```no_run
-//! use rocket_mediawiki_oauth::devwiki::{DevWiki, DevWikiConfig};
-//!
-//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! let wiki = DevWiki::start(DevWikiConfig {
-//!     // Where your app receives the OAuth callback:
-//!     callback: "http://127.0.0.1:8000/oauth-callback".into(),
-//!     // Approve every login as Alice, without the HTML page:
-//!     auto_approve: Some("Alice".into()),
-//!     ..DevWikiConfig::default()
-//! })
-//! .await?;
-//! let consumer = wiki.default_consumer();
-//! println!("wiki at {} (api {})", wiki.base_url(), wiki.api_url());
-//! println!("consumer key {} secret {}", consumer.key, consumer.secret);
-//! // ... build your Rocket app with these settings, drive it with
-//! // rocket::local::asynchronous::Client or reqwest, follow the redirect to
-//! // the wiki's authorize URL: it sends you straight back to the callback.
-//!
-//! // Simulate trouble:
-//! wiki.set_maxlag(Some(7), Some(1)); // the next api.php call with maxlag fails
-//! wiki.revoke("Alice", &consumer.key); // the user revokes the app
-//! wiki.set_clock_offset(601); // the wiki's clock runs 10 minutes ahead
-//! wiki.set_down(true); // every page answers 503
-//! wiki.set_down(false);
-//! wiki.invalidate_tokens(); // every CSRF token handed out so far: badtoken
-//! wiki.set_readonly(Some("Maintenance"), Some(2)); // the next 2 writes: readonly
-//! wiki.set_rate_limited(Some(3), 1); // the next 3 api.php calls: HTTP 429
-//! wiki.reject_next_nonce(); // the next signed request: "Nonce already used"
-//! assert_eq!(wiki.api_requests("query+tokens"), 0);
-//! assert!(wiki.page_text("Main Page").is_some());
-//! wiki.shutdown().await;
-//! # Ok(()) }
-//! ```
-//!
-//! Without auto-approve, the authorize page is a plain HTML form: choose the
-//! user in `<select id="user">` and press `#accept` or `#cancel` (a
-//! WebDriver test can do that). `cargo run --example devwiki` runs one
-//! standalone.
-//!
-//! # HTTP test controls
-//!
-//! Clients in other processes (a Python script, a browser test) steer the
-//! wiki with JSON under `/devwiki`; these keep working while it is "down":
-//!
-//! | Method and path | Body | Answer |
-//! |---|---|---|
-//! | `GET /devwiki` | | server, URLs, default consumer, users, switches |
-//! | `GET /devwiki/users` | | the users |
-//! | `GET /devwiki/consumers` | | every consumer, with credentials |
-//! | `POST /devwiki/consumers` | a [`ConsumerSpec`] as JSON (missing fields: defaults) | the [`Consumer`] |
-//! | `POST /devwiki/revoke` | `{"user":"Alice","consumer_key":"…"}` | `{"revoked":true}` |
-//! | `POST /devwiki/grant` | `{"user":"Alice","consumer_key":"…"}` | `{"access_token":"…","access_secret":"…"}` |
-//! | `POST /devwiki/maxlag` | `{"lag":5,"times":2}` (`lag` null: off; `times` null: always) | `{"ok":true}` |
-//! | `POST /devwiki/down` | `{"down":true}` | `{"ok":true}` |
-//! | `POST /devwiki/clock` | `{"offset":601}` | `{"ok":true}` |
-//! | `POST /devwiki/auto-approve` | `{"user":"Alice"}` or `{"user":null}` | `{"ok":true}` |
-//! | `GET /devwiki/page?title=Main%20Page` | | `{"title":…,"text":…}`, or 404 |
-//! | `POST /devwiki/invalidate-tokens` | | `{"ok":true}` (see [`DevWiki::invalidate_tokens`]) |
-//! | `POST /devwiki/readonly` | `{"reason":"Maintenance","times":2}` (`reason` null: off; `times` null: always) | `{"ok":true}` |
-//! | `POST /devwiki/ratelimit` | `{"times":2,"retry_after":3}` (`times` null: always, `0`: off; `retry_after` default 5) | `{"ok":true}` |
-//! | `POST /devwiki/reject-nonce` | `{"count":1}` (default 1) | `{"ok":true}` |
-//! | `GET /devwiki/stats` | | `{"api_requests":{"*":…,"edit":…,"query+tokens":…},"last_api_request":{"method","params","content_type","user_agent"}}` |
-//! | `GET /devwiki/file?name=Chart.png` | | the file's bytes, or 404 |
-//!
-//! # What is imitated, and how far
-//!
-//! * `Special:OAuth`: `initiate`, `authorize`, `authenticate`, `token`,
-//!   `identify`, `verified`; also reached as `/wiki/Special:OAuth/…` and
-//!   `/w/index.php/Special:OAuth/…`. HMAC-SHA1 only (PLAINTEXT is refused
-//!   with the real message; RSA-SHA1 consumers cannot be registered).
-//! * `api.php` (`format=json` only): `action=query` with
-//!   `meta=userinfo|tokens|siteinfo`, `list=usercontribs|allpages`,
-//!   `prop=revisions|info|imageinfo`, `titles|pageids|revids`; `action=edit`
-//!   (`text`, `appendtext`, `prependtext`, `section`, `undo`, `createonly`,
-//!   `nocreate`, `md5`, `basetimestamp`), `action=purge`,
-//!   `action=upload`, `action=checktoken`; `maxlag`, `assert`, `assertuser`,
-//!   `errorformat`, unrecognized-parameter warnings, read-only mode. CSRF
-//!   tokens are stable per user and consumer (until
-//!   [`DevWiki::invalidate_tokens`]); the anonymous token is `+\`.
-//! * `action=upload`: `multipart/form-data` POSTs (up to 20 MB) with the
-//!   CSRF token in the body, `filename`, a `file` part, `comment`, `text`,
-//!   `ignorewarnings`; the `upload` right (grant `uploadfile` or
-//!   `uploadeditmovefile`) and `edit` (`editpage`) are needed;
-//!   `$wgFileExtensions` is MediaWiki's default (`png`, `gif`, `jpg`,
-//!   `jpeg`, `webp`); the `exists`, `nochange`, `duplicate` and
-//!   `badfilename` warnings stash the file under a `filekey` that a second
-//!   request can finish; `url=` is refused (`copyuploaddisabled`). File
-//!   contents are not checked against their extension; there are no chunked
-//!   or stash-only uploads. As on a real wiki, a multipart body is not part
-//!   of the OAuth signature. Files are served at the `imageinfo` `url`
-//!   (`/w/images/a/ab/Name.png`).
-//! * Pages live in memory: `Main Page` (3 revisions), `Sandbox`,
-//!   `Help:Contents`, user pages, and `Test page 1` … `Test page 30`
-//!   holding 1,234 of Alice's edits.
-//! * GET `index.php?title=<page>` shows a page's text, `&action=raw` gives
-//!   it raw; `Special:OAuthManageMyGrants` lists and revokes authorizations.
+#![doc = include_str!("../README.md")]
 
 mod api;
+mod api_base;
 mod api_edit;
 mod api_query;
 mod api_upload;
 mod authorize_page;
 mod callback;
+pub mod cli;
 mod config;
 mod controls;
 mod http;
@@ -138,16 +17,21 @@ mod pages;
 mod phpjson;
 mod special_oauth;
 mod store;
+mod switches;
 mod users;
 mod verify;
 
+use std::io::Cursor;
 use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
 
+use rocket::data::ToByteUnit;
 use rocket::fairing::AdHoc;
 use rocket::http::Method;
-use rocket::route::Route;
+use rocket::http::Status;
+use rocket::route::{Handler, Outcome, Route};
 use rocket::shield::Shield;
+use rocket::{Data, Request, Response};
 
 pub use config::{Consumer, ConsumerSpec, DevWikiConfig};
 pub use store::RecordedRequest;
@@ -161,7 +45,7 @@ pub struct DevWiki {
     shared: Arc<Shared>,
     port: u16,
     shutdown: rocket::Shutdown,
-    task: Option<rocket::tokio::task::JoinHandle<()>>,
+    task: Option<rocket::tokio::task::JoinHandle<Option<std::io::ErrorKind>>>,
 }
 
 impl std::fmt::Debug for DevWiki {
@@ -187,14 +71,20 @@ fn quiet_shutdown() -> rocket::config::Shutdown {
     shutdown
 }
 
-fn io_error(msg: String) -> std::io::Error {
-    std::io::Error::other(msg)
-}
-
 impl DevWiki {
     /// Starts a wiki on `127.0.0.1` (in a task of the current Tokio runtime)
     /// and returns once it listens.
+    ///
+    /// Fails with [`std::io::ErrorKind::InvalidInput`] for a configuration
+    /// a wiki cannot have (see [`DevWikiConfig::script_path`]), and with
+    /// [`std::io::ErrorKind::AddrInUse`] when the port is taken.
     pub async fn start(config: DevWikiConfig) -> std::io::Result<DevWiki> {
+        if let Some(problem) = config.problem() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                problem,
+            ));
+        }
         let shared = Arc::new(Shared::new(&config));
         let rocket_config = rocket::Config {
             address: Ipv4Addr::LOCALHOST.into(),
@@ -230,7 +120,7 @@ impl DevWiki {
             })
         });
 
-        let handler = http::WikiHandler {
+        let handler = WikiHandler {
             shared: Arc::clone(&shared),
         };
         let routes: Vec<Route> = [
@@ -250,9 +140,13 @@ impl DevWiki {
             .mount("/", routes);
 
         let task = rocket::tokio::spawn(async move {
-            if let Err(e) = rocket.launch().await {
-                // Inspect the error so that Rocket does not panic on drop.
-                let _ = e.kind();
+            match rocket.launch().await {
+                Ok(_) => None,
+                // Inspecting the error keeps Rocket from panicking on drop.
+                Err(e) => match e.kind() {
+                    rocket::error::ErrorKind::Bind(io) => Some(io.kind()),
+                    _ => Some(std::io::ErrorKind::Other),
+                },
             }
         });
         match rx.await {
@@ -263,11 +157,22 @@ impl DevWiki {
                 task: Some(task),
             }),
             Err(_) => {
-                let _ = task.await;
-                Err(io_error(format!(
-                    "DevWiki could not start on 127.0.0.1:{} (port in use?)",
-                    config.port
-                )))
+                let kind = task.await.ok().flatten();
+                let port = config.port;
+                Err(match kind {
+                    Some(std::io::ErrorKind::AddrInUse) => std::io::Error::new(
+                        std::io::ErrorKind::AddrInUse,
+                        format!("port {port} on 127.0.0.1 is in use"),
+                    ),
+                    Some(kind @ std::io::ErrorKind::PermissionDenied) => std::io::Error::new(
+                        kind,
+                        format!("no permission to listen on port {port} of 127.0.0.1"),
+                    ),
+                    kind => std::io::Error::new(
+                        kind.unwrap_or(std::io::ErrorKind::Other),
+                        format!("the wiki could not start on 127.0.0.1:{port}"),
+                    ),
+                })
             }
         }
     }
@@ -294,17 +199,17 @@ impl DevWiki {
     /// The script path, e.g. `http://127.0.0.1:8080/w` (like
     /// `https://meta.wikimedia.org/w`): `index.php` and `api.php` are in it.
     pub fn base_url(&self) -> String {
-        format!("{}/w", self.server())
+        self.shared.script_url()
     }
 
     /// `…/w/index.php`.
     pub fn index_url(&self) -> String {
-        format!("{}/w/index.php", self.server())
+        format!("{}/index.php", self.shared.script_url())
     }
 
     /// `…/w/api.php`.
     pub fn api_url(&self) -> String {
-        format!("{}/w/api.php", self.server())
+        format!("{}/api.php", self.shared.script_url())
     }
 
     /// The consumer registered at start: `oob`-style (not a prefix),
@@ -331,7 +236,10 @@ impl DevWiki {
 
     /// Approves every authorization as `user` (no page), or stops doing so.
     pub fn set_auto_approve(&self, user: Option<&str>) {
-        self.shared.lock().switches.auto_approve = user.map(str::to_string);
+        self.shared
+            .lock()
+            .switches
+            .set_auto_approve(user.map(str::to_string));
     }
 
     /// Authorizes `consumer_key` for `user` directly (as if they had pressed
@@ -401,16 +309,14 @@ impl DevWiki {
     /// N requests that carry `maxlag`; `None` = until switched off.
     /// `lag_seconds = None` switches it off.
     pub fn set_maxlag(&self, lag_seconds: Option<u32>, times: Option<u32>) {
-        let mut st = self.shared.lock();
-        st.switches.maxlag = lag_seconds;
-        st.switches.maxlag_times = if lag_seconds.is_some() { times } else { None };
+        self.shared.lock().switches.set_maxlag(lag_seconds, times);
     }
 
     /// Rotates the wiki's CSRF secret: every token handed out so far now
     /// gets `badtoken` (`Invalid CSRF token.`), as after a session reset on
     /// a real wiki; a token fetched afterwards works.
     pub fn invalidate_tokens(&self) {
-        self.shared.lock().secret = store::random_hex(40);
+        self.shared.lock().invalidate_tokens();
     }
 
     /// Puts the wiki in read-only mode: write requests (`edit`, `upload`,
@@ -419,10 +325,10 @@ impl DevWiki {
     /// the next N write requests; `None` = until switched off.
     /// `reason = None` (or `times = Some(0)`) switches it off.
     pub fn set_readonly(&self, reason: Option<&str>, times: Option<u32>) {
-        let mut st = self.shared.lock();
-        let on = reason.is_some() && times != Some(0);
-        st.switches.readonly = reason.filter(|_| on).map(str::to_string);
-        st.switches.readonly_times = if on { times } else { None };
+        self.shared
+            .lock()
+            .switches
+            .set_readonly(reason.map(str::to_string), times);
     }
 
     /// Makes `api.php` answer like a CDN edge rate limiter: HTTP 429 with
@@ -430,22 +336,17 @@ impl DevWiki {
     /// sees the request. `times`: only for the next N api.php requests;
     /// `None` = until switched off with `set_rate_limited(Some(0), _)`.
     pub fn set_rate_limited(&self, times: Option<u32>, retry_after: u32) {
-        let mut st = self.shared.lock();
-        if times == Some(0) {
-            st.switches.rate_limit = None;
-            st.switches.rate_limit_times = None;
-        } else {
-            st.switches.rate_limit = Some(retry_after);
-            st.switches.rate_limit_times = times;
-        }
+        self.shared
+            .lock()
+            .switches
+            .set_rate_limited(times, retry_after);
     }
 
     /// Treats the nonce of the next signed request (`api.php`, identify or
     /// the handshake) as already used: it fails with `Nonce already used`,
     /// as when a nonce collides or a request is replayed. Calls add up.
     pub fn reject_next_nonce(&self) {
-        let mut st = self.shared.lock();
-        st.switches.reject_nonces = st.switches.reject_nonces.saturating_add(1);
+        self.shared.lock().switches.reject_next_nonces(1);
     }
 
     /// The bytes of an uploaded file (`"Chart.png"` or `"File:Chart.png"`,
@@ -488,14 +389,14 @@ impl DevWiki {
     /// Makes every wiki request answer HTTP 503 with an HTML error page, like
     /// a wiki that is down (the `/devwiki` controls keep working).
     pub fn set_down(&self, down: bool) {
-        self.shared.lock().switches.down = down;
+        self.shared.lock().switches.set_down(down);
     }
 
     /// Runs the wiki's clock `seconds` ahead (or behind, negative) of the
     /// system clock: this moves its timestamp check, token expiry, JWT
     /// `iat`/`exp`, and edit timestamps.
     pub fn set_clock_offset(&self, seconds: i64) {
-        self.shared.lock().switches.clock_offset = seconds;
+        self.shared.lock().switches.set_clock_offset(seconds);
     }
 
     /// The current text of a page.
@@ -539,29 +440,77 @@ impl Drop for DevWiki {
     }
 }
 
+/// The Rocket handler: reads the request with its exact bytes and hands it
+/// to [`dispatch`] (synchronously: the state lock is never held across an
+/// `.await`).
+#[derive(Clone)]
+struct WikiHandler {
+    shared: Arc<Shared>,
+}
+
+#[rocket::async_trait]
+impl Handler for WikiHandler {
+    async fn handle<'r>(&self, request: &'r Request<'_>, data: Data<'r>) -> Outcome<'r> {
+        let mut req = Req::new(request.method().as_str(), "/");
+        req.raw_path = request.uri().path().raw().as_str().to_string();
+        req.query = request.uri().query().map(|q| q.raw().as_str().to_string());
+        let headers = request.headers();
+        req.authorization = headers.get_one("Authorization").map(str::to_string);
+        req.content_type = headers.get_one("Content-Type").map(str::to_string);
+        req.user_agent = headers.get_one("User-Agent").map(str::to_string);
+        req.cookie = {
+            let all: Vec<&str> = headers.get("Cookie").collect();
+            (!all.is_empty()).then(|| all.join("; "))
+        };
+        if matches!(req.method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE") {
+            let limit = req.body_limit() as u64;
+            match data.open(limit.bytes()).into_bytes().await {
+                Ok(capped) => {
+                    req.body_too_large = !capped.is_complete();
+                    req.body = capped.into_inner();
+                }
+                Err(_) => req.body_too_large = true,
+            }
+        }
+        let resp = dispatch(&self.shared, &req);
+        let mut builder = Response::build();
+        builder.status(Status::new(resp.status));
+        for (name, value) in resp.headers {
+            builder.raw_header_adjoin(name, value);
+        }
+        let len = resp.body.len();
+        builder.sized_body(len, Cursor::new(resp.body));
+        Outcome::Success(builder.finalize())
+    }
+}
+
 /// Routes one request.
-pub(crate) fn dispatch(sh: &Shared, req: &Req) -> Resp {
+fn dispatch(sh: &Shared, req: &Req) -> Resp {
     let path = req.raw_path.as_str();
     if path == "/devwiki" || path.starts_with("/devwiki/") {
         return controls::handle(sh, req);
     }
-    if sh.lock().switches.down {
+    if sh.lock().switches.down() {
         return down_page();
     }
     if path == "/" || path.is_empty() {
         return home_page(sh);
     }
-    if path == "/w/api.php" {
-        return api::handle(sh, req);
-    }
-    if let Some(rest) = path.strip_prefix("/w/images/") {
-        return api_upload::serve(sh, rest);
-    }
-    if path == "/w/index.php" || path == "/w/" || path == "/w" || path == "/index.php" {
-        return index(sh, req, None, "/w/index.php".to_string());
-    }
-    if let Some(rest) = path.strip_prefix("/w/index.php/") {
-        return index(sh, req, Some(path_title(rest)), path.to_string());
+    // Like a wiki with `$wgScriptPath = "/w"`: index.php, api.php and the
+    // uploads are only under the script path.
+    if let Some(rest) = path.strip_prefix(sh.script_path.as_str()) {
+        if rest == "/api.php" {
+            return api::handle(sh, req);
+        }
+        if let Some(rest) = rest.strip_prefix("/images/") {
+            return api_upload::serve(sh, rest);
+        }
+        if rest == "/index.php" || rest == "/" || rest.is_empty() {
+            return index(sh, req, None, format!("{}/index.php", sh.script_path));
+        }
+        if let Some(rest) = rest.strip_prefix("/index.php/") {
+            return index(sh, req, Some(path_title(rest)), path.to_string());
+        }
     }
     if let Some(rest) = path.strip_prefix("/wiki/") {
         return index(sh, req, Some(path_title(rest)), path.to_string());
@@ -624,12 +573,13 @@ fn index(sh: &Shared, req: &Req, path_title: Option<String>, action_path: String
         .unwrap_or_else(|| "Main Page".into());
     match special(&title) {
         Some(Special::OAuth(sub)) => {
-            let target = special_oauth::Target {
+            let target = http::Target {
                 action: action_path,
             };
             return special_oauth::execute(sh, req, sub.as_deref(), &target);
         }
         Some(Special::ManageMyGrants) => return manage_grants(sh, req, &values),
+        None if is_privacy_policy(&title) => return privacy_policy(),
         Some(Special::Other(name)) => {
             return Resp::page(
                 404,
@@ -682,6 +632,21 @@ fn index(sh: &Shared, req: &Req, path_title: Option<String>, action_path: String
             "<p>There is currently no text in this page.</p>",
         ),
     }
+}
+
+/// The page the authorize dialog's "Privacy policy" link opens
+/// (`$wgSitename:Privacy policy`).
+fn is_privacy_policy(title: &str) -> bool {
+    let t = title.replace('_', " ");
+    t.trim().eq_ignore_ascii_case("DevWiki:Privacy policy")
+}
+
+fn privacy_policy() -> Resp {
+    Resp::page(
+        200,
+        "DevWiki:Privacy policy",
+        "<p>DevWiki is a local imitation of a wiki for development and tests. It runs on your machine only and keeps everything in memory: users, pages, uploads and OAuth grants are gone when it stops. It sends nothing anywhere.</p>\n<p>Its consumer keys and secrets are development values and may be printed or shown freely; never use them on a real wiki.</p>",
+    )
 }
 
 fn manage_grants(sh: &Shared, req: &Req, values: &verify::Params) -> Resp {
@@ -747,8 +712,9 @@ fn home_page(sh: &Shared) -> Resp {
         })
         .unwrap_or_default();
     let s = escape_html(&server);
+    let w = escape_html(&sh.script_url());
     let body = format!(
-        "<p>This is <b>DevWiki</b>, a local imitation of MediaWiki with Extension:OAuth (OAuth 1.0a) and <code>api.php</code>, for developing and testing apps offline.</p>\n<ul>\n<li>Server (<code>$wgServer</code>): <code>{s}</code></li>\n<li>Script path: <code>{s}/w</code></li>\n<li><a href=\"{s}/w/index.php?title=Special:OAuth\">Special:OAuth</a>: <code>{s}/w/index.php?title=Special:OAuth/initiate</code>, <code>…/authorize</code>, <code>…/token</code>, <code>…/identify</code></li>\n<li>API: <a href=\"{s}/w/api.php\">{s}/w/api.php</a></li>\n<li><a href=\"/wiki/Main_Page\">Main Page</a> · <a href=\"/wiki/Special:OAuthManageMyGrants\">Connected applications</a></li>\n</ul>\n<h2>Default consumer</h2>\n<p>Key <code id=\"consumer-key\">{}</code>, secret <code id=\"consumer-secret\">{}</code></p>\n<h2>Users</h2>\n<ul>{users}</ul>\n<h2>Test controls</h2>\n<ul>{controls}</ul>",
+        "<p>This is <b>DevWiki</b>, a local imitation of MediaWiki with Extension:OAuth (OAuth 1.0a) and <code>api.php</code>, for developing and testing apps offline.</p>\n<ul>\n<li>Server (<code>$wgServer</code>): <code>{s}</code></li>\n<li>Script path: <code>{w}</code></li>\n<li><a href=\"{w}/index.php?title=Special:OAuth\">Special:OAuth</a>: <code>{w}/index.php?title=Special:OAuth/initiate</code>, <code>…/authorize</code>, <code>…/token</code>, <code>…/identify</code></li>\n<li>API: <a href=\"{w}/api.php\">{w}/api.php</a></li>\n<li><a href=\"/wiki/Main_Page\">Main Page</a> · <a href=\"/wiki/Special:OAuthManageMyGrants\">Connected applications</a></li>\n</ul>\n<h2>Default consumer</h2>\n<p>Key <code id=\"consumer-key\">{}</code>, secret <code id=\"consumer-secret\">{}</code></p>\n<h2>Users</h2>\n<ul>{users}</ul>\n<h2>Test controls</h2>\n<ul>{controls}</ul>",
         escape_html(&key),
         escape_html(&secret)
     );

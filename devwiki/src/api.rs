@@ -1,288 +1,20 @@
 //! `api.php`: OAuth from the `Authorization` header only, `ApiMain`'s order
 //! of checks, errors and warnings in the real shapes, `formatversion=1|2`.
-//! The modules are in [`super::api_query`] and [`super::api_edit`].
+//! The modules are in [`crate::api_query`] and [`crate::api_edit`].
 
-use super::http::{Req, Resp};
-use super::messages::{self, escape_html};
-use super::phpjson::{self, Flags, J};
-use super::special_oauth;
-use super::store::{Shared, Store};
-use super::users::{self, UserRec};
-use super::verify::{self, Params};
+use crate::http::{Req, Resp};
+use crate::messages::{self, escape_html};
+use crate::phpjson::{self, Flags, J};
+use crate::special_oauth;
+use crate::store::Shared;
+use crate::users;
+use crate::verify::{self, Params};
 
-/// An API error (`ApiUsageException`).
-#[derive(Clone, Debug)]
-pub(crate) struct ApiError {
-    pub code: String,
-    pub info: String,
-    pub data: Vec<(String, J)>,
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-}
+use crate::api_base::{strip_markup, ApiError, Ctx, Session};
 
-impl ApiError {
-    /// An error with a code and an info text (HTTP 200).
-    pub(crate) fn new(code: &str, info: impl Into<String>) -> ApiError {
-        ApiError {
-            code: code.to_string(),
-            info: info.into(),
-            data: Vec::new(),
-            status: 200,
-            headers: Vec::new(),
-        }
-    }
-
-    /// Adds a data field to the error object.
-    pub(crate) fn with(mut self, key: &str, value: J) -> ApiError {
-        self.data.push((key.to_string(), value));
-        self
-    }
-}
-
-/// `ApiErrorFormatter::stripMarkup`: semantic tags become quotes, other tags go.
-pub(crate) fn strip_markup(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find('<') {
-        out.push_str(&rest[..start]);
-        let after = &rest[start..];
-        match after.find('>') {
-            Some(end) => {
-                let tag = after[1..end].trim_start_matches('/').to_ascii_lowercase();
-                if matches!(tag.as_str(), "var" | "kbd" | "samp" | "code") {
-                    out.push('"');
-                }
-                rest = &after[end + 1..];
-            }
-            None => {
-                out.push_str(after);
-                rest = "";
-            }
-        }
-    }
-    out.push_str(rest);
-    out.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#039;", "'")
-        .replace("&amp;", "&")
-}
-
-/// Who the request runs as.
-#[derive(Clone, Debug)]
-pub(crate) enum Session {
-    Anon,
-    OAuth {
-        user: Box<UserRec>,
-        consumer: String,
-        rights: Vec<String>,
-    },
-}
-
-impl Session {
-    /// The user name (an IP for anonymous users).
-    pub(crate) fn name(&self) -> String {
-        match self {
-            Session::Anon => "127.0.0.1".into(),
-            Session::OAuth { user, .. } => user.name.clone(),
-        }
-    }
-
-    /// The user id (0 for anonymous).
-    pub(crate) fn user_id(&self) -> u32 {
-        match self {
-            Session::Anon => 0,
-            Session::OAuth { user, .. } => user.id,
-        }
-    }
-
-    /// Whether a registered user.
-    pub(crate) fn is_registered(&self) -> bool {
-        matches!(self, Session::OAuth { .. })
-    }
-
-    /// The session's rights (user rights ∩ grant rights).
-    pub(crate) fn rights(&self) -> Vec<String> {
-        match self {
-            Session::Anon => users::ANON_RIGHTS.iter().map(|s| s.to_string()).collect(),
-            Session::OAuth { rights, .. } => rights.clone(),
-        }
-    }
-
-    /// Whether the session has a right.
-    pub(crate) fn allowed(&self, right: &str) -> bool {
-        match self {
-            Session::Anon => users::ANON_RIGHTS.contains(&right),
-            Session::OAuth { rights, .. } => rights.iter().any(|r| r == right),
-        }
-    }
-
-    /// The token of a type (`csrf`, `watch`, ...) for this session.
-    pub(crate) fn token(&self, st: &Store, kind: &str) -> String {
-        match self {
-            Session::Anon => "+\\".into(),
-            Session::OAuth { user, consumer, .. } => st.session_token(&user.name, consumer, kind),
-        }
-    }
-}
-
-/// Per-request API state.
-pub(crate) struct Ctx<'a> {
-    pub sh: &'a Shared,
-    pub req: &'a Req,
-    pub fv2: bool,
-    pub values: Params,
-    pub used: Vec<String>,
-    pub result: J,
-    pub session: Session,
-}
-
-impl Ctx<'_> {
-    /// A parameter value (marks it used).
-    pub(crate) fn param(&mut self, name: &str) -> Option<String> {
-        self.mark(name);
-        self.values.get_str(name)
-    }
-
-    /// A boolean parameter: true when present, whatever its value.
-    pub(crate) fn flag(&mut self, name: &str) -> bool {
-        self.mark(name);
-        self.values.get(name).is_some()
-    }
-
-    /// Marks a parameter as used.
-    pub(crate) fn mark(&mut self, name: &str) {
-        if !self.used.iter().any(|u| u == name) {
-            self.used.push(name.to_string());
-        }
-    }
-
-    /// A multi-value parameter, split on `|` (or U+001F when it starts with it).
-    pub(crate) fn multi(&mut self, name: &str) -> Vec<String> {
-        match self.param(name) {
-            None => Vec::new(),
-            Some(v) if v.is_empty() => Vec::new(),
-            Some(v) => match v.strip_prefix('\u{1f}') {
-                Some(rest) => rest.split('\u{1f}').map(str::to_string).collect(),
-                None => v.split('|').map(str::to_string).collect(),
-            },
-        }
-    }
-
-    /// An integer parameter (`badinteger` when not one).
-    pub(crate) fn int_param(&mut self, name: &str) -> Result<Option<i64>, ApiError> {
-        match self.param(name) {
-            None => Ok(None),
-            Some(v) => v.trim().parse::<i64>().map(Some).map_err(|_| {
-                ApiError::new(
-                    "badinteger",
-                    format!("Invalid value \"{v}\" for integer parameter \"{name}\"."),
-                )
-            }),
-        }
-    }
-
-    /// A limit parameter: default, `max`, clamping with the real warnings.
-    pub(crate) fn limit_param(
-        &mut self,
-        module: &str,
-        name: &str,
-        default: i64,
-        max1: i64,
-        max2: i64,
-    ) -> Result<i64, ApiError> {
-        let max = if self.session.allowed("apihighlimits") {
-            max2
-        } else {
-            max1
-        };
-        match self.param(name) {
-            None => Ok(default),
-            Some(v) if v == "max" => {
-                let mut limits = self
-                    .result
-                    .get_mut("limits")
-                    .cloned()
-                    .unwrap_or_else(J::obj);
-                limits.set(module, J::Int(max));
-                self.result.set("limits", limits);
-                Ok(max)
-            }
-            Some(v) => {
-                let n: i64 = v.trim().parse().map_err(|_| {
-                    ApiError::new(
-                        "badinteger",
-                        format!("Invalid value \"{v}\" for integer parameter \"{name}\"."),
-                    )
-                })?;
-                if n > max {
-                    let who = if max == max2 {
-                        "bots or sysops"
-                    } else {
-                        "users"
-                    };
-                    self.warn(
-                        module,
-                        &format!("\"{name}\" may not be over {max} (set to {n}) for {who}."),
-                    );
-                    Ok(max)
-                } else if n < 1 {
-                    self.warn(
-                        module,
-                        &format!("\"{name}\" may not be less than 1 (set to {n})."),
-                    );
-                    Ok(1)
-                } else {
-                    Ok(n)
-                }
-            }
-        }
-    }
-
-    /// Adds a warning for a module (joined with newlines per module).
-    pub(crate) fn warn(&mut self, module: &str, text: &str) {
-        let key = if self.fv2 { "warnings" } else { "*" };
-        let mut warnings = self
-            .result
-            .get_mut("warnings")
-            .cloned()
-            .unwrap_or_else(J::obj);
-        let merged = match warnings
-            .get_mut(module)
-            .and_then(|m| m.get_mut(key))
-            .cloned()
-        {
-            Some(J::Str(old)) => format!("{old}\n{text}"),
-            _ => text.to_string(),
-        };
-        warnings.set(module, J::obj().with(key, J::s(merged)));
-        self.result.set_on_top("warnings", warnings);
-    }
-
-    /// `""`-presence in formatversion 1, a real boolean in 2; `None` omits.
-    pub(crate) fn bool_value(&self, b: bool) -> Option<J> {
-        if self.fv2 {
-            Some(J::Bool(b))
-        } else if b {
-            Some(J::s(""))
-        } else {
-            None
-        }
-    }
-
-    /// The key of content nodes: `*` (fv1) or `content` (fv2).
-    pub(crate) fn content_key(&self) -> &'static str {
-        if self.fv2 {
-            "content"
-        } else {
-            "*"
-        }
-    }
-}
-
-fn docref(server: &str) -> String {
+fn docref(script: &str) -> String {
     format!(
-        "See {server}/w/api.php for API usage. Subscribe to the mediawiki-api-announce mailing list at &lt;https://lists.wikimedia.org/postorius/lists/mediawiki-api-announce.lists.wikimedia.org/&gt; for notice of API deprecations and breaking changes."
+        "See {script}/api.php for API usage. Subscribe to the mediawiki-api-announce mailing list at &lt;https://lists.wikimedia.org/postorius/lists/mediawiki-api-announce.lists.wikimedia.org/&gt; for notice of API deprecations and breaking changes."
     )
 }
 
@@ -299,7 +31,7 @@ fn json_response(status: u16, body: &J, fv2: bool) -> Resp {
     .header("Vary", "Accept-Encoding, Treat-as-Untrusted, Authorization")
 }
 
-fn error_response(err: ApiError, fv2: bool, errorformat: &str, server: &str) -> Resp {
+fn error_response(err: ApiError, fv2: bool, errorformat: &str, script: &str) -> Resp {
     let body = if errorformat == "bc" {
         let mut e = J::obj()
             .with("code", J::s(err.code.clone()))
@@ -307,7 +39,7 @@ fn error_response(err: ApiError, fv2: bool, errorformat: &str, server: &str) -> 
         for (k, v) in &err.data {
             e.set(k, v.clone());
         }
-        e.set(if fv2 { "docref" } else { "*" }, J::s(docref(server)));
+        e.set(if fv2 { "docref" } else { "*" }, J::s(docref(script)));
         J::obj().with("error", e)
     } else {
         let mut e = J::obj().with("code", J::s(err.code.clone()));
@@ -319,7 +51,7 @@ fn error_response(err: ApiError, fv2: bool, errorformat: &str, server: &str) -> 
         }
         J::obj()
             .with("errors", J::Arr(vec![e]))
-            .with(if fv2 { "docref" } else { "*" }, J::s(docref(server)))
+            .with(if fv2 { "docref" } else { "*" }, J::s(docref(script)))
     };
     let mut resp =
         json_response(err.status, &body, fv2).header("MediaWiki-API-Error", err.code.clone());
@@ -415,7 +147,7 @@ pub(crate) fn handle(sh: &Shared, req: &Req) -> Resp {
         Some(f @ ("plaintext" | "wikitext" | "html" | "raw" | "none")) => f.to_string(),
         _ => "bc".to_string(),
     };
-    let server = sh.server();
+    let script = sh.script_url();
     if let Some(resp) = edge(sh, req, &values) {
         return resp;
     }
@@ -428,11 +160,11 @@ pub(crate) fn handle(sh: &Shared, req: &Req) -> Resp {
             ),
         );
         e.status = 413;
-        return error_response(e, fv2, &errorformat, &server);
+        return error_response(e, fv2, &errorformat, &script);
     }
     let session = match authenticate(sh, req) {
         Ok(s) => s,
-        Err(e) => return error_response(e, fv2, &errorformat, &server),
+        Err(e) => return error_response(e, fv2, &errorformat, &script),
     };
     let mut ctx = Ctx {
         sh,
@@ -449,7 +181,7 @@ pub(crate) fn handle(sh: &Shared, req: &Req) -> Resp {
             report_unused(&mut ctx);
             json_response(200, &ctx.result, fv2)
         }
-        Err(e) => error_response(e, fv2, &errorformat, &server),
+        Err(e) => error_response(e, fv2, &errorformat, &script),
     }
 }
 
@@ -459,15 +191,8 @@ pub(crate) fn handle(sh: &Shared, req: &Req) -> Resp {
 fn edge(sh: &Shared, req: &Req, values: &Params) -> Option<Resp> {
     let mut st = sh.lock();
     *st.api_counts.entry("*".into()).or_insert(0) += 1;
-    if let Some(retry_after) = st.switches.rate_limit {
-        let (applies, used_up) = super::store::take_one(&mut st.switches.rate_limit_times);
-        if used_up {
-            st.switches.rate_limit = None;
-            st.switches.rate_limit_times = None;
-        }
-        if applies {
-            return Some(too_many_requests(retry_after));
-        }
+    if let Some(retry_after) = st.switches.take_rate_limit() {
+        return Some(too_many_requests(retry_after));
     }
     let action = values.get_str("action").unwrap_or_else(|| "help".into());
     let mut modules = vec![action.clone()];
@@ -497,7 +222,7 @@ fn edge(sh: &Shared, req: &Req, values: &Params) -> Option<Resp> {
         .names()
         .filter_map(|n| values.get_str(&n).map(|v| (n, v)))
         .collect();
-    st.last_api = Some(super::store::RecordedRequest {
+    st.last_api = Some(crate::store::RecordedRequest {
         method: req.method.clone(),
         params,
         content_type: req.content_type.clone(),
@@ -574,7 +299,7 @@ fn execute(ctx: &mut Ctx<'_>) -> Result<Option<Resp>, ApiError> {
         }
     }
     if let Some(wanted) = ctx.param("assertuser") {
-        if crate::devwiki::pages::normalize_user_name(&wanted).as_deref()
+        if crate::pages::normalize_user_name(&wanted).as_deref()
             != Some(ctx.session.name().as_str())
         {
             return Err(ApiError::new(
@@ -654,24 +379,7 @@ fn execute(ctx: &mut Ctx<'_>) -> Result<Option<Resp>, ApiError> {
     }
     // checkReadOnly
     if info.write {
-        let reason = {
-            let mut st = ctx.sh.lock();
-            let reason = st.switches.readonly.clone();
-            if reason.is_some() {
-                let (applies, used_up) = super::store::take_one(&mut st.switches.readonly_times);
-                if used_up {
-                    st.switches.readonly = None;
-                    st.switches.readonly_times = None;
-                }
-                if !applies {
-                    None
-                } else {
-                    reason
-                }
-            } else {
-                None
-            }
-        };
+        let reason = ctx.sh.lock().switches.take_readonly();
         if let Some(reason) = reason {
             return Err(
                 ApiError::new("readonly", "The wiki is currently in read-only mode.")
@@ -681,21 +389,7 @@ fn execute(ctx: &mut Ctx<'_>) -> Result<Option<Resp>, ApiError> {
     }
     // checkMaxLag
     if let Some(maxlag) = ctx.int_param("maxlag")? {
-        let lag = {
-            let mut st = ctx.sh.lock();
-            let lag = st.switches.maxlag;
-            if lag.is_some() {
-                if let Some(times) = st.switches.maxlag_times {
-                    if times <= 1 {
-                        st.switches.maxlag = None;
-                        st.switches.maxlag_times = None;
-                    } else {
-                        st.switches.maxlag_times = Some(times - 1);
-                    }
-                }
-            }
-            lag
-        };
+        let lag = ctx.sh.lock().switches.take_maxlag();
         if let Some(lag) = lag {
             if i64::from(lag) > maxlag {
                 let unit = if lag == 1 { "second" } else { "seconds" };
@@ -729,10 +423,10 @@ fn execute(ctx: &mut Ctx<'_>) -> Result<Option<Resp>, ApiError> {
         ));
     }
     match action.as_str() {
-        "query" => super::api_query::execute(ctx)?,
-        "edit" => super::api_edit::edit(ctx)?,
-        "purge" => super::api_edit::purge(ctx)?,
-        "upload" => super::api_upload::upload(ctx)?,
+        "query" => crate::api_query::execute(ctx)?,
+        "edit" => crate::api_edit::edit(ctx)?,
+        "purge" => crate::api_edit::purge(ctx)?,
+        "upload" => crate::api_upload::upload(ctx)?,
         "checktoken" => checktoken(ctx)?,
         _ => {}
     }
@@ -775,9 +469,9 @@ fn checktoken(ctx: &mut Ctx<'_>) -> Result<(), ApiError> {
 }
 
 fn help_page(ctx: &Ctx<'_>) -> Resp {
-    let server = escape_html(&ctx.sh.server());
+    let script = escape_html(&ctx.sh.script_url());
     let body = format!(
-        "<p>DevWiki's <code>api.php</code> implements: <code>action=query</code> with <code>meta=userinfo|tokens|siteinfo</code>, <code>list=usercontribs|allpages</code>, <code>prop=revisions|info|imageinfo</code>; <code>action=edit</code>; <code>action=purge</code>; <code>action=upload</code>; <code>action=checktoken</code>. Use <code>format=json</code> and optionally <code>formatversion=2</code>.</p>\n<p>Example: <a href=\"{server}/w/api.php?action=query&amp;meta=userinfo&amp;format=json\">{server}/w/api.php?action=query&amp;meta=userinfo&amp;format=json</a></p>"
+        "<p>DevWiki's <code>api.php</code> implements: <code>action=query</code> with <code>meta=userinfo|tokens|siteinfo</code>, <code>list=usercontribs|allpages</code>, <code>prop=revisions|info|imageinfo</code>; <code>action=edit</code>; <code>action=purge</code>; <code>action=upload</code>; <code>action=checktoken</code>. Use <code>format=json</code> and optionally <code>formatversion=2</code>.</p>\n<p>Example: <a href=\"{script}/api.php?action=query&amp;meta=userinfo&amp;format=json\">{script}/api.php?action=query&amp;meta=userinfo&amp;format=json</a></p>"
     );
     Resp::page(200, "MediaWiki API help", &body)
 }

@@ -6,13 +6,12 @@
 //! `<select name="user" id="user">`, the buttons `#accept` (`name="accept"`)
 //! and `#cancel` (`name="cancel"`), hidden `consumerKey` and `requestToken`.
 
-use super::callback;
-use super::http::{check, val, Req, Resp};
-use super::messages::{self, escape_html, Msg};
-use super::special_oauth::{error_page, Target};
-use super::store::{random_hex, ConsumerRec, Shared, Store, REQUEST_TOKEN_TTL};
-use super::users;
-use super::verify::{self, Params};
+use crate::callback;
+use crate::http::{check, error_page, val, Req, Resp, Target};
+use crate::messages::{self, escape_html, Msg};
+use crate::store::{random_hex, ConsumerRec, Shared, Store, REQUEST_TOKEN_TTL};
+use crate::users;
+use crate::verify::{self, Params};
 
 /// The cookie that remembers the user chosen last (like a login session).
 const USER_COOKIE: &str = "devwiki_user";
@@ -52,7 +51,7 @@ pub(crate) fn handle(
     }
     let rt = request_token.clone().unwrap_or_default();
 
-    if let Some(user) = st.switches.auto_approve.clone() {
+    if let Some(user) = st.switches.auto_approve().map(str::to_string) {
         return match authorize(&mut st, sh, &user, &consumer, &rt) {
             Ok(url) => Resp::redirect(&url),
             Err(msg) => error_page(&msg),
@@ -171,8 +170,8 @@ pub(crate) fn authorize(
     };
     if target.is_empty() || target == "oob" {
         return Ok(format!(
-            "{}/w/index.php?title=Special:OAuth/verified&{query}",
-            sh.server()
+            "{}/index.php?title=Special:OAuth/verified&{query}",
+            sh.script_url()
         ));
     }
     Ok(callback::append_query(&target, &query))
@@ -185,7 +184,7 @@ fn cancel_page(st: &Store, consumer_key: &str) -> Resp {
             "OAuth",
             &format!(
                 "<div id=\"mw-mwoauth-cancelled\">{}</div>\n<p id=\"mw-returnto\">Return to <a href=\"/wiki/Main_Page\" title=\"Main Page\">Main Page</a>.</p>",
-                messages::acceptance_cancelled(&c.name).html()
+                messages::acceptance_cancelled(&c.name, &c.callback).html()
             ),
         ),
         None => error_page(&messages::invalid_consumer_key()),

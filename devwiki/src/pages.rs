@@ -317,10 +317,7 @@ pub(crate) fn seed(users: &[(u32, &str)]) -> Wiki {
     );
     w.save(
         &t("Sandbox"),
-        (
-            crate::devwiki::users::ZOE,
-            id_of(crate::devwiki::users::ZOE),
-        ),
+        (crate::users::ZOE, id_of(crate::users::ZOE)),
         "Play here.".into(),
         "Created page with \"Play here.\"".into(),
         false,
@@ -342,13 +339,10 @@ pub(crate) fn seed(users: &[(u32, &str)]) -> Wiki {
         false,
         base + 6 * day,
     );
-    let zoe_page = format!("User:{}", crate::devwiki::users::ZOE);
+    let zoe_page = format!("User:{}", crate::users::ZOE);
     w.save(
         &t(&zoe_page),
-        (
-            crate::devwiki::users::ZOE,
-            id_of(crate::devwiki::users::ZOE),
-        ),
+        (crate::users::ZOE, id_of(crate::users::ZOE)),
         "Ich heiße Zoë. 日本語も少し。".into(),
         "Créée".into(),
         false,
@@ -435,7 +429,7 @@ mod tests {
             (1, "Admin"),
             (2, "Alice"),
             (3, "Blocked"),
-            (4, crate::devwiki::users::ZOE),
+            (4, crate::users::ZOE),
         ]);
         let alice = w.revisions.iter().filter(|r| r.user == "Alice").count();
         assert_eq!(alice, ALICE_TEST_EDITS + 2);

@@ -7,10 +7,11 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use rand::RngCore;
 
-use super::config::{Consumer, ConsumerSpec, DevWikiConfig};
-use super::messages::{self, Msg};
-use super::pages::{self, Wiki};
-use super::users::{self, UserRec};
+use crate::config::{Consumer, ConsumerSpec, DevWikiConfig};
+use crate::messages::{self, Msg};
+use crate::pages::{self, Wiki};
+use crate::switches::Switches;
+use crate::users::{self, UserRec};
 
 /// Lifetime of a request token, a stored callback, and a `**USED**` marker.
 pub(crate) const REQUEST_TOKEN_TTL: i64 = 600;
@@ -111,39 +112,6 @@ pub(crate) struct Acceptance {
     pub grants: Vec<String>,
 }
 
-/// The test switches.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Switches {
-    pub maxlag: Option<u32>,
-    pub maxlag_times: Option<u32>,
-    pub down: bool,
-    pub clock_offset: i64,
-    pub auto_approve: Option<String>,
-    /// Read-only mode with its reason.
-    pub readonly: Option<String>,
-    /// Read-only only for the next N write requests.
-    pub readonly_times: Option<u32>,
-    /// HTTP 429 for api.php, with this `Retry-After`.
-    pub rate_limit: Option<u32>,
-    /// HTTP 429 only for the next N api.php requests.
-    pub rate_limit_times: Option<u32>,
-    /// How many of the next signed requests get "Nonce already used".
-    pub reject_nonces: u32,
-}
-
-/// Counts down a `times` switch: whether it applies to this request, and
-/// whether it is used up afterwards.
-pub(crate) fn take_one(times: &mut Option<u32>) -> (bool, bool) {
-    match times {
-        None => (true, false),
-        Some(0) => (false, true),
-        Some(n) => {
-            *n -= 1;
-            (true, *n == 0)
-        }
-    }
-}
-
 /// What the wiki saw of the last `api.php` request.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct RecordedRequest {
@@ -169,6 +137,32 @@ impl RecordedRequest {
     }
 }
 
+/// A stored file (its latest version).
+#[derive(Clone, Debug)]
+pub(crate) struct FileRec {
+    /// The name, as a database key (`My_chart.png`).
+    pub name: String,
+    pub bytes: Vec<u8>,
+    /// SHA-1, 40 lowercase hex.
+    pub sha1: String,
+    pub timestamp: i64,
+    pub user: String,
+    pub userid: u32,
+    pub comment: String,
+    pub mime: &'static str,
+    pub width: u32,
+    pub height: u32,
+    pub bitdepth: u32,
+}
+
+/// An upload kept after a warning, to be finished with `filekey`.
+#[derive(Clone, Debug)]
+pub(crate) struct Stashed {
+    pub user: String,
+    pub bytes: Vec<u8>,
+    pub created: i64,
+}
+
 /// Everything mutable.
 #[derive(Debug)]
 pub(crate) struct Store {
@@ -192,9 +186,9 @@ pub(crate) struct Store {
     /// Per-wiki secret for CSRF tokens.
     pub secret: String,
     /// Uploaded files by name (database key, e.g. `My_chart.png`).
-    pub files: HashMap<String, super::api_upload::FileRec>,
+    pub files: HashMap<String, FileRec>,
     /// Uploads stashed after a warning, by file key.
-    pub stash: HashMap<String, super::api_upload::Stashed>,
+    pub stash: HashMap<String, Stashed>,
     /// api.php requests by module path (`*`, `edit`, `query+tokens`, ...).
     pub api_counts: HashMap<String, u64>,
     /// The last api.php request.
@@ -209,6 +203,8 @@ pub(crate) struct Shared {
     pub origin: OnceLock<String>,
     /// The configured host (for the origin before the port is known).
     pub host: String,
+    /// `$wgScriptPath`: `/w`, or empty for a wiki at the root.
+    pub script_path: String,
 }
 
 impl Shared {
@@ -218,12 +214,18 @@ impl Shared {
             store: Mutex::new(Store::new(config)),
             origin: OnceLock::new(),
             host: config.host.clone(),
+            script_path: config.script_path.clone(),
         }
     }
 
     /// Locks the store (a poisoned lock is used anyway: nothing is left half-done).
     pub(crate) fn lock(&self) -> MutexGuard<'_, Store> {
         self.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `$wgServer` + `$wgScriptPath`, e.g. `http://127.0.0.1:8080/w`.
+    pub(crate) fn script_url(&self) -> String {
+        format!("{}{}", self.server(), self.script_path)
     }
 
     /// `$wgServer`, e.g. `http://127.0.0.1:8080`.
@@ -255,10 +257,7 @@ impl Store {
             nonces: HashMap::new(),
             nonce_sweep_at: 1024,
             wiki,
-            switches: Switches {
-                auto_approve: config.auto_approve.clone(),
-                ..Switches::default()
-            },
+            switches: Switches::new(config.auto_approve.clone()),
             jwt_email_verified: config.jwt_email_verified,
             secret: random_hex(40),
             files: HashMap::new(),
@@ -269,7 +268,7 @@ impl Store {
         let default = store.register(ConsumerSpec {
             name: "DevWiki default app".into(),
             callback: config.callback.clone(),
-            callback_is_prefix: false,
+            callback_is_prefix: config.callback_is_prefix,
             grants: vec![
                 "basic".into(),
                 "editpage".into(),
@@ -285,9 +284,15 @@ impl Store {
         store
     }
 
+    /// Rotates the wiki's CSRF secret: every token handed out so far gets
+    /// `badtoken` (`DevWiki::invalidate_tokens`, `/devwiki/invalidate-tokens`).
+    pub(crate) fn invalidate_tokens(&mut self) {
+        self.secret = random_hex(40);
+    }
+
     /// The wiki's clock: the system clock plus the configured offset.
     pub(crate) fn now(&self) -> i64 {
-        system_now() + self.switches.clock_offset
+        system_now() + self.switches.clock_offset()
     }
 
     /// A user by exact name.

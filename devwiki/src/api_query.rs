@@ -2,28 +2,10 @@
 //! `prop=revisions|info|imageinfo`, with the page set (`titles`, `pageids`, `revids`)
 //! and continuation (`continue`, `batchcomplete`).
 
-use super::api::{ApiError, Ctx, Session};
-use super::pages::{self, parse_title, Title};
-use super::phpjson::J;
-use super::store::{iso8601, parse_timestamp, ts_mw};
-
-/// The parameters of `prop=imageinfo`.
-pub(crate) const IMAGEINFO_PARAMS: &[&str] = &[
-    "iiprop",
-    "iilimit",
-    "iistart",
-    "iiend",
-    "iiurlwidth",
-    "iiurlheight",
-    "iimetadataversion",
-    "iiextmetadatalanguage",
-    "iiextmetadatamultilang",
-    "iiextmetadatafilter",
-    "iiurlparam",
-    "iibadfilecontexttitle",
-    "iicontinue",
-    "iilocalonly",
-];
+use crate::api_base::{ApiError, Ctx, Session};
+use crate::pages::{self, parse_title, Title};
+use crate::phpjson::J;
+use crate::store::{iso8601, parse_timestamp, ts_mw};
 
 const PROPS: &[&str] = &["revisions", "info", "imageinfo"];
 const LISTS: &[&str] = &["usercontribs", "allpages"];
@@ -126,7 +108,7 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>) -> Result<(), ApiError> {
                             (title, &mut e.obj)
                         })
                         .collect();
-                    super::api_upload::imageinfo_prop(ctx, &mut pages);
+                    crate::api_upload::imageinfo_prop(ctx, &mut pages);
                 }
                 _ => {}
             }
@@ -207,7 +189,7 @@ fn mark_prop_params(ctx: &mut Ctx<'_>, prop: &str) {
             "rvdiffto",
         ],
         "info" => &["inprop", "intestactions", "incontinue"],
-        "imageinfo" => IMAGEINFO_PARAMS,
+        "imageinfo" => crate::api_upload::IMAGEINFO_PARAMS,
         _ => &[],
     };
     for n in names {
@@ -415,7 +397,7 @@ fn revision_json(ctx: &Ctx<'_>, rev: &pages::Rev, props: &[String], slots: bool)
     if has("parsedcomment") {
         o.set(
             "parsedcomment",
-            J::s(super::messages::escape_html(&rev.comment)),
+            J::s(crate::messages::escape_html(&rev.comment)),
         );
     }
     if has("tags") {
@@ -706,7 +688,7 @@ fn usercontribs(ctx: &mut Ctx<'_>, query: &mut J, cont: &mut Continuation) -> Re
         if has("parsedcomment") {
             o.set(
                 "parsedcomment",
-                J::s(super::messages::escape_html(&r.comment)),
+                J::s(crate::messages::escape_html(&r.comment)),
             );
         }
         if has("size") {
@@ -1052,8 +1034,8 @@ fn siteinfo(ctx: &mut Ctx<'_>, query: &mut J) {
                     .with("timezone", J::s("UTC"))
                     .with("timeoffset", J::Int(0))
                     .with("articlepath", J::s("/wiki/$1"))
-                    .with("scriptpath", J::s("/w"))
-                    .with("script", J::s("/w/index.php"))
+                    .with("scriptpath", J::s(ctx.sh.script_path.clone()))
+                    .with("script", J::s(format!("{}/index.php", ctx.sh.script_path)))
                     .with("server", J::s(server.clone()))
                     .with(
                         "servername",

@@ -331,12 +331,20 @@ pub(crate) fn not_api() -> Msg {
     )
 }
 
-/// `mwoauth-acceptance-cancelled`
-pub(crate) fn acceptance_cancelled(name: &str) -> Msg {
+/// `mwoauth-acceptance-cancelled`: "You can go back to [$2 "$1"]" links
+/// to the consumer's registered callback URL (`showCancelPage`).
+pub(crate) fn acceptance_cancelled(name: &str, callback: &str) -> Msg {
     Msg::new(
         "mwoauth-acceptance-cancelled",
-        "You have chosen not to allow \"$1\" to access your account. \"$1\" will not work unless you allow it access. You can go back to \"$1\" or [[Special:OAuthManageMyGrants|manage]] your connected apps.",
-        vec![P::Text(name.to_string())],
+        "You have chosen not to allow \"$1\" to access your account. \"$1\" will not work unless you allow it access. You can go back to $2 or [[Special:OAuthManageMyGrants|manage]] your connected apps.",
+        vec![
+            P::Text(name.to_string()),
+            P::Raw(format!(
+                "<a rel=\"nofollow\" class=\"external text\" href=\"{}\">\"{}\"</a>",
+                escape_html(callback),
+                escape_html(name)
+            )),
+        ],
     )
 }
 
@@ -378,8 +386,9 @@ mod tests {
 
     #[test]
     fn cancel_page_html() {
-        let h = acceptance_cancelled("A <b>").html();
+        let h = acceptance_cancelled("A <b>", "http://127.0.0.1:8000/cb?a=1&b=\"").html();
         assert!(h.contains("You have chosen not to allow \"A &lt;b&gt;\" to access your account."));
+        assert!(h.contains("You can go back to <a rel=\"nofollow\" class=\"external text\" href=\"http://127.0.0.1:8000/cb?a=1&amp;b=&quot;\">\"A &lt;b&gt;\"</a> or"), "{h}");
         assert!(h.contains("<a href=\"/wiki/Special:OAuthManageMyGrants\">manage</a>"));
     }
 }

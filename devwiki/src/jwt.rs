@@ -4,7 +4,7 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::phpjson::{self, Flags, J};
+use crate::phpjson::{self, Flags, J};
 
 fn b64url(data: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(data)
@@ -36,7 +36,7 @@ mod tests {
     #[test]
     fn captured_header_and_payload() {
         let captured = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJodHRwOi8vMTI3LjAuMC4xOjgwODAiLCJhdWQiOiJiZWUyMDY3ZDYyNzNmYTQ3OWY3YzdlYzc0NGNjMWI0OSIsImV4cCI6MTc5NTgzMTA4MSwiaWF0IjoxNzk1ODMwOTgxLCJzdWIiOiIzIiwidXNlcm5hbWUiOiJPQXV0aFVzZXIiLCJlZGl0Y291bnQiOjMsImNvbmZpcm1lZF9lbWFpbCI6dHJ1ZSwiYmxvY2tlZCI6ZmFsc2UsInJlZ2lzdGVyZWQiOiIyMDI2MTEyODAxNDkxOCIsImdyb3VwcyI6WyIqIiwidXNlciIsImF1dG9jb25maXJtZWQiXSwicmlnaHRzIjpbImNyZWF0ZWFjY291bnQiLCJyZWFkIiwiZWRpdCIsImNyZWF0ZXBhZ2UiLCJjcmVhdGV0YWxrIiwid3JpdGVhcGkiLCJ2aWV3bXl3YXRjaGxpc3QiLCJlZGl0bXl3YXRjaGxpc3QiLCJ2aWV3bXlwcml2YXRlaW5mbyIsImVkaXRteXByaXZhdGVpbmZvIiwiZWRpdG15b3B0aW9ucyIsIm1vdmUiLCJtb3ZlLXN1YnBhZ2VzIiwibW92ZS1yb290dXNlcnBhZ2VzIiwibW92ZS1jYXRlZ29yeXBhZ2VzIiwibW92ZWZpbGUiLCJ1cGxvYWQiLCJyZXVwbG9hZCIsInJldXBsb2FkLXNoYXJlZCIsIm1pbm9yZWRpdCIsImVkaXRteXVzZXJjc3MiLCJlZGl0bXl1c2VyanNvbiIsImVkaXRteXVzZXJqcyIsImVkaXRteXVzZXJqc3JlZGlyZWN0IiwicHVyZ2UiLCJzZW5kZW1haWwiLCJhcHBseWNoYW5nZXRhZ3MiLCJjaGFuZ2V0YWdzIiwiZWRpdGNvbnRlbnRtb2RlbCIsIm13b2F1dGhtYW5hZ2VteWdyYW50cyIsImF1dG9jb25maXJtZWQiLCJlZGl0c2VtaXByb3RlY3RlZCJdLCJncmFudHMiOnsiMCI6ImJhc2ljIiwiMiI6ImVkaXRwYWdlIiwiMyI6ImhpZ2h2b2x1bWUifSwibm9uY2UiOiIxNTI0NzY3Mzc3NTA1NzMwMjgyMjE3OTU4MzA5ODEifQ.ArxD7Vt7MHkAVpLkPNCcEou9aiyeg9M9oB2DtcGgwxQ";
-        let users = crate::devwiki::users::seed_users();
+        let users = crate::users::seed_users();
         let rights: Vec<J> = users[1].rights.iter().map(|r| J::s(r.clone())).collect();
         let claims = J::obj()
             .with("iss", J::s("http://127.0.0.1:8080"))

@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! python3 -m venv /tmp/mwvenv && /tmp/mwvenv/bin/pip install mwoauth requests requests_oauthlib
-//! MWOAUTH_PYTHON=/tmp/mwvenv/bin/python cargo test --test interop_python
+//! MWOAUTH_PYTHON=.venv/bin/python cargo test -p devwiki --test interop_python
 //! ```
 //!
 //! Without it the test prints a notice and passes (CI always sets it).
@@ -14,7 +14,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use rocket_mediawiki_oauth::devwiki::{DevWiki, DevWikiConfig};
+use devwiki::{DevWiki, DevWikiConfig};
 use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,17 +1,10 @@
-//! HTTP plumbing: the raw request as the wiki sees it, responses, the
-//! Rocket handler that feeds every request to [`dispatch`], and shared HTML.
+//! HTTP plumbing: the raw request as the wiki sees it, responses, and the
+//! shared HTML of pages (the skin, `OutputPage::showErrorPage`).
 
-use std::io::Cursor;
-use std::sync::Arc;
+use std::future::Future;
 
-use rocket::data::ToByteUnit;
-use rocket::http::Status;
-use rocket::route::{Handler, Outcome};
-use rocket::{Data, Request, Response};
-
-use super::messages::escape_html;
-use super::store::Shared;
-use super::verify::{self, PVal, Params};
+use crate::messages::{escape_html, Msg};
+use crate::verify::{self, PVal, Params};
 
 /// Largest request body read (bigger ones get an error in the real shape).
 pub(crate) const BODY_LIMIT: usize = 8 * 1024 * 1024;
@@ -75,7 +68,7 @@ impl Req {
     }
 
     /// The parts of a POSTed `multipart/form-data` body (`$_POST` + `$_FILES`).
-    pub(crate) fn multipart(&self) -> Vec<Part<'_>> {
+    pub(crate) fn multipart(&self) -> Vec<Part> {
         if !self.was_posted() || !self.is_multipart() {
             return Vec::new();
         }
@@ -168,7 +161,7 @@ fn is_multipart(content_type: Option<&str>) -> bool {
 
 /// One part of a `multipart/form-data` body.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Part<'a> {
+pub(crate) struct Part {
     /// The form field name.
     pub name: String,
     /// The file name, for a file (`$_FILES`); text fields have none.
@@ -176,7 +169,7 @@ pub(crate) struct Part<'a> {
     /// The part's own `Content-Type`, if any.
     pub content_type: Option<String>,
     /// The content, exactly.
-    pub data: &'a [u8],
+    pub data: Vec<u8>,
 }
 
 /// Splits a header value into `;`-separated `key=value` parameters,
@@ -266,85 +259,64 @@ fn boundary_of(content_type: &str) -> Option<String> {
         .filter(|b| !b.is_empty() && b.len() <= 200)
 }
 
-/// Reads a `multipart/form-data` body (RFC 7578): every part, text fields
-/// and files. Malformed input ends the reading early (what was read so far
-/// is kept); it never panics and never reads more than [`MAX_PARTS`] parts.
-pub(crate) fn multipart_parts<'a>(content_type: &str, body: &'a [u8]) -> Vec<Part<'a>> {
-    let mut parts = Vec::new();
+/// Reads a `multipart/form-data` body (RFC 7578) with `multer`: every
+/// part, text fields and files. Malformed input ends the reading early
+/// (what was read completely so far is kept); it never panics and never
+/// reads more than [`MAX_PARTS`] parts. The `Content-Disposition` of each
+/// part is read here, as PHP does (`filename*` included).
+pub(crate) fn multipart_parts(content_type: &str, body: &[u8]) -> Vec<Part> {
     let Some(boundary) = boundary_of(content_type) else {
-        return parts;
+        return Vec::new();
     };
-    let first = format!("--{boundary}");
-    let delim = format!("\r\n--{boundary}");
-    let mut pos = if body.starts_with(first.as_bytes()) {
-        first.len()
-    } else {
-        // A preamble before the first boundary is ignored.
-        match find(body, delim.as_bytes(), 0) {
-            Some(p) => p + delim.len(),
-            None => return parts,
-        }
-    };
-    while parts.len() < MAX_PARTS {
-        let rest = body.get(pos..).unwrap_or_default();
-        if rest.starts_with(b"--") {
-            break; // the close delimiter
-        }
-        // Transport padding, then the CRLF that ends the delimiter line.
-        let pad = rest
-            .iter()
-            .take_while(|b| **b == b' ' || **b == b'\t')
-            .count();
-        if !rest[pad..].starts_with(b"\r\n") {
-            break;
-        }
-        pos += pad + 2;
-        let (headers, content_start) = if body[pos..].starts_with(b"\r\n") {
-            ("", pos + 2)
-        } else {
-            match find(body, b"\r\n\r\n", pos) {
-                Some(end) => (std::str::from_utf8(&body[pos..end]).unwrap_or(""), end + 4),
-                None => break,
-            }
-        };
-        let Some(next) = find(body, delim.as_bytes(), content_start) else {
-            break;
-        };
-        let mut name = None;
-        let mut filename = None;
-        let mut filename_ext = None;
-        let mut part_type = None;
-        for line in headers.split("\r\n") {
-            let Some((h, v)) = line.split_once(':') else {
-                continue;
+    let chunk: Result<Vec<u8>, std::io::Error> = Ok(body.to_vec());
+    let stream = futures_util::stream::iter([chunk]);
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    let read = async move {
+        let mut parts = Vec::new();
+        while parts.len() < MAX_PARTS {
+            let Ok(Some(field)) = multipart.next_field().await else {
+                break;
             };
-            match h.trim().to_ascii_lowercase().as_str() {
-                "content-disposition" => {
-                    for (k, v) in header_params(v) {
-                        match k.as_str() {
-                            "name" => name = Some(v),
-                            "filename" => filename = Some(v),
-                            "filename*" => filename_ext = ext_value(&v),
-                            "name*" if name.is_none() => name = ext_value(&v),
-                            _ => {}
-                        }
-                    }
+            let header = |name: &str| {
+                field
+                    .headers()
+                    .get(name)
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            };
+            let part_type = header("content-type").map(|v| v.trim().to_string());
+            let disposition = header("content-disposition").unwrap_or_default();
+            let (mut name, mut filename, mut filename_ext) = (None, None, None);
+            for (k, v) in header_params(&disposition) {
+                match k.as_str() {
+                    "name" => name = Some(v),
+                    "filename" => filename = Some(v),
+                    "filename*" => filename_ext = ext_value(&v),
+                    "name*" if name.is_none() => name = ext_value(&v),
+                    _ => {}
                 }
-                "content-type" => part_type = Some(v.trim().to_string()),
-                _ => {}
+            }
+            let Ok(data) = field.bytes().await else {
+                break;
+            };
+            if let Some(name) = name {
+                parts.push(Part {
+                    name,
+                    filename: filename_ext.or(filename),
+                    content_type: part_type,
+                    data: data.to_vec(),
+                });
             }
         }
-        if let Some(name) = name {
-            parts.push(Part {
-                name,
-                filename: filename_ext.or(filename),
-                content_type: part_type,
-                data: &body[content_start..next],
-            });
-        }
-        pos = next + delim.len();
+        parts
+    };
+    // The body is all in memory, so the stream never waits: one poll runs
+    // the whole read.
+    let mut read = std::pin::pin!(read);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match read.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(parts) => parts,
+        std::task::Poll::Pending => Vec::new(),
     }
-    parts
 }
 
 /// A `multipart/form-data` body as `$_POST`: text fields only (files go
@@ -353,20 +325,10 @@ pub(crate) fn parse_multipart(content_type: &str, body: &[u8]) -> Params {
     let mut out = Params::default();
     for part in multipart_parts(content_type, body) {
         if part.filename.is_none() {
-            out.set(part.name.into_bytes(), PVal::One(part.data.to_vec()));
+            out.set(part.name.into_bytes(), PVal::One(part.data));
         }
     }
     out
-}
-
-fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    if needle.is_empty() || from > hay.len() {
-        return None;
-    }
-    hay[from..]
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| p + from)
 }
 
 /// A response.
@@ -423,53 +385,28 @@ impl Resp {
 /// The page frame shared by every HTML page of the wiki.
 pub(crate) fn page_html(title: &str, body_html: &str) -> String {
     format!(
-        "<!DOCTYPE html>\n<html class=\"client-nojs\" lang=\"en\" dir=\"ltr\">\n<head>\n<meta charset=\"UTF-8\">\n<title>{t} - DevWiki</title>\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<style>\nbody{{font-family:sans-serif;margin:0;background:#f8f9fa;color:#202122}}\n#mw-head{{background:#eaecf0;padding:.5em 1em;border-bottom:1px solid #a2a9b1}}\n#content{{background:#fff;margin:1em;padding:1em 1.5em;border:1px solid #a7d7f9;max-width:60em}}\nh1{{font-family:serif;font-weight:normal;border-bottom:1px solid #a2a9b1}}\n.error,.errorbox{{color:#d33;background:#fee7e6;border:1px solid #d33;padding:.5em}}\nbutton{{font-size:1em;padding:.4em 1em;margin-right:.5em}}\n#accept{{background:#36c;color:#fff;border:1px solid #36c}}\ncode,pre{{background:#f8f9fa;border:1px solid #eaecf0;padding:.1em .3em}}\n#footer{{margin:1em;font-size:.8em;color:#54595d}}\n</style>\n</head>\n<body>\n<div id=\"mw-head\"><a href=\"/wiki/Main_Page\">DevWiki</a> &middot; a local imitation of MediaWiki + Extension:OAuth</div>\n<div id=\"content\">\n<h1 id=\"firstHeading\">{t}</h1>\n<div id=\"bodyContent\">\n{body_html}\n</div>\n</div>\n<div id=\"footer\">DevWiki (rocket_mediawiki_oauth). Not a real wiki: for development and tests only.</div>\n</body>\n</html>\n",
+        "<!DOCTYPE html>\n<html class=\"client-nojs\" lang=\"en\" dir=\"ltr\">\n<head>\n<meta charset=\"UTF-8\">\n<title>{t} - DevWiki</title>\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<style>\nbody{{font-family:sans-serif;margin:0;background:#f8f9fa;color:#202122}}\n#mw-head{{background:#eaecf0;padding:.5em 1em;border-bottom:1px solid #a2a9b1}}\n#content{{background:#fff;margin:1em;padding:1em 1.5em;border:1px solid #a7d7f9;max-width:60em}}\nh1{{font-family:serif;font-weight:normal;border-bottom:1px solid #a2a9b1}}\n.error,.errorbox{{color:#d33;background:#fee7e6;border:1px solid #d33;padding:.5em}}\nbutton{{font-size:1em;padding:.4em 1em;margin-right:.5em}}\n#accept{{background:#36c;color:#fff;border:1px solid #36c}}\ncode,pre{{background:#f8f9fa;border:1px solid #eaecf0;padding:.1em .3em}}\n#footer{{margin:1em;font-size:.8em;color:#54595d}}\n</style>\n</head>\n<body>\n<div id=\"mw-head\"><a href=\"/wiki/Main_Page\">DevWiki</a> &middot; a local imitation of MediaWiki + Extension:OAuth</div>\n<div id=\"content\">\n<h1 id=\"firstHeading\">{t}</h1>\n<div id=\"bodyContent\">\n{body_html}\n</div>\n</div>\n<div id=\"footer\">DevWiki: not a real wiki, for development and tests only. <a href=\"/wiki/DevWiki:Privacy_policy\">Privacy policy</a></div>\n</body>\n</html>\n",
         t = escape_html(title)
     )
 }
 
-/// The Rocket handler: reads the request with its exact bytes and hands it
-/// to [`dispatch`] (synchronously: the state lock is never held across an
-/// `.await`).
-#[derive(Clone)]
-pub(crate) struct WikiHandler {
-    pub shared: Arc<Shared>,
+/// Where the special page was reached, to post forms back the same way.
+#[derive(Clone, Debug)]
+pub(crate) struct Target {
+    /// The form `action` (a path).
+    pub action: String,
 }
 
-#[rocket::async_trait]
-impl Handler for WikiHandler {
-    async fn handle<'r>(&self, request: &'r Request<'_>, data: Data<'r>) -> Outcome<'r> {
-        let mut req = Req::new(request.method().as_str(), "/");
-        req.raw_path = request.uri().path().raw().as_str().to_string();
-        req.query = request.uri().query().map(|q| q.raw().as_str().to_string());
-        let headers = request.headers();
-        req.authorization = headers.get_one("Authorization").map(str::to_string);
-        req.content_type = headers.get_one("Content-Type").map(str::to_string);
-        req.user_agent = headers.get_one("User-Agent").map(str::to_string);
-        req.cookie = {
-            let all: Vec<&str> = headers.get("Cookie").collect();
-            (!all.is_empty()).then(|| all.join("; "))
-        };
-        if matches!(req.method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE") {
-            let limit = req.body_limit() as u64;
-            match data.open(limit.bytes()).into_bytes().await {
-                Ok(capped) => {
-                    req.body_too_large = !capped.is_complete();
-                    req.body = capped.into_inner();
-                }
-                Err(_) => req.body_too_large = true,
-            }
-        }
-        let resp = super::dispatch(&self.shared, &req);
-        let mut builder = Response::build();
-        builder.status(Status::new(resp.status));
-        for (name, value) in resp.headers {
-            builder.raw_header_adjoin(name, value);
-        }
-        let len = resp.body.len();
-        builder.sized_body(len, Cursor::new(resp.body));
-        Outcome::Success(builder.finalize())
-    }
+/// `OutputPage::showErrorPage('mwoauth-error', $msg)`.
+pub(crate) fn error_page(msg: &Msg) -> Resp {
+    Resp::page(
+        200,
+        "Application Connection Error",
+        &format!(
+            "<div class=\"errorbox\" id=\"mw-mwoauth-error\">{}</div>",
+            msg.html()
+        ),
+    )
 }
 
 #[cfg(test)]
@@ -558,8 +495,8 @@ mod tests {
             body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
             let parts = multipart_parts(&format!("multipart/form-data; boundary={boundary}"), &body);
             proptest::prop_assert_eq!(parts.len(), 2);
-            proptest::prop_assert_eq!(parts[0].data, b"abc+\\");
-            proptest::prop_assert_eq!(parts[1].data, data.as_slice());
+            proptest::prop_assert_eq!(parts[0].data.as_slice(), b"abc+\\");
+            proptest::prop_assert_eq!(parts[1].data.as_slice(), data.as_slice());
         }
     }
 

@@ -1,9 +1,9 @@
 //! `action=edit` and `action=purge`.
 
-use super::api::{ApiError, Ctx, Session};
-use super::pages::{self, parse_title, Title};
-use super::phpjson::J;
-use super::store::{iso8601, parse_timestamp};
+use crate::api_base::{ApiError, Ctx, Session};
+use crate::pages::{self, parse_title, Title};
+use crate::phpjson::J;
+use crate::store::{iso8601, parse_timestamp};
 
 /// The `blocked` error of a blocked session user, if blocked.
 pub(crate) fn block_error(ctx: &Ctx<'_>) -> Option<ApiError> {
@@ -345,56 +345,12 @@ pub(crate) fn edit(ctx: &mut Ctx<'_>) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// MD5 (RFC 1321), for the `md5` parameter of `action=edit` and image paths.
+/// MD5 (RFC 1321) as lowercase hex, for the `md5` parameter of
+/// `action=edit` and image paths.
 pub(crate) fn md5_hex(data: &[u8]) -> String {
-    const S: [u32; 64] = [
-        7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20, 5,
-        9, 14, 20, 5, 9, 14, 20, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 6, 10,
-        15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21,
-    ];
-    let k: Vec<u32> = (0..64)
-        .map(|i: i32| (((i + 1) as f64).sin().abs() * 4_294_967_296.0) as u32)
-        .collect();
-    let mut msg = data.to_vec();
-    let bit_len = (data.len() as u64).wrapping_mul(8);
-    msg.push(0x80);
-    while msg.len() % 64 != 56 {
-        msg.push(0);
-    }
-    msg.extend_from_slice(&bit_len.to_le_bytes());
-    let (mut a0, mut b0, mut c0, mut d0) = (
-        0x6745_2301u32,
-        0xefcd_ab89u32,
-        0x98ba_dcfeu32,
-        0x1032_5476u32,
-    );
-    for chunk in msg.chunks(64) {
-        let m: Vec<u32> = chunk
-            .chunks(4)
-            .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
-            .collect();
-        let (mut a, mut b, mut c, mut d) = (a0, b0, c0, d0);
-        for i in 0..64 {
-            let (f, g) = match i / 16 {
-                0 => ((b & c) | (!b & d), i),
-                1 => ((d & b) | (!d & c), (5 * i + 1) % 16),
-                2 => (b ^ c ^ d, (3 * i + 5) % 16),
-                _ => (c ^ (b | !d), (7 * i) % 16),
-            };
-            let f = f.wrapping_add(a).wrapping_add(k[i]).wrapping_add(m[g]);
-            a = d;
-            d = c;
-            c = b;
-            b = b.wrapping_add(f.rotate_left(S[i]));
-        }
-        a0 = a0.wrapping_add(a);
-        b0 = b0.wrapping_add(b);
-        c0 = c0.wrapping_add(c);
-        d0 = d0.wrapping_add(d);
-    }
-    [a0, b0, c0, d0]
+    use md5::Digest as _;
+    md5::Md5::digest(data)
         .iter()
-        .flat_map(|v| v.to_le_bytes())
         .map(|b| format!("{b:02x}"))
         .collect()
 }

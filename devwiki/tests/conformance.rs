@@ -6,8 +6,8 @@
 use std::collections::HashMap;
 
 use base64::Engine as _;
+use devwiki::{Consumer, ConsumerSpec, DevWiki, DevWikiConfig};
 use hmac::{Hmac, Mac};
-use rocket_mediawiki_oauth::devwiki::{Consumer, ConsumerSpec, DevWiki, DevWikiConfig};
 use serde_json::Value;
 
 // ---------------------------------------------------------------- signing --
@@ -1971,7 +1971,13 @@ async fn authorize_page_cancel_allow_and_errors() {
     let r = send("POST", &wiki.index_url(), &[], &as_ref(&f), None).await;
     assert_eq!(r.status, 200);
     assert!(r.h("location").is_empty());
-    assert!(r.body.contains("You have chosen not to allow \"DevWiki default app\" to access your account. \"DevWiki default app\" will not work unless you allow it access. You can go back to \"DevWiki default app\" or"), "{}", r.body);
+    assert!(r.body.contains("You have chosen not to allow \"DevWiki default app\" to access your account. \"DevWiki default app\" will not work unless you allow it access. You can go back to "), "{}", r.body);
+    // "go back to" links to the consumer's registered callback.
+    let back = format!(
+        "You can go back to <a rel=\"nofollow\" class=\"external text\" href=\"{}\">\"DevWiki default app\"</a> or",
+        consumer.callback
+    );
+    assert!(r.body.contains(&back), "{}", r.body);
     assert!(r.body.contains("Return to <a href=\"/wiki/Main_Page\""));
     // Allow as Zoë.
     let f = post(vec![
@@ -2516,4 +2522,167 @@ async fn private_info_authenticate_and_blockinfo() {
     assert!(r.body.contains("This special page handles OAuth requests."));
     let r = send("GET", &format!("{}/", wiki.server()), &[], &[], None).await;
     assert!(r.body.contains(&wiki.default_consumer().key));
+}
+
+#[tokio::test]
+async fn index_php_and_api_php_only_under_the_script_path() {
+    // $wgScriptPath = "/w" (the default): nothing answers at the root.
+    let wiki = start(None).await;
+    let server = wiki.server();
+    assert_eq!(wiki.base_url(), format!("{server}/w"));
+    for path in [
+        "/index.php?title=Special:OAuth/initiate",
+        "/index.php?title=Main_Page",
+        "/index.php/Special:OAuth/initiate",
+        "/api.php?action=query&meta=siteinfo&format=json",
+        "/images/a/ab/X.png",
+    ] {
+        let r = send("GET", &format!("{server}{path}"), &[], &[], None).await;
+        assert_eq!(r.status, 404, "{path}: {}", r.body);
+        assert!(!r.body.contains("oauth_token"), "{path}");
+    }
+    let r = send(
+        "GET",
+        &wiki.index_url(),
+        &[("title", "Main Page"), ("action", "raw")],
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let r = send(
+        "GET",
+        &wiki.api_url(),
+        &[
+            ("action", "query"),
+            ("meta", "siteinfo"),
+            ("format", "json"),
+        ],
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(r.json()["query"]["general"]["scriptpath"], "/w");
+    assert_eq!(r.json()["query"]["general"]["script"], "/w/index.php");
+    wiki.shutdown().await;
+
+    // Another script path, and a wiki at the root.
+    for script_path in ["/mediawiki/w", ""] {
+        let wiki = DevWiki::start(DevWikiConfig {
+            script_path: script_path.into(),
+            ..DevWikiConfig::default()
+        })
+        .await
+        .expect("devwiki starts");
+        let server = wiki.server();
+        assert_eq!(wiki.base_url(), format!("{server}{script_path}"));
+        assert_eq!(wiki.api_url(), format!("{server}{script_path}/api.php"));
+        let r = send(
+            "GET",
+            &wiki.api_url(),
+            &[
+                ("action", "query"),
+                ("meta", "siteinfo"),
+                ("format", "json"),
+            ],
+            &[],
+            None,
+        )
+        .await;
+        assert_eq!(r.status, 200, "{script_path}");
+        assert_eq!(r.json()["query"]["general"]["scriptpath"], script_path);
+        // The whole handshake works there (the base string uses the URL as sent).
+        let c = Creds::consumer(&wiki.default_consumer());
+        wiki.set_auto_approve(Some("Alice"));
+        let user = login(&wiki, &c).await;
+        let r = api_get(&wiki, &user, &[("action", "query"), ("meta", "userinfo")]).await;
+        assert!(r.body.contains("\"name\":\"Alice\""), "{}", r.body);
+        if !script_path.is_empty() {
+            let r = send("GET", &format!("{server}/w/api.php"), &[], &[], None).await;
+            assert_eq!(r.status, 404, "{script_path}");
+        }
+        wiki.shutdown().await;
+    }
+
+    // A script path MediaWiki would not have is refused at start.
+    for bad in ["w", "/w/", "/w?x", "/a b"] {
+        let err = DevWiki::start(DevWikiConfig {
+            script_path: bad.into(),
+            ..DevWikiConfig::default()
+        })
+        .await
+        .expect_err(bad);
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{bad}");
+        assert!(err.to_string().contains("script path"), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn privacy_policy_link_of_the_authorize_page_exists() {
+    let wiki = start(None).await;
+    let c = Creds::consumer(&wiki.default_consumer());
+    let (rt, _) = initiate(&wiki, &c, "oob").await;
+    let page = send(
+        "GET",
+        &wiki.index_url(),
+        &[
+            ("title", "Special:OAuth/authorize"),
+            ("oauth_token", &rt),
+            ("oauth_consumer_key", &c.ck),
+        ],
+        &[],
+        None,
+    )
+    .await;
+    let href = page
+        .body
+        .split("<p id=\"footer-places-privacy\"><a href=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a privacy policy link")
+        .to_string();
+    let r = send("GET", &format!("{}{href}", wiki.server()), &[], &[], None).await;
+    assert_eq!(r.status, 200, "{href}: {}", r.body);
+    assert!(r.body.contains("runs on your machine only"), "{}", r.body);
+    wiki.shutdown().await;
+}
+
+#[tokio::test]
+async fn default_consumer_as_a_prefix_for_any_loopback_port() {
+    // Registered port 1 means any port (MWOAuthServer::checkCallback).
+    let wiki = DevWiki::start(DevWikiConfig {
+        auto_approve: Some("Alice".into()),
+        callback: "http://127.0.0.1:1/".into(),
+        callback_is_prefix: true,
+        ..DevWikiConfig::default()
+    })
+    .await
+    .expect("devwiki starts");
+    let consumer = wiki.default_consumer();
+    assert!(consumer.callback_is_prefix);
+    let c = Creds::consumer(&consumer);
+    for port in [8000, 5000, 43210] {
+        let cb = format!("http://127.0.0.1:{port}/oauth-callback");
+        let (rt, _) = initiate(&wiki, &c, &cb).await;
+        let loc = authorize_location(&wiki, &c.ck, &rt).await;
+        assert!(loc.starts_with(&format!("{cb}?oauth_verifier=")), "{loc}");
+    }
+    for bad in [
+        "http://localhost:8000/oauth-callback",
+        "https://127.0.0.2:8000/oauth-callback",
+        "http://127.0.0.1:8000@evil.example/oauth-callback",
+    ] {
+        let (r, _) = signed(
+            &c,
+            "GET",
+            &wiki.index_url(),
+            &[("title", "Special:OAuth/initiate")],
+            &[],
+            &[("oauth_callback", bad)],
+            &Opt::default(),
+        )
+        .await;
+        assert_eq!(r.body, NOT_OOB_OR_PREFIX, "{bad}");
+    }
+    wiki.shutdown().await;
 }

@@ -6,11 +6,11 @@
 
 use serde_json::{json, Value};
 
-use super::config::ConsumerSpec;
-use super::http::{Req, Resp};
-use super::pages::parse_title;
-use super::store::Shared;
-use super::verify;
+use crate::config::ConsumerSpec;
+use crate::http::{Req, Resp};
+use crate::pages::parse_title;
+use crate::store::Shared;
+use crate::verify;
 
 fn reply(status: u16, v: Value) -> Resp {
     Resp::new(status, "application/json", v.to_string()).header("Cache-Control", "no-store")
@@ -27,23 +27,13 @@ pub(crate) fn info(sh: &Shared) -> Value {
     let default = st.public_consumer(&st.default_consumer);
     json!({
         "server": server,
-        "base_url": format!("{server}/w"),
-        "index_url": format!("{server}/w/index.php"),
-        "api_url": format!("{server}/w/api.php"),
+        "base_url": sh.script_url(),
+        "index_url": format!("{}/index.php", sh.script_url()),
+        "api_url": format!("{}/api.php", sh.script_url()),
+        "script_path": sh.script_path,
         "default_consumer": default,
         "users": st.users.iter().map(|u| u.name.clone()).collect::<Vec<_>>(),
-        "switches": {
-            "auto_approve": st.switches.auto_approve,
-            "maxlag": st.switches.maxlag,
-            "maxlag_times": st.switches.maxlag_times,
-            "down": st.switches.down,
-            "clock_offset": st.switches.clock_offset,
-            "readonly": st.switches.readonly,
-            "readonly_times": st.switches.readonly_times,
-            "rate_limit_retry_after": st.switches.rate_limit,
-            "rate_limit_times": st.switches.rate_limit_times,
-            "reject_nonces": st.switches.reject_nonces,
-        },
+        "switches": st.switches.to_json(),
         "controls": [
             "GET /devwiki", "GET /devwiki/users", "GET /devwiki/consumers", "POST /devwiki/consumers",
             "POST /devwiki/revoke", "POST /devwiki/grant", "POST /devwiki/maxlag", "POST /devwiki/down",
@@ -137,22 +127,14 @@ pub(crate) fn handle(sh: &Shared, req: &Req) -> Resp {
             }
             ("/devwiki/maxlag", true) => {
                 let v = body_json(req)?;
-                let lag = v
-                    .get("lag")
-                    .and_then(Value::as_u64)
-                    .map(|n| n.min(u64::from(u32::MAX)) as u32);
-                let times = v
-                    .get("times")
-                    .and_then(Value::as_u64)
-                    .map(|n| n.min(u64::from(u32::MAX)) as u32);
-                let mut st = sh.lock();
-                st.switches.maxlag = lag;
-                st.switches.maxlag_times = if lag.is_some() { times } else { None };
+                let (lag, times) = (u32_field(&v, "lag"), u32_field(&v, "times"));
+                sh.lock().switches.set_maxlag(lag, times);
                 reply(200, json!({ "ok": true }))
             }
             ("/devwiki/down", true) => {
                 let v = body_json(req)?;
-                sh.lock().switches.down = v.get("down").and_then(Value::as_bool).unwrap_or(true);
+                let down = v.get("down").and_then(Value::as_bool).unwrap_or(true);
+                sh.lock().switches.set_down(down);
                 reply(200, json!({ "ok": true }))
             }
             ("/devwiki/clock", true) => {
@@ -161,7 +143,7 @@ pub(crate) fn handle(sh: &Shared, req: &Req) -> Resp {
                     .get("offset")
                     .and_then(Value::as_i64)
                     .ok_or_else(|| bad("missing integer field \"offset\""))?;
-                sh.lock().switches.clock_offset = offset;
+                sh.lock().switches.set_clock_offset(offset);
                 reply(200, json!({ "ok": true }))
             }
             ("/devwiki/auto-approve", true) => {
@@ -173,7 +155,7 @@ pub(crate) fn handle(sh: &Shared, req: &Req) -> Resp {
                         return Err(reply(404, json!({ "error": "unknown user" })));
                     }
                 }
-                st.switches.auto_approve = user;
+                st.switches.set_auto_approve(user);
                 reply(200, json!({ "ok": true }))
             }
             ("/devwiki/page", false) => {
@@ -186,38 +168,27 @@ pub(crate) fn handle(sh: &Shared, req: &Req) -> Resp {
                 }
             }
             ("/devwiki/invalidate-tokens", true) => {
-                sh.lock().secret = super::store::random_hex(40);
+                sh.lock().invalidate_tokens();
                 reply(200, json!({ "ok": true }))
             }
             ("/devwiki/readonly", true) => {
                 let v = body_json(req)?;
                 let reason = v.get("reason").and_then(Value::as_str).map(str::to_string);
                 let times = u32_field(&v, "times");
-                let on = reason.is_some() && times != Some(0);
-                let mut st = sh.lock();
-                st.switches.readonly = reason.filter(|_| on);
-                st.switches.readonly_times = if on { times } else { None };
+                sh.lock().switches.set_readonly(reason, times);
                 reply(200, json!({ "ok": true }))
             }
             ("/devwiki/ratelimit", true) => {
                 let v = body_json(req)?;
                 let times = u32_field(&v, "times");
                 let retry_after = u32_field(&v, "retry_after").unwrap_or(5);
-                let mut st = sh.lock();
-                if times == Some(0) {
-                    st.switches.rate_limit = None;
-                    st.switches.rate_limit_times = None;
-                } else {
-                    st.switches.rate_limit = Some(retry_after);
-                    st.switches.rate_limit_times = times;
-                }
+                sh.lock().switches.set_rate_limited(times, retry_after);
                 reply(200, json!({ "ok": true }))
             }
             ("/devwiki/reject-nonce", true) => {
                 let v = body_json(req)?;
                 let count = u32_field(&v, "count").unwrap_or(1);
-                let mut st = sh.lock();
-                st.switches.reject_nonces = st.switches.reject_nonces.saturating_add(count);
+                sh.lock().switches.reject_next_nonces(count);
                 reply(200, json!({ "ok": true }))
             }
             ("/devwiki/stats", false) => {
@@ -236,7 +207,7 @@ pub(crate) fn handle(sh: &Shared, req: &Req) -> Resp {
             ("/devwiki/file", false) => {
                 let q = verify::parse_php_query(req.query.as_deref().unwrap_or("").as_bytes());
                 let name = q.get_str("name").ok_or_else(|| bad("missing name"))?;
-                let t = super::api_upload::file_title(&name).ok_or_else(|| bad("bad name"))?;
+                let t = crate::api_upload::file_title(&name).ok_or_else(|| bad("bad name"))?;
                 match sh.lock().files.get(&t.dbkey()) {
                     Some(f) => Resp::new(200, "application/octet-stream", f.bytes.clone())
                         .header("Cache-Control", "no-store"),

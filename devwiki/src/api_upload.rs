@@ -4,14 +4,14 @@
 
 use sha1::{Digest, Sha1};
 
-use super::api::{ApiError, Ctx, Session};
-use super::api_edit::{block_error, md5_hex};
-use super::http::Resp;
-use super::messages::escape_html;
-use super::pages::{parse_title, Title};
-use super::phpjson::J;
-use super::store::{iso8601, random_hex, Shared};
-use super::verify;
+use crate::api_base::{ApiError, Ctx, Session};
+use crate::api_edit::{block_error, md5_hex};
+use crate::http::Resp;
+use crate::messages::escape_html;
+use crate::pages::{parse_title, Title};
+use crate::phpjson::J;
+use crate::store::{iso8601, random_hex, FileRec, Shared, Stashed};
+use crate::verify;
 
 /// `$wgFileExtensions` (MediaWiki's default).
 const FILE_EXTENSIONS: &[&str] = &["png", "gif", "jpg", "jpeg", "webp"];
@@ -19,31 +19,23 @@ const FILE_EXTENSIONS: &[&str] = &["png", "gif", "jpg", "jpeg", "webp"];
 /// Stashed uploads kept at most (the oldest goes first).
 const MAX_STASHED: usize = 16;
 
-/// A stored file (its latest version).
-#[derive(Clone, Debug)]
-pub(crate) struct FileRec {
-    /// The name, as a database key (`My_chart.png`).
-    pub name: String,
-    pub bytes: Vec<u8>,
-    /// SHA-1, 40 lowercase hex.
-    pub sha1: String,
-    pub timestamp: i64,
-    pub user: String,
-    pub userid: u32,
-    pub comment: String,
-    pub mime: &'static str,
-    pub width: u32,
-    pub height: u32,
-    pub bitdepth: u32,
-}
-
-/// An upload kept after a warning, to be finished with `filekey`.
-#[derive(Clone, Debug)]
-pub(crate) struct Stashed {
-    pub user: String,
-    pub bytes: Vec<u8>,
-    pub created: i64,
-}
+/// The parameters of `prop=imageinfo`.
+pub(crate) const IMAGEINFO_PARAMS: &[&str] = &[
+    "iiprop",
+    "iilimit",
+    "iistart",
+    "iiend",
+    "iiurlwidth",
+    "iiurlheight",
+    "iimetadataversion",
+    "iiextmetadatalanguage",
+    "iiextmetadatamultilang",
+    "iiextmetadatafilter",
+    "iiurlparam",
+    "iibadfilecontexttitle",
+    "iicontinue",
+    "iilocalonly",
+];
 
 /// The file name as a database key, from what a user typed: like
 /// `UploadBase::getTitle` (`wfStripIllegalFilenameChars`, then a title in
@@ -156,11 +148,11 @@ fn wf_urlencode(s: &str) -> String {
 }
 
 /// The file's URL: `$wgUploadPath` with hashed directories, like
-/// `/w/images/a/ab/Name.png`.
-pub(crate) fn file_url(server: &str, name: &str) -> String {
+/// `/w/images/a/ab/Name.png` (`script` is the server plus script path).
+pub(crate) fn file_url(script: &str, name: &str) -> String {
     let h = md5_hex(name.as_bytes());
     format!(
-        "{server}/w/images/{}/{}/{}",
+        "{script}/images/{}/{}/{}",
         &h[..1],
         &h[..2],
         wf_urlencode(name)
@@ -192,7 +184,12 @@ const IIPROPS: &[&str] = &[
 ];
 
 /// `ApiQueryImageInfo::getInfo` for the properties asked for.
-pub(crate) fn image_info(server: &str, file: &FileRec, pageid: Option<u64>, props: &[&str]) -> J {
+pub(crate) fn image_info(
+    (server, script): (&str, &str),
+    file: &FileRec,
+    pageid: Option<u64>,
+    props: &[&str],
+) -> J {
     let has = |p: &str| props.contains(&p);
     let mut o = J::obj();
     if has("timestamp") {
@@ -222,7 +219,7 @@ pub(crate) fn image_info(server: &str, file: &FileRec, pageid: Option<u64>, prop
         );
     }
     if has("url") {
-        o.set("url", J::s(file_url(server, &file.name)));
+        o.set("url", J::s(file_url(script, &file.name)));
         o.set(
             "descriptionurl",
             J::s(format!("{server}/wiki/File:{}", wf_urlencode(&file.name))),
@@ -230,7 +227,7 @@ pub(crate) fn image_info(server: &str, file: &FileRec, pageid: Option<u64>, prop
         if let Some(id) = pageid {
             o.set(
                 "descriptionshorturl",
-                J::s(format!("{server}/w/index.php?curid={id}")),
+                J::s(format!("{script}/index.php?curid={id}")),
             );
         }
     }
@@ -264,11 +261,7 @@ pub(crate) fn image_info(server: &str, file: &FileRec, pageid: Option<u64>, prop
 /// `imageinfo` (the latest version only).
 pub(crate) fn imageinfo_prop(ctx: &mut Ctx<'_>, pages: &mut [(Option<Title>, &mut J)]) {
     // Accepted (not "unrecognized"); `iiprop` is read below.
-    for p in super::api_query::IMAGEINFO_PARAMS
-        .iter()
-        .copied()
-        .filter(|p| *p != "iiprop")
-    {
+    for p in IMAGEINFO_PARAMS.iter().copied().filter(|p| *p != "iiprop") {
         ctx.mark(p);
     }
     let asked = match ctx.param("iiprop") {
@@ -287,7 +280,7 @@ pub(crate) fn imageinfo_prop(ctx: &mut Ctx<'_>, pages: &mut [(Option<Title>, &mu
         }
     }
     let props: Vec<&str> = props.iter().map(String::as_str).collect();
-    let server = ctx.sh.server();
+    let (server, script) = (ctx.sh.server(), ctx.sh.script_url());
     let st = ctx.sh.lock();
     for (title, obj) in pages.iter_mut() {
         let Some(t) = title else { continue };
@@ -300,7 +293,7 @@ pub(crate) fn imageinfo_prop(ctx: &mut Ctx<'_>, pages: &mut [(Option<Title>, &mu
                 obj.set("imagerepository", J::s("local"));
                 obj.set(
                     "imageinfo",
-                    J::Arr(vec![image_info(&server, f, pageid, &props)]),
+                    J::Arr(vec![image_info((&server, &script), f, pageid, &props)]),
                 );
             }
             None => obj.set("imagerepository", J::s("")),
@@ -363,7 +356,7 @@ pub(crate) fn upload(ctx: &mut Ctx<'_>) -> Result<(), ApiError> {
         .multipart()
         .into_iter()
         .find(|p| p.name == "file" && p.filename.is_some())
-        .map(|p| p.data.to_vec());
+        .map(|p| p.data);
 
     // selectUploadModule
     let given = [filekey.is_some(), file.is_some(), url.is_some()]
@@ -477,7 +470,7 @@ pub(crate) fn upload(ctx: &mut Ctx<'_>) -> Result<(), ApiError> {
         ));
     }
 
-    let server = ctx.sh.server();
+    let (server, script) = (ctx.sh.server(), ctx.sh.script_url());
     let sha1 = sha1_hex(&bytes);
     let mut st = ctx.sh.lock();
     let now = st.now();
@@ -603,7 +596,10 @@ pub(crate) fn upload(ctx: &mut Ctx<'_>) -> Result<(), ApiError> {
     if has_warnings {
         r.set("warnings", warnings);
     }
-    r.set("imageinfo", image_info(&server, &file, pageid, &all));
+    r.set(
+        "imageinfo",
+        image_info((&server, &script), &file, pageid, &all),
+    );
     ctx.result.set("upload", r);
     Ok(())
 }
@@ -651,7 +647,7 @@ mod tests {
 
     #[test]
     fn urls() {
-        let u = file_url("http://h", "A_b(1).png");
+        let u = file_url("http://h/w", "A_b(1).png");
         assert!(u.starts_with("http://h/w/images/"), "{u}");
         assert!(u.ends_with("/A_b(1).png"), "{u}");
         assert_eq!(sha1_hex(b"abc"), "a9993e364706816aba3e25717850c26c9cd0d89d");

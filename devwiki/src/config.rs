@@ -2,10 +2,10 @@
 
 use std::fmt;
 
-/// How to start a [`DevWiki`](super::DevWiki).
+/// How to start a [`DevWiki`](crate::DevWiki).
 ///
 /// ```
-/// use rocket_mediawiki_oauth::devwiki::DevWikiConfig;
+/// use devwiki::DevWikiConfig;
 /// let config = DevWikiConfig {
 ///     host: "localhost".into(),
 ///     auto_approve: Some("Alice".into()),
@@ -13,7 +13,7 @@ use std::fmt;
 /// };
 /// assert_eq!(config.port, 0);
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DevWikiConfig {
     /// The host name written into the wiki's `$wgServer` (and so into its
     /// URLs, the JWT `iss` and the OAuth signature base string). The server
@@ -22,12 +22,23 @@ pub struct DevWikiConfig {
     pub host: String,
     /// The TCP port; `0` (the default) picks a free one.
     pub port: u16,
+    /// `$wgScriptPath`: where `index.php`, `api.php` and the uploads are.
+    /// Default `/w` (as on Wikimedia wikis); `""` puts them at the root.
+    /// It must be empty or start with `/`, not end with `/`, and hold only
+    /// letters, digits and `-._~/`.
+    pub script_path: String,
     /// Approve every authorization as this user, with no page
     /// (`Special:OAuth/authorize` then answers at once with the redirect).
     pub auto_approve: Option<String>,
     /// The registered callback URL of the default consumer.
     /// Default `http://127.0.0.1:8000/oauth-callback`.
     pub callback: String,
+    /// Register the default consumer with "callback is prefix": the app may
+    /// then send its own `oauth_callback`, which must extend
+    /// [`DevWikiConfig::callback`] (same scheme, host and port, where a
+    /// registered port `1` means any port; see the README). Default
+    /// `false`: the app must send `oob` and users come back to `callback`.
+    pub callback_is_prefix: bool,
     /// Fixed credentials for the default consumer (handy for a long-running
     /// wiki); random ones when `None`. The key should be 32 lowercase hex
     /// characters, the secret 40.
@@ -47,8 +58,10 @@ impl Default for DevWikiConfig {
         DevWikiConfig {
             host: "127.0.0.1".into(),
             port: 0,
+            script_path: "/w".into(),
             auto_approve: None,
             callback: "http://127.0.0.1:8000/oauth-callback".into(),
+            callback_is_prefix: false,
             default_consumer_key: None,
             default_consumer_secret: None,
             jwt_email_verified: true,
@@ -57,7 +70,38 @@ impl Default for DevWikiConfig {
     }
 }
 
-/// What to register with [`DevWiki::register_consumer`](super::DevWiki::register_consumer)
+impl DevWikiConfig {
+    /// Why this configuration cannot start a wiki, if it cannot.
+    pub(crate) fn problem(&self) -> Option<String> {
+        let sp = &self.script_path;
+        let ok = sp.is_empty()
+            || (sp.starts_with('/')
+                && !sp.ends_with('/')
+                && !sp.contains("//")
+                && sp
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._~/".contains(&b)));
+        if !ok {
+            return Some(format!(
+                "script path {sp:?}: use \"\" or a path like \"/w\" (starts with /, no trailing /)"
+            ));
+        }
+        let host_ok = !self.host.is_empty()
+            && self
+                .host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-.[]:".contains(&b));
+        if !host_ok {
+            return Some(format!(
+                "host {:?}: use a host name such as 127.0.0.1 or localhost",
+                self.host
+            ));
+        }
+        None
+    }
+}
+
+/// What to register with [`DevWiki::register_consumer`](crate::DevWiki::register_consumer)
 /// (the fields of `Special:OAuthConsumerRegistration/propose/oauth1`).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(default)]

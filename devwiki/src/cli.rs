@@ -1,0 +1,549 @@
+//! The `devwiki` command: flags and environment, start, print, wait.
+//!
+//! `cargo run -p devwiki -- --help` lists the flags; the binary
+//! (`src/main.rs`) and the root package's `cargo run --example devwiki` both
+//! call [`main`].
+
+use std::ffi::OsString;
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use crate::{DevWiki, DevWikiConfig};
+
+/// Fixed development credentials of the default consumer, so that an app's
+/// configuration survives restarts (not secret: this wiki only exists on
+/// your machine).
+pub const DEV_CONSUMER_KEY: &str = "d3e5a1c0ffee0ddba11d3e5a1c0ffee0";
+/// See [`DEV_CONSUMER_KEY`].
+pub const DEV_CONSUMER_SECRET: &str = "5ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2";
+
+const DEFAULT_PORT: u16 = 8080;
+
+const HELP: &str = "\
+devwiki: a local imitation of MediaWiki 1.39 + Extension:OAuth (OAuth 1.0a) and api.php
+
+Usage: devwiki [OPTIONS]
+
+Options (each has an environment variable; a flag wins over it):
+  --host HOST            host in the wiki's URLs, $wgServer (DEVWIKI_HOST; default 127.0.0.1;
+                         it always listens on 127.0.0.1)
+  --port PORT            TCP port, 0 = any free port (DEVWIKI_PORT; default 8080)
+  --script-path PATH     $wgScriptPath, \"\" for the root (DEVWIKI_SCRIPT_PATH; default /w)
+  --user NAME            add an ordinary user; repeatable (DEVWIKI_USERS, comma-separated)
+  --consumer-key KEY     the default consumer's key, 32 hex (DEVWIKI_CONSUMER_KEY)
+  --consumer-secret S    its secret, 40 hex (DEVWIKI_CONSUMER_SECRET)
+  --random-credentials   random key and secret instead of the fixed development ones
+                         (DEVWIKI_RANDOM_CREDENTIALS=1)
+  --callback URL         the default consumer's registered callback (DEVWIKI_CALLBACK;
+                         default http://127.0.0.1:8000/oauth-callback)
+  --callback-is-prefix   register it with \"callback is prefix\": apps send their own callback,
+                         which must extend URL; port 1 in URL means any port
+                         (DEVWIKI_CALLBACK_IS_PREFIX=1)
+  --auto-approve USER    approve every authorization as USER, no page (DEVWIKI_AUTO_APPROVE)
+  --verbose              log every request (DEVWIKI_VERBOSE=1)
+  --json                 print one JSON object (URLs, default consumer, users) on stdout once
+                         the port is bound, and nothing else
+  -h, --help             this text
+  -V, --version          the version
+
+It runs until Ctrl-C or SIGTERM. Everything is in memory; the consumer secrets it prints are
+development values for this local wiki only.
+";
+
+/// What the command line asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// The wiki's configuration.
+    pub config: DevWikiConfig,
+    /// Users to add.
+    pub users: Vec<String>,
+    /// Print JSON instead of text.
+    pub json: bool,
+}
+
+/// What to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// Run a wiki.
+    Run(Box<Options>),
+    /// Print the help text.
+    Help,
+    /// Print the version.
+    Version,
+}
+
+fn env_value(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+    env(name).filter(|v| !v.is_empty())
+}
+
+fn env_flag(env: &dyn Fn(&str) -> Option<String>, name: &str) -> bool {
+    env_value(env, name).is_some_and(|v| v != "0" && !v.eq_ignore_ascii_case("false"))
+}
+
+fn parse_port(value: &str, from: &str) -> Result<u16, String> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| format!("{from} is not a port number (0 to 65535): {value:?}"))
+}
+
+fn is_hex(s: &str, len: usize) -> bool {
+    s.len() == len
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// Reads the arguments (without the program name) and the environment.
+pub fn parse(
+    args: impl IntoIterator<Item = OsString>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Command, String> {
+    use lexopt::prelude::*;
+
+    let defaults = DevWikiConfig::default();
+    let mut host = env_value(env, "DEVWIKI_HOST");
+    let mut port = match env_value(env, "DEVWIKI_PORT") {
+        Some(p) => Some(parse_port(&p, "DEVWIKI_PORT")?),
+        None => None,
+    };
+    // An empty DEVWIKI_SCRIPT_PATH means the root, so read it unfiltered.
+    let mut script_path = env("DEVWIKI_SCRIPT_PATH");
+    let mut users: Vec<String> = env_value(env, "DEVWIKI_USERS")
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut key = env_value(env, "DEVWIKI_CONSUMER_KEY");
+    let mut secret = env_value(env, "DEVWIKI_CONSUMER_SECRET");
+    let mut random = env_flag(env, "DEVWIKI_RANDOM_CREDENTIALS");
+    let mut callback = env_value(env, "DEVWIKI_CALLBACK");
+    let mut prefix = env_flag(env, "DEVWIKI_CALLBACK_IS_PREFIX");
+    let mut auto_approve = env_value(env, "DEVWIKI_AUTO_APPROVE");
+    let mut verbose = env_flag(env, "DEVWIKI_VERBOSE");
+    let mut json = false;
+
+    let mut parser = lexopt::Parser::from_args(args);
+    let text = |v: OsString, flag: &str| {
+        v.into_string()
+            .map_err(|_| format!("the value of --{flag} is not valid UTF-8"))
+    };
+    loop {
+        let arg = parser.next().map_err(|e| e.to_string())?;
+        let Some(arg) = arg else { break };
+        match arg {
+            Long("host") => host = Some(text(parser.value().map_err(|e| e.to_string())?, "host")?),
+            Long("port") => {
+                let v = text(parser.value().map_err(|e| e.to_string())?, "port")?;
+                port = Some(parse_port(&v, "--port")?);
+            }
+            Long("script-path") => {
+                script_path = Some(text(
+                    parser.value().map_err(|e| e.to_string())?,
+                    "script-path",
+                )?)
+            }
+            Long("user") => users.push(text(parser.value().map_err(|e| e.to_string())?, "user")?),
+            Long("consumer-key") => {
+                key = Some(text(
+                    parser.value().map_err(|e| e.to_string())?,
+                    "consumer-key",
+                )?)
+            }
+            Long("consumer-secret") => {
+                secret = Some(text(
+                    parser.value().map_err(|e| e.to_string())?,
+                    "consumer-secret",
+                )?)
+            }
+            Long("random-credentials") => random = true,
+            Long("callback") => {
+                callback = Some(text(
+                    parser.value().map_err(|e| e.to_string())?,
+                    "callback",
+                )?)
+            }
+            Long("callback-is-prefix") => prefix = true,
+            Long("auto-approve") => {
+                auto_approve = Some(text(
+                    parser.value().map_err(|e| e.to_string())?,
+                    "auto-approve",
+                )?)
+            }
+            Long("verbose") => verbose = true,
+            Long("json") => json = true,
+            Short('h') | Long("help") => return Ok(Command::Help),
+            Short('V') | Long("version") => return Ok(Command::Version),
+            other => return Err(other.unexpected().to_string()),
+        }
+    }
+
+    if let Some(k) = &key {
+        if !is_hex(k, 32) {
+            return Err(format!(
+                "the consumer key must be 32 lowercase hex characters: {k:?}"
+            ));
+        }
+    }
+    if let Some(s) = &secret {
+        if !is_hex(s, 40) {
+            return Err("the consumer secret must be 40 lowercase hex characters".into());
+        }
+    }
+    let callback = callback.unwrap_or(defaults.callback.clone());
+    if callback != "oob" && !(callback.starts_with("http://") || callback.starts_with("https://")) {
+        return Err(format!(
+            "the callback must be an http:// or https:// URL: {callback:?}"
+        ));
+    }
+    let config = DevWikiConfig {
+        host: host.unwrap_or(defaults.host.clone()),
+        port: port.unwrap_or(DEFAULT_PORT),
+        script_path: script_path.unwrap_or(defaults.script_path.clone()),
+        auto_approve,
+        callback,
+        callback_is_prefix: prefix,
+        default_consumer_key: key.or((!random).then(|| DEV_CONSUMER_KEY.to_string())),
+        default_consumer_secret: secret.or((!random).then(|| DEV_CONSUMER_SECRET.to_string())),
+        verbose,
+        ..defaults
+    };
+    if let Some(problem) = config.problem() {
+        return Err(problem);
+    }
+    Ok(Command::Run(Box::new(Options {
+        config,
+        users,
+        json,
+    })))
+}
+
+/// Runs the command with the process's arguments and environment; the
+/// binary's `main`.
+pub fn main() -> ExitCode {
+    let env = |name: &str| std::env::var(name).ok();
+    let command = match parse(std::env::args_os().skip(1), &env) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("devwiki: {e}\nTry `devwiki --help`.");
+            return ExitCode::from(2);
+        }
+    };
+    let options = match command {
+        Command::Help => {
+            print!("{HELP}");
+            return ExitCode::SUCCESS;
+        }
+        Command::Version => {
+            println!("devwiki {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        Command::Run(options) => *options,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("devwiki: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run(options))
+}
+
+/// Starts the wiki, prints what a client needs, waits for Ctrl-C or
+/// SIGTERM.
+pub async fn run(options: Options) -> ExitCode {
+    let port = options.config.port;
+    let host = options.config.host.clone();
+    let wiki = match DevWiki::start(options.config.clone()).await {
+        Ok(w) => w,
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            let other = if port == 9090 { 9091 } else { 9090 };
+            eprintln!(
+                "devwiki: port {port} on 127.0.0.1 is in use; choose another with --port {other} or DEVWIKI_PORT={other} (0 picks a free one)"
+            );
+            return ExitCode::FAILURE;
+        }
+        Err(e) => {
+            eprintln!("devwiki: {e} (host {host})");
+            return ExitCode::FAILURE;
+        }
+    };
+    for user in &options.users {
+        match crate::pages::normalize_user_name(user) {
+            Some(name) if wiki.users().contains(&name) => {}
+            Some(name) => {
+                wiki.add_user(&name);
+            }
+            None => {
+                eprintln!("devwiki: {user:?} is not a valid MediaWiki user name");
+                wiki.shutdown().await;
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    if let Some(user) = &options.config.auto_approve {
+        if !wiki.users().iter().any(|u| u == user) {
+            eprintln!(
+                "devwiki: --auto-approve {user:?}: no such user (the users are {}; add one with --user)",
+                wiki.users().join(", ")
+            );
+            wiki.shutdown().await;
+            return ExitCode::FAILURE;
+        }
+    }
+    let out = if options.json {
+        format!("{}\n", crate::controls::info(&wiki.shared))
+    } else {
+        human_text(&wiki)
+    };
+    let mut stdout = std::io::stdout().lock();
+    let printed = stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush());
+    drop(stdout);
+    if printed.is_err() {
+        // Nobody is reading (a closed pipe): stop rather than run unseen.
+        wiki.shutdown().await;
+        return ExitCode::FAILURE;
+    }
+    let stopped = wait_for_stop().await;
+    if !options.json {
+        println!("Stopping.");
+    }
+    wiki.shutdown().await;
+    match stopped {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("devwiki: cannot wait for Ctrl-C: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The text printed at start without `--json`.
+fn human_text(wiki: &DevWiki) -> String {
+    use std::fmt::Write as _;
+    let consumer = wiki.default_consumer();
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "DevWiki (a local imitation of MediaWiki + Extension:OAuth) is running.\n"
+    );
+    let _ = writeln!(s, "  server ($wgServer, JWT iss): {}", wiki.server());
+    let _ = writeln!(s, "  base URL (script path):      {}", wiki.base_url());
+    let _ = writeln!(s, "  index.php:                   {}", wiki.index_url());
+    let _ = writeln!(s, "  api.php:                     {}", wiki.api_url());
+    let _ = writeln!(
+        s,
+        "  test controls (JSON):        {}/devwiki\n",
+        wiki.server()
+    );
+    let _ = writeln!(
+        s,
+        "Default consumer \"{}\" (grants: {}):",
+        consumer.name,
+        consumer.grants.join(", ")
+    );
+    let _ = writeln!(s, "  consumer key:    {}", consumer.key);
+    let _ = writeln!(s, "  consumer secret: {}", consumer.secret);
+    if consumer.callback_is_prefix {
+        let _ = writeln!(
+            s,
+            "  callback prefix: {} (the app sends its own callback, which must start with it)\n",
+            consumer.callback
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "  callback:        {} (the app sends \"oob\"; users come back here)",
+            consumer.callback
+        );
+        let _ = writeln!(
+            s,
+            "  App elsewhere? Restart with --callback http://127.0.0.1:PORT/oauth-callback,\n  or with --callback-is-prefix --callback http://127.0.0.1:1/ (port 1 = any port)\n  and set callback in the app.\n"
+        );
+    }
+    let _ = writeln!(
+        s,
+        "For a Rocket app using rocket_mediawiki_oauth, paste into Rocket.toml:\n"
+    );
+    let _ = writeln!(s, "[default.mwoauth]");
+    let _ = writeln!(s, "base_url = \"{}\"", wiki.base_url());
+    let _ = writeln!(s, "consumer_key = \"{}\"", consumer.key);
+    let _ = writeln!(
+        s,
+        "consumer_secret = \"{}\"  # a development value of this local wiki",
+        consumer.secret
+    );
+    let _ = writeln!(
+        s,
+        "user_agent = \"MyTool/0.1 (https://example.org/mytool; me@example.org)\""
+    );
+    if consumer.callback_is_prefix {
+        let example = example_callback(&consumer.callback);
+        let _ = writeln!(s, "callback = \"{example}\"  # your app's own callback URL");
+    }
+    let _ = writeln!(s, "\nUsers (pick one on the authorize page; no passwords):");
+    for user in wiki.users() {
+        let _ = writeln!(s, "  - {user}");
+    }
+    let _ = writeln!(s, "\nPress Ctrl-C to stop.");
+    s
+}
+
+/// A callback an app could send to a prefix consumer registered with
+/// `prefix` (port `1` becomes Rocket's default port).
+fn example_callback(prefix: &str) -> String {
+    let with_port = prefix.replacen(":1/", ":8000/", 1);
+    let with_port = if with_port.ends_with(":1") {
+        format!("{}8000", &with_port[..with_port.len() - 1])
+    } else {
+        with_port
+    };
+    if with_port.ends_with('/') {
+        format!("{with_port}oauth-callback")
+    } else if with_port.ends_with("/oauth-callback") {
+        with_port
+    } else {
+        format!("{with_port}/oauth-callback")
+    }
+}
+
+/// Ctrl-C, or SIGTERM on Unix.
+async fn wait_for_stop() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r,
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_parse(args: &[&str], env: &[(&str, &str)]) -> Result<Command, String> {
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let lookup = move |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        parse(args.iter().map(OsString::from), &lookup)
+    }
+
+    fn options(args: &[&str], env: &[(&str, &str)]) -> Options {
+        match run_parse(args, env) {
+            Ok(Command::Run(o)) => *o,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        let o = options(&[], &[]);
+        assert_eq!(o.config.port, 8080);
+        assert_eq!(o.config.host, "127.0.0.1");
+        assert_eq!(o.config.script_path, "/w");
+        assert_eq!(
+            o.config.default_consumer_key.as_deref(),
+            Some(DEV_CONSUMER_KEY)
+        );
+        assert_eq!(o.config.callback, "http://127.0.0.1:8000/oauth-callback");
+        assert!(!o.config.callback_is_prefix && !o.json && o.users.is_empty());
+    }
+
+    #[test]
+    fn flags_win_over_the_environment() {
+        let o = options(
+            &[
+                "--port",
+                "0",
+                "--host=localhost",
+                "--script-path",
+                "",
+                "--user",
+                "Bob",
+                "--user",
+                "Carol",
+                "--auto-approve",
+                "Bob",
+                "--callback",
+                "http://127.0.0.1:1/",
+                "--callback-is-prefix",
+                "--json",
+                "--random-credentials",
+                "--verbose",
+            ],
+            &[("DEVWIKI_PORT", "9999"), ("DEVWIKI_USERS", "Dave, Eve")],
+        );
+        assert_eq!(o.config.port, 0);
+        assert_eq!(o.config.host, "localhost");
+        assert_eq!(o.config.script_path, "");
+        assert_eq!(o.users, ["Dave", "Eve", "Bob", "Carol"]);
+        assert_eq!(o.config.auto_approve.as_deref(), Some("Bob"));
+        assert!(o.config.callback_is_prefix && o.json && o.config.verbose);
+        assert_eq!(o.config.default_consumer_key, None);
+        let o = options(&[], &[("DEVWIKI_PORT", "9999"), ("DEVWIKI_VERBOSE", "0")]);
+        assert_eq!(o.config.port, 9999);
+        assert!(!o.config.verbose);
+    }
+
+    #[test]
+    fn mistakes_are_sentences() {
+        for (args, env, needle) in [
+            (
+                &["--port", "http"][..],
+                &[][..],
+                "--port is not a port number",
+            ),
+            (
+                &[],
+                &[("DEVWIKI_PORT", "70000")][..],
+                "DEVWIKI_PORT is not a port",
+            ),
+            (&["--bogus"], &[], "--bogus"),
+            (&["--port"], &[], "--port"),
+            (&["--consumer-key", "XYZ"], &[], "32 lowercase hex"),
+            (&["--consumer-secret", "abc"], &[], "40 lowercase hex"),
+            (&["--script-path", "w/"], &[], "script path"),
+            (&["--callback", "javascript:x"], &[], "http:// or https://"),
+            (&["--host", "a b"], &[], "host"),
+        ] {
+            let err = run_parse(args, env).expect_err(needle);
+            assert!(err.contains(needle), "{args:?}: {err}");
+            assert!(!err.contains("Custom {"), "{err}");
+        }
+        assert_eq!(run_parse(&["--help"], &[]), Ok(Command::Help));
+        assert_eq!(run_parse(&["-V"], &[]), Ok(Command::Version));
+    }
+
+    #[test]
+    fn example_callbacks_for_prefixes() {
+        assert_eq!(
+            example_callback("http://127.0.0.1:1/"),
+            "http://127.0.0.1:8000/oauth-callback"
+        );
+        assert_eq!(
+            example_callback("http://127.0.0.1:1"),
+            "http://127.0.0.1:8000/oauth-callback"
+        );
+        assert_eq!(
+            example_callback("http://localhost:5000/oauth-callback"),
+            "http://localhost:5000/oauth-callback"
+        );
+    }
+}
