@@ -39,6 +39,7 @@ struct RawConfig {
     secure_cookies: Option<bool>,
     session_days: Option<u32>,
     error_pages: Option<String>,
+    flash: Option<bool>,
 }
 
 /// The checked configuration of the fairing: the `mwoauth` table.
@@ -130,6 +131,13 @@ pub struct Config {
     ///
     /// _Default:_ `"builtin"`.
     pub error_pages: ErrorPages,
+    /// `flash`: after login and logout, leave a message ("You were signed
+    /// in, Alice!") for Rocket's `FlashMessage` guard on the next page, in a
+    /// `_flash` cookie that lives a minute. Set it to `false` when your app
+    /// shows no flash messages.
+    ///
+    /// _Default:_ `true`.
+    pub flash: bool,
 }
 
 /// Who renders the crate's error pages.
@@ -158,6 +166,7 @@ impl fmt::Debug for Config {
             .field("secure_cookies", &self.secure_cookies)
             .field("session_days", &self.session_days)
             .field("error_pages", &self.error_pages)
+            .field("flash", &self.flash)
             .finish()
     }
 }
@@ -212,6 +221,7 @@ impl Config {
             secure_cookies: None,
             session_days: 7,
             error_pages: ErrorPages::Builtin,
+            flash: true,
         }
     }
 
@@ -240,9 +250,18 @@ impl Config {
                 ConfigError::new(&key, e.kind.to_string())
             })?
         } else {
+            let top_level = figment.profiles().any(|p| p.as_str() == "mwoauth");
+            let hint = if top_level {
+                "Rocket.toml has a top-level [mwoauth] table, which Rocket reads as a profile \
+                 named \"mwoauth\": rename it [default.mwoauth]"
+            } else {
+                "add a [default.mwoauth] table to Rocket.toml with base_url, consumer_key and \
+                 consumer_secret (`cargo run -p devwiki` prints one for the local wiki), or set \
+                 ROCKET_MWOAUTH_BASE_URL, ROCKET_MWOAUTH_CONSUMER_KEY and ROCKET_MWOAUTH_CONSUMER_SECRET"
+            };
             return Err(ConfigError::new(
                 "base_url",
-                "the [mwoauth] table is missing: set base_url, consumer_key and consumer_secret",
+                format!("the mwoauth settings are missing: {hint}"),
             ));
         };
         let required = |v: Option<String>, key: &str| {
@@ -275,6 +294,9 @@ impl Config {
         config.secure_cookies = raw.secure_cookies;
         if let Some(v) = raw.session_days {
             config.session_days = v;
+        }
+        if let Some(v) = raw.flash {
+            config.flash = v;
         }
         match raw.error_pages.as_deref() {
             None | Some("builtin") => {}
@@ -409,6 +431,26 @@ mod tests {
         assert!(!c.user_agent_set);
         assert!(format!("{c:?}").contains("[redacted]"));
         assert!(!format!("{c:?}").contains("s3cr3t-value"));
+    }
+
+    #[test]
+    fn a_missing_table_says_where_it_goes() {
+        use rocket::figment::providers::Format;
+        // A top-level [mwoauth] in Rocket.toml is a profile, not the table.
+        let toml = rocket::figment::providers::Toml::string(
+            "[mwoauth]\nbase_url='https://x.org/w'\nconsumer_key='a'\nconsumer_secret='b'\n",
+        )
+        .nested();
+        let e = Config::from_figment(&Figment::from(toml)).unwrap_err();
+        assert!(e.message.contains("rename it [default.mwoauth]"), "{e}");
+        let e = Config::from_figment(&figment("[other]\nx=1\n")).unwrap_err();
+        assert!(e.message.contains("add a [default.mwoauth] table"), "{e}");
+        assert!(e.to_string().contains("ROCKET_MWOAUTH_BASE_URL"), "{e}");
+        let c = Config::from_figment(&figment(
+            "[mwoauth]\nbase_url='https://x.org/w'\nconsumer_key='a'\nconsumer_secret='b'\nflash=false\n",
+        ))
+        .unwrap();
+        assert!(!c.flash);
     }
 
     #[test]

@@ -82,7 +82,22 @@ impl Fairing for MwOAuth {
                  User-Agent such as \"MyTool/1.0 (https://mytool.toolforge.org; me@example.org)\""
             );
         }
-        let tls = rocket::Config::from(rocket.figment()).tls_enabled();
+        let rocket_config = rocket::Config::from(rocket.figment());
+        if !rocket_config.secret_key.is_provided() {
+            let advice =
+                "MediaWiki OAuth: Rocket's secret_key is not set. It encrypts the sign-in \
+                cookies: without a fixed one, every restart signs everybody out and instances \
+                cannot share sign-ins. Make one with `openssl rand -base64 32` and set it as \
+                ROCKET_SECRET_KEY (or secret_key in Rocket.toml, kept out of version control).";
+            if rocket_config.profile == rocket::Config::DEBUG_PROFILE {
+                log::warn!("{advice} (Ignore Rocket's hint to disable the secrets feature: this crate needs it.)");
+            } else {
+                log::error!(
+                    "{advice} Rocket refuses to start without it outside the debug profile."
+                );
+            }
+        }
+        let tls = rocket_config.tls_enabled();
         let mount = config.mount.clone();
         let own_catchers = config.error_pages == ErrorPages::Builtin;
         let state = match OAuthState::new(config, tls) {

@@ -161,7 +161,10 @@ where
                     );
                     response::remember_login_redirect(req, login);
                 }
-                Outcome::Error((Status::Unauthorized, Error::NotSignedIn))
+                // A forward, not an error: nothing went wrong, and Rocket's
+                // 401 catcher (the crate's, or the app's) sends the visitor
+                // to log in.
+                Outcome::Forward(Status::Unauthorized)
             }
         }
     }

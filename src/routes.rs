@@ -77,12 +77,14 @@ async fn callback(uri: &Origin<'_>, ctx: Ctx<'_>, jar: &CookieJar<'_>) -> Result
         })?;
     let verified = state.protocol.identify(&credentials).await?;
     session::store_session(jar, &state.cookies, credentials, &verified.user);
-    session::set_flash(
-        jar,
-        &state.cookies,
-        "success",
-        &format!("You were signed in, {}!", verified.user.name),
-    );
+    if state.config.flash {
+        session::set_flash(
+            jar,
+            &state.cookies,
+            "success",
+            &format!("You were signed in, {}!", verified.user.name),
+        );
+    }
     Ok(Redirect::to(next))
 }
 
@@ -90,6 +92,8 @@ async fn callback(uri: &Origin<'_>, ctx: Ctx<'_>, jar: &CookieJar<'_>) -> Result
 #[get("/logout?<next>")]
 fn logout(next: Option<&str>, ctx: Ctx<'_>, jar: &CookieJar<'_>) -> Redirect {
     session::clear_session(jar, &ctx.state.cookies);
-    session::set_flash(jar, &ctx.state.cookies, "success", "You were signed out.");
+    if ctx.state.config.flash {
+        session::set_flash(jar, &ctx.state.cookies, "success", "You were signed out.");
+    }
     Redirect::to(safe_next(next, &ctx.state.config.default_return))
 }

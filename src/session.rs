@@ -10,7 +10,7 @@
 //! | `mwoauth_session` | the access token and a small cached identity | `session_days` (also checked on the server, from the last confirmation by the wiki) |
 //! | `mwoauth_login_<slot>` (slot 0–3) | a login in progress: the protocol's pending state (request token) + `next` | 10 minutes |
 //! | `mwoauth_pending` | which slots are in use, since when, and how large (not secret; plain) | 10 minutes |
-//! | `_flash` | Rocket's flash message after login/logout | 5 minutes |
+//! | `_flash` | Rocket's flash message after login/logout (unless `flash = false`) | 1 minute |
 //!
 //! The session and flash cookies are for the whole site (`/`). A login in
 //! progress is sent only where it is needed: its slot only to
@@ -437,7 +437,7 @@ pub(crate) fn reapply_removals(
 /// one is `Lax`, in the same format.
 pub(crate) fn set_flash(jar: &CookieJar<'_>, policy: &CookiePolicy, kind: &str, message: &str) {
     let value = format!("{}:{kind}{message}", kind.len());
-    jar.add(policy.cookie("_flash".into(), value, time::Duration::minutes(5)));
+    jar.add(policy.cookie("_flash".into(), value, time::Duration::minutes(1)));
 }
 
 /// The identities of recently seen session cookies, by their encrypted value,

@@ -483,3 +483,30 @@ async fn a_rejected_signature_does_not_sign_the_user_out() {
     assert_eq!(info["query"]["userinfo"]["name"], "Alice");
     wiki.shutdown().await;
 }
+
+#[rocket::async_test]
+async fn no_flash_cookie_when_the_app_shows_no_flashes() {
+    let wiki = start_wiki().await;
+    let port = free_port();
+    let consumer = consumer_for(&wiki, port).await;
+    let figment = app_figment(&wiki, &consumer, port).merge(("mwoauth.flash", false));
+    let app = launch(app_rocket(figment)).await;
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let step = stepping_browser(jar);
+    wiki.set_auto_approve(Some("Alice"));
+    let r = step_login(&step, &app, "/").await;
+    assert_eq!(r.status(), 303);
+    let cookies = set_cookies(&r);
+    assert!(
+        cookies.iter().any(|c| c.starts_with("mwoauth_session=")),
+        "{cookies:?}"
+    );
+    assert!(
+        !cookies.iter().any(|c| c.starts_with("_flash=")),
+        "{cookies:?}"
+    );
+    assert_eq!(text(&step, &app.at("/")).await.1, "user: Alice");
+    let r = step.get(app.at("/logout")).send().await.unwrap();
+    assert!(!set_cookies(&r).iter().any(|c| c.starts_with("_flash=")));
+    wiki.shutdown().await;
+}
