@@ -40,6 +40,14 @@ struct RawConfig {
     session_days: Option<u32>,
     error_pages: Option<String>,
     flash: Option<bool>,
+    oauth_version: Option<u8>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    public_client: Option<bool>,
+    owner_consumer_key: Option<String>,
+    owner_consumer_secret: Option<String>,
+    owner_access_token: Option<String>,
+    owner_access_secret: Option<String>,
 }
 
 /// The checked configuration of the fairing: the `mwoauth` table.
@@ -69,17 +77,41 @@ pub struct Config {
     ///
     /// _Default:_ none, required.
     pub base_url: String,
-    /// `consumer_key`: the consumer (application) token the wiki gave you,
-    /// 32 hex characters on a real wiki.
+    /// Which protocol signs users in: `oauth_version = 1` or `2`.
     ///
-    /// _Default:_ none, required.
+    /// _Default:_ inferred from the keys given: `consumer_key` +
+    /// `consumer_secret` is OAuth 1.0a, `client_id` (+ `client_secret`) is
+    /// OAuth 2.0; both at once is an error unless `oauth_version` says which.
+    pub oauth_version: OAuthVersion,
+    /// OAuth 1.0a: `consumer_key`, the consumer token the wiki gave you (32
+    /// hex characters on a real wiki). OAuth 2.0: `client_id`, the client
+    /// application key.
+    ///
+    /// _Default:_ none; required for user sign-in.
     pub consumer_key: String,
-    /// `consumer_secret`: the consumer's secret token. Never logged; `Debug`
+    /// OAuth 1.0a: `consumer_secret`. OAuth 2.0: `client_secret`, the client
+    /// application secret (empty for a public client). Never logged; `Debug`
     /// prints `[redacted]`. Prefer the environment
-    /// (`ROCKET_MWOAUTH_CONSUMER_SECRET`) to a file.
+    /// (`ROCKET_MWOAUTH_CONSUMER_SECRET`, `ROCKET_MWOAUTH_CLIENT_SECRET`) to a file.
     ///
-    /// _Default:_ none, required.
+    /// _Default:_ none; required for user sign-in (OAuth 2.0 public clients: none).
     pub consumer_secret: String,
+    /// OAuth 2.0: `public_client = true` for a client registered as not
+    /// confidential (no secret; PKCE proves the login). A server-side Rocket
+    /// app should register a confidential client and keep this `false`.
+    ///
+    /// _Default:_ `false`.
+    pub public_client: bool,
+    /// Whether users sign in (`/login` is mounted): `false` only when the
+    /// configuration has no sign-in keys, just an owner-only consumer.
+    pub sign_in: bool,
+    /// An owner-only consumer, acting as its owner with no login (bots,
+    /// background jobs): OAuth 1.0a `owner_consumer_key`,
+    /// `owner_consumer_secret`, `owner_access_token`, `owner_access_secret`;
+    /// OAuth 2.0 `owner_access_token` alone (the long-lived Bearer token).
+    ///
+    /// _Default:_ none.
+    pub owner: Option<OwnerOnly>,
     /// `callback`: `oob` (the wiki sends the user to the callback URL
     /// registered with the consumer) or a full URL below the registered one,
     /// for consumers registered with "Allow consumer to specify a callback".
@@ -140,6 +172,53 @@ pub struct Config {
     pub flash: bool,
 }
 
+/// The protocol of user sign-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OAuthVersion {
+    /// OAuth 1.0a (`Special:OAuth`, signed requests).
+    OAuth1,
+    /// OAuth 2.0 (`rest.php/oauth2`, authorization code with PKCE, Bearer tokens).
+    OAuth2,
+}
+
+/// An owner-only consumer's credentials (secrets: `Debug` redacts them).
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OwnerOnly {
+    /// OAuth 1.0a: the four tokens the registration page shows.
+    OAuth1 {
+        /// Consumer token.
+        consumer_key: String,
+        /// Consumer secret.
+        consumer_secret: String,
+        /// Access token.
+        access_token: String,
+        /// Access secret.
+        access_secret: String,
+    },
+    /// OAuth 2.0: the long-lived access token the registration page shows.
+    OAuth2 {
+        /// The Bearer token.
+        access_token: String,
+    },
+}
+
+impl fmt::Debug for OwnerOnly {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OwnerOnly::OAuth1 { consumer_key, .. } => f
+                .debug_struct("OwnerOnly::OAuth1")
+                .field("consumer_key", consumer_key)
+                .field("secrets", &"[redacted]")
+                .finish(),
+            OwnerOnly::OAuth2 { .. } => f
+                .debug_struct("OwnerOnly::OAuth2")
+                .field("access_token", &"[redacted]")
+                .finish(),
+        }
+    }
+}
+
 /// Who renders the crate's error pages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorPages {
@@ -155,8 +234,12 @@ impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
             .field("base_url", &self.base_url)
+            .field("oauth_version", &self.oauth_version)
             .field("consumer_key", &self.consumer_key)
             .field("consumer_secret", &"[redacted]")
+            .field("public_client", &self.public_client)
+            .field("sign_in", &self.sign_in)
+            .field("owner", &self.owner)
             .field("callback", &self.callback)
             .field("default_return", &self.default_return)
             .field("mount", &self.mount)
@@ -203,14 +286,55 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// The owner-only consumer of the raw table, if any.
+fn read_owner(raw: &RawConfig) -> Result<Option<OwnerOnly>, ConfigError> {
+    let given = |v: &Option<String>| v.as_ref().filter(|s| !s.trim().is_empty()).cloned();
+    let token = given(&raw.owner_access_token);
+    let oauth1 = [
+        &raw.owner_consumer_key,
+        &raw.owner_consumer_secret,
+        &raw.owner_access_secret,
+    ]
+    .iter()
+    .any(|v| given(v).is_some());
+    match (token, oauth1) {
+        (None, false) => Ok(None),
+        (None, true) => Err(ConfigError::new(
+            "owner_access_token",
+            "is required with owner_consumer_key, owner_consumer_secret and owner_access_secret              (an OAuth 1.0a owner-only consumer)",
+        )),
+        (Some(access_token), false) => Ok(Some(OwnerOnly::OAuth2 { access_token })),
+        (Some(access_token), true) => {
+            let need = |v: &Option<String>, key: &str| {
+                given(v).ok_or_else(|| {
+                    ConfigError::new(
+                        key,
+                        "is required for an OAuth 1.0a owner-only consumer (owner_consumer_key,                          owner_consumer_secret, owner_access_token, owner_access_secret)",
+                    )
+                })
+            };
+            Ok(Some(OwnerOnly::OAuth1 {
+                consumer_key: need(&raw.owner_consumer_key, "owner_consumer_key")?,
+                consumer_secret: need(&raw.owner_consumer_secret, "owner_consumer_secret")?,
+                access_token,
+                access_secret: need(&raw.owner_access_secret, "owner_access_secret")?,
+            }))
+        }
+    }
+}
+
 impl Config {
-    /// A configuration with the defaults for everything but the wiki and the
-    /// consumer. Check it with [`Config::validate`] (the fairing does).
+    /// An OAuth 1.0a configuration with the defaults for everything but the
+    /// wiki and the consumer. Check it with [`Config::validate`] (the fairing does).
     pub fn new(base_url: &str, consumer_key: &str, consumer_secret: &str) -> Config {
         Config {
             base_url: base_url.trim_end_matches('/').to_string(),
+            oauth_version: OAuthVersion::OAuth1,
             consumer_key: consumer_key.to_string(),
             consumer_secret: consumer_secret.to_string(),
+            public_client: false,
+            sign_in: true,
+            owner: None,
             callback: "oob".into(),
             default_return: "/".into(),
             mount: "/".into(),
@@ -223,6 +347,21 @@ impl Config {
             error_pages: ErrorPages::Builtin,
             flash: true,
         }
+    }
+
+    /// An OAuth 2.0 configuration: a confidential client (`Some(secret)`) or a
+    /// public one (`None`), with the defaults for everything else.
+    pub fn oauth2(base_url: &str, client_id: &str, client_secret: Option<&str>) -> Config {
+        let mut config = Config::new(base_url, client_id, client_secret.unwrap_or_default());
+        config.oauth_version = OAuthVersion::OAuth2;
+        config.public_client = client_secret.is_none();
+        config
+    }
+
+    /// Adds an owner-only consumer.
+    pub fn with_owner(mut self, owner: OwnerOnly) -> Config {
+        self.owner = Some(owner);
+        self
     }
 
     /// Sets a descriptive User-Agent (`Tool/1.0 (contact)`); the crate's own
@@ -264,15 +403,87 @@ impl Config {
                 format!("the mwoauth settings are missing: {hint}"),
             ));
         };
-        let required = |v: Option<String>, key: &str| {
-            v.filter(|s| !s.trim().is_empty())
-                .ok_or_else(|| ConfigError::new(key, "is required"))
+        let given = |v: &Option<String>| v.as_ref().filter(|s| !s.trim().is_empty()).cloned();
+        let required = |v: &Option<String>, key: &str, why: &str| {
+            given(v).ok_or_else(|| ConfigError::new(key, format!("is required{why}")))
         };
-        let mut config = Config::new(
-            &required(raw.base_url, "base_url")?,
-            &required(raw.consumer_key, "consumer_key")?,
-            &required(raw.consumer_secret, "consumer_secret")?,
-        );
+        let base_url = required(&raw.base_url, "base_url", "")?;
+        let owner = read_owner(&raw)?;
+        let oauth1_keys =
+            given(&raw.consumer_key).is_some() || given(&raw.consumer_secret).is_some();
+        let oauth2_keys = given(&raw.client_id).is_some()
+            || given(&raw.client_secret).is_some()
+            || raw.public_client.is_some();
+        let version = match (raw.oauth_version, oauth1_keys, oauth2_keys) {
+            (Some(1), _, true) => {
+                return Err(ConfigError::new(
+                    "client_id",
+                    "client_id, client_secret and public_client are OAuth 2.0 keys, but                      oauth_version = 1: use consumer_key and consumer_secret",
+                ))
+            }
+            (Some(2), true, _) => {
+                return Err(ConfigError::new(
+                    "consumer_key",
+                    "consumer_key and consumer_secret are OAuth 1.0a keys, but oauth_version = 2:                      use client_id and client_secret",
+                ))
+            }
+            (Some(1), ..) => Some(OAuthVersion::OAuth1),
+            (Some(2), ..) => Some(OAuthVersion::OAuth2),
+            (Some(other), ..) => {
+                return Err(ConfigError::new(
+                    "oauth_version",
+                    format!("must be 1 (OAuth 1.0a) or 2 (OAuth 2.0), not {other}"),
+                ))
+            }
+            (None, true, true) => {
+                return Err(ConfigError::new(
+                    "oauth_version",
+                    "both consumer_key/consumer_secret (OAuth 1.0a) and client_id/client_secret                      (OAuth 2.0) are set: keep one pair, or say which with oauth_version = 1 or 2",
+                ))
+            }
+            (None, true, false) => Some(OAuthVersion::OAuth1),
+            (None, false, true) => Some(OAuthVersion::OAuth2),
+            (None, false, false) if owner.is_some() => None,
+            (None, false, false) => {
+                return Err(ConfigError::new(
+                    "consumer_key",
+                    "is required: set consumer_key and consumer_secret (an OAuth 1.0a consumer)                      or client_id and client_secret (an OAuth 2.0 client)",
+                ))
+            }
+        };
+        let mut config = match version {
+            Some(OAuthVersion::OAuth1) => Config::new(
+                &base_url,
+                &required(
+                    &raw.consumer_key,
+                    "consumer_key",
+                    " with consumer_secret (OAuth 1.0a)",
+                )?,
+                &required(
+                    &raw.consumer_secret,
+                    "consumer_secret",
+                    " with consumer_key (OAuth 1.0a)",
+                )?,
+            ),
+            Some(OAuthVersion::OAuth2) => {
+                let id = required(&raw.client_id, "client_id", " (OAuth 2.0)")?;
+                let public = raw.public_client.unwrap_or(false);
+                let secret = given(&raw.client_secret);
+                if secret.is_none() && !public {
+                    return Err(ConfigError::new(
+                        "client_secret",
+                        "is required for a confidential OAuth 2.0 client (set public_client = true                          for a client registered as public)",
+                    ));
+                }
+                Config::oauth2(&base_url, &id, secret.as_deref())
+            }
+            None => {
+                let mut c = Config::new(&base_url, "", "");
+                c.sign_in = false;
+                c
+            }
+        };
+        config.owner = owner;
         if let Some(v) = raw.callback {
             config.callback = v;
         }
@@ -337,17 +548,55 @@ impl Config {
         }
         let token_ok =
             |s: &str| !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_graphic());
-        if !token_ok(&self.consumer_key) {
+        let (key_name, secret_name) = match self.oauth_version {
+            OAuthVersion::OAuth1 => ("consumer_key", "consumer_secret"),
+            OAuthVersion::OAuth2 => ("client_id", "client_secret"),
+        };
+        if self.sign_in && !token_ok(&self.consumer_key) {
             return Err(ConfigError::new(
-                "consumer_key",
-                "must be the consumer token shown by the wiki (printable ASCII)",
+                key_name,
+                "must be the key shown by the wiki (printable ASCII)",
             ));
         }
-        if !token_ok(&self.consumer_secret) {
+        let secret_needed = self.oauth_version == OAuthVersion::OAuth1 || !self.public_client;
+        if self.sign_in && secret_needed && !token_ok(&self.consumer_secret) {
             return Err(ConfigError::new(
-                "consumer_secret",
-                "must be the secret token shown by the wiki (printable ASCII)",
+                secret_name,
+                "must be the secret shown by the wiki (printable ASCII)",
             ));
+        }
+        match &self.owner {
+            Some(OwnerOnly::OAuth1 {
+                consumer_key,
+                consumer_secret,
+                access_token,
+                access_secret,
+            }) => {
+                for (v, key) in [
+                    (consumer_key, "owner_consumer_key"),
+                    (consumer_secret, "owner_consumer_secret"),
+                    (access_token, "owner_access_token"),
+                    (access_secret, "owner_access_secret"),
+                ] {
+                    if !token_ok(v) {
+                        return Err(ConfigError::new(
+                            key,
+                            "must be printable ASCII, as the wiki shows it",
+                        ));
+                    }
+                }
+            }
+            Some(OwnerOnly::OAuth2 { access_token })
+                if access_token.is_empty()
+                    || !access_token.bytes().all(|b| b.is_ascii_graphic()) =>
+            {
+                return Err(ConfigError::new(
+                    "owner_access_token",
+                    "must be the access token shown by the wiki (printable ASCII)",
+                ));
+            }
+            Some(OwnerOnly::OAuth2 { .. }) => {}
+            None => {}
         }
         if self.callback != "oob" {
             let cb = url::Url::parse(&self.callback).map_err(|e| {
@@ -395,6 +644,11 @@ impl Config {
     /// `…/api.php` of the wiki.
     pub fn api_url(&self) -> String {
         format!("{}/api.php", self.base_url)
+    }
+
+    /// `…/rest.php` of the wiki (OAuth 2.0 lives below it).
+    pub fn rest_url(&self) -> String {
+        format!("{}/rest.php", self.base_url)
     }
 
     /// `scheme://host[:port]` of the wiki: what its identity JWT's `iss` must be.
@@ -451,6 +705,52 @@ mod tests {
         ))
         .unwrap();
         assert!(!c.flash);
+    }
+
+    #[test]
+    fn the_protocol_comes_from_the_keys() {
+        let base = "[mwoauth]\nbase_url='https://x.org/w'\n";
+        let read = |extra: &str| Config::from_figment(&figment(&format!("{base}{extra}")));
+        let c = read("consumer_key='a'\nconsumer_secret='b'\n").unwrap();
+        assert_eq!((c.oauth_version, c.sign_in), (OAuthVersion::OAuth1, true));
+        let c = read("client_id='a'\nclient_secret='b'\n").unwrap();
+        assert_eq!(
+            (c.oauth_version, c.public_client),
+            (OAuthVersion::OAuth2, false)
+        );
+        assert_eq!(
+            (c.consumer_key.as_str(), c.consumer_secret.as_str()),
+            ("a", "b")
+        );
+        let c = read("client_id='a'\npublic_client=true\n").unwrap();
+        assert!(c.public_client && c.consumer_secret.is_empty());
+        let e = read("client_id='a'\n").unwrap_err();
+        assert_eq!(e.key, "mwoauth.client_secret");
+        assert!(e.message.contains("public_client = true"), "{e}");
+        let e = read("consumer_key='a'\nconsumer_secret='b'\nclient_id='c'\nclient_secret='d'\n")
+            .unwrap_err();
+        assert_eq!(e.key, "mwoauth.oauth_version");
+        assert!(e.message.contains("keep one pair"), "{e}");
+        let e = read("oauth_version=2\nconsumer_key='a'\nconsumer_secret='b'\n").unwrap_err();
+        assert_eq!(e.key, "mwoauth.consumer_key");
+        assert!(e.message.contains("client_id and client_secret"), "{e}");
+        let e = read("oauth_version=3\nconsumer_key='a'\nconsumer_secret='b'\n").unwrap_err();
+        assert_eq!(e.key, "mwoauth.oauth_version");
+        let e = read("consumer_key='a'\n").unwrap_err();
+        assert_eq!(e.key, "mwoauth.consumer_secret");
+        // Owner-only consumers.
+        let c = read("owner_access_token='bearer-token'\n").unwrap();
+        assert!(!c.sign_in);
+        assert!(matches!(c.owner, Some(OwnerOnly::OAuth2 { .. })));
+        assert!(!format!("{c:?}").contains("bearer-token"));
+        let c = read("client_id='a'\nclient_secret='b'\nowner_consumer_key='k'\nowner_consumer_secret='s'\nowner_access_token='t'\nowner_access_secret='u'\n").unwrap();
+        assert!(c.sign_in && matches!(c.owner, Some(OwnerOnly::OAuth1 { .. })));
+        let e = read("owner_consumer_key='k'\nowner_access_token='t'\n").unwrap_err();
+        assert_eq!(e.key, "mwoauth.owner_consumer_secret");
+        let e = read("owner_consumer_key='k'\n").unwrap_err();
+        assert_eq!(e.key, "mwoauth.owner_access_token");
+        let e = read("").unwrap_err();
+        assert_eq!(e.key, "mwoauth.consumer_key");
     }
 
     #[test]

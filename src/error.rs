@@ -38,6 +38,9 @@ pub enum Error {
     /// No login is in progress for this callback in this browser: it expired,
     /// was already used, or was started elsewhere.
     NoPendingLogin,
+    /// The sign-in was not authorized on the wiki (the user pressed Cancel,
+    /// or the wiki refused the application), with the wiki's words.
+    LoginDenied(String),
     /// The callback finishes a login the wiki already completed: a replay
     /// (e.g. a saved login-in-progress cookie sent again).
     ReplayedCallback,
@@ -56,6 +59,7 @@ impl Error {
             Error::BadCallback(_) | Error::NoPendingLogin | Error::ReplayedCallback => {
                 Status::BadRequest
             }
+            Error::LoginDenied(_) => Status::Forbidden,
             Error::NotSignedIn => Status::Unauthorized,
             Error::Wiki(WikiError::Timeout) | Error::Api(ApiError::Timeout) => {
                 Status::GatewayTimeout
@@ -79,6 +83,7 @@ impl Error {
             Error::BadCallback(_) => "bad-callback",
             Error::NoPendingLogin => "no-pending-login",
             Error::ReplayedCallback => "replayed-callback",
+            Error::LoginDenied(_) => "login-denied",
             Error::NotSignedIn => "not-signed-in",
             Error::Wiki(WikiError::Timeout) | Error::Api(ApiError::Timeout) => "wiki-timeout",
             Error::Wiki(e) if e.is_revoked() => "access-revoked",
@@ -105,6 +110,7 @@ impl Error {
             Error::BadCallback(_) | Error::NoPendingLogin | Error::ReplayedCallback => {
                 "Sign-in could not be completed"
             }
+            Error::LoginDenied(_) => "Sign-in was cancelled",
             Error::NotSignedIn => "Please sign in",
             Error::Wiki(e) if e.is_revoked() => "Access was revoked",
             Error::Api(e) if e.is_authorization() => "Access was revoked",
@@ -119,6 +125,10 @@ impl fmt::Display for Error {
             Error::BadCallback(m) => write!(f, "the wiki's answer to this site is malformed: {m}"),
             Error::NoPendingLogin => f.write_str(
                 "no sign-in is in progress for this link in this browser (it expired, was already used, or was started elsewhere); please log in again",
+            ),
+            Error::LoginDenied(words) => write!(
+                f,
+                "the sign-in was not authorized on the wiki ({words}); you can log in again at any time"
             ),
             Error::ReplayedCallback => f.write_str(
                 "this sign-in link was already used (the wiki says the login is complete); please log in again",

@@ -99,6 +99,7 @@ impl Fairing for MwOAuth {
         }
         let tls = rocket_config.tls_enabled();
         let mount = config.mount.clone();
+        let sign_in = config.sign_in;
         let own_catchers = config.error_pages == ErrorPages::Builtin;
         let state = match OAuthState::new(config, tls) {
             Ok(s) => s,
@@ -107,9 +108,13 @@ impl Fairing for MwOAuth {
                 return Err(rocket);
             }
         };
-        let rocket = rocket
-            .manage(MwOAuthHandle::new(state))
-            .mount(mount, crate::routes::routes());
+        let rocket = rocket.manage(MwOAuthHandle::new(state));
+        // Only an owner-only consumer: nobody signs in, no routes.
+        let rocket = if sign_in {
+            rocket.mount(mount, crate::routes::routes())
+        } else {
+            rocket
+        };
         // With `error_pages = "catchers"` the app's own 401 catcher answers
         // (and calls `login_redirect`).
         Ok(if own_catchers {

@@ -15,6 +15,7 @@ use rocket::{Ignite, Rocket, Sentinel};
 
 use crate::api::ApiClient;
 use crate::error::Error;
+use crate::protocol::{Credentials, REFRESH_MARGIN};
 use crate::response;
 use crate::session::{self, SessionRecord};
 use crate::state::OAuthState;
@@ -72,6 +73,47 @@ impl Sentinel for MwUser {
     }
 }
 
+/// How a guard that needs the user's credentials ends when they cannot be had.
+enum NoCredentials {
+    /// Nobody is signed in, or the wiki refused to refresh the grant (the
+    /// user is then signed out).
+    SignedOut,
+    /// The wiki could not be asked.
+    Failed(Error),
+}
+
+/// The session's credentials, refreshed first when an OAuth 2.0 access
+/// token is due (one refresh per token in this instance); the new tokens are
+/// written to the session cookie. A refresh the wiki refuses signs out.
+async fn fresh_credentials<'r>(
+    req: &'r Request<'_>,
+) -> Result<(Credentials, &'r SessionRecord), NoCredentials> {
+    let (Some(state), Some(record)) = (OAuthState::of(req), session_of(req)) else {
+        return Err(NoCredentials::SignedOut);
+    };
+    match state
+        .protocol
+        .refresh_if_due(&record.credentials, REFRESH_MARGIN)
+        .await
+    {
+        Ok(None) => Ok((record.credentials.clone(), record)),
+        Ok(Some(fresh)) => {
+            session::store_session(req.cookies(), &state.cookies, fresh.clone(), &record.user);
+            Ok((fresh, record))
+        }
+        Err(e) if e.is_revoked() => {
+            log::info!("MediaWiki OAuth: signed out: {e}");
+            session::remove(req, &state.cookies, session::SESSION_COOKIE);
+            Err(NoCredentials::SignedOut)
+        }
+        Err(e) => {
+            let error = Error::Wiki(e);
+            response::note_error(req, &error);
+            Err(NoCredentials::Failed(error))
+        }
+    }
+}
+
 /// `VerifiedMwUser` as a guard: asks the wiki, refreshes the cookie; a
 /// revoked grant signs out and forwards with 401; a wiki that cannot be
 /// reached fails with 502/504.
@@ -80,17 +122,17 @@ impl<'r> FromRequest<'r> for VerifiedMwUser {
     type Error = Error;
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Error> {
-        let (Some(state), Some(record)) = (OAuthState::of(req), session_of(req)) else {
+        let Some(state) = OAuthState::of(req) else {
             return Outcome::Forward(Status::Unauthorized);
         };
-        match state.protocol.identify(&record.credentials).await {
+        let credentials = match fresh_credentials(req).await {
+            Ok((credentials, _)) => credentials,
+            Err(NoCredentials::SignedOut) => return Outcome::Forward(Status::Unauthorized),
+            Err(NoCredentials::Failed(e)) => return Outcome::Error((e.status(), e)),
+        };
+        match state.protocol.identify(&credentials).await {
             Ok(verified) => {
-                session::store_session(
-                    req.cookies(),
-                    &state.cookies,
-                    record.credentials.clone(),
-                    &verified.user,
-                );
+                session::store_session(req.cookies(), &state.cookies, credentials, &verified.user);
                 Outcome::Success(verified)
             }
             Err(e) if e.is_revoked() => {
@@ -225,18 +267,78 @@ impl<'r> FromRequest<'r> for MwApi {
     type Error = Error;
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Error> {
-        let (Some(state), Some(record)) = (OAuthState::of(req), session_of(req)) else {
+        let Some(state) = OAuthState::of(req) else {
             return Outcome::Forward(Status::Unauthorized);
         };
-        Outcome::Success(MwApi {
-            client: state.api_client(record.credentials.clone()),
-            user: record.user.clone(),
-        })
+        match fresh_credentials(req).await {
+            Ok((credentials, record)) => Outcome::Success(MwApi {
+                client: state.api_client(credentials),
+                user: record.user.clone(),
+            }),
+            Err(NoCredentials::SignedOut) => Outcome::Forward(Status::Unauthorized),
+            Err(NoCredentials::Failed(e)) => Outcome::Error((e.status(), e)),
+        }
     }
 }
 
 impl Sentinel for MwApi {
     fn abort(rocket: &Rocket<Ignite>) -> bool {
         missing_fairing(rocket, "MwApi")
+    }
+}
+
+/// API requests as the owner of the configured owner-only consumer (the
+/// `owner_*` keys), with no login: for bots and single-user tools. Derefs to
+/// [`ApiClient`].
+///
+/// ```
+/// # use rocket::get;
+/// use rocket_mediawiki_oauth::{Error, OwnerApi};
+///
+/// #[get("/bot/status")]
+/// async fn status(api: OwnerApi) -> Result<String, Error> {
+///     let me = api.request(&[("action", "query"), ("meta", "userinfo")]).await?;
+///     Ok(format!("editing as {}", me["query"]["userinfo"]["name"]))
+/// }
+/// ```
+///
+/// Using it without an owner-only consumer in the configuration aborts launch.
+#[derive(Debug, Clone)]
+pub struct OwnerApi(ApiClient);
+
+impl Deref for OwnerApi {
+    type Target = ApiClient;
+    fn deref(&self) -> &ApiClient {
+        &self.0
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for OwnerApi {
+    type Error = Error;
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Error> {
+        match OAuthState::of(req).and_then(OAuthState::owner_client) {
+            Some(client) => Outcome::Success(OwnerApi(client)),
+            None => Outcome::Forward(Status::InternalServerError),
+        }
+    }
+}
+
+impl Sentinel for OwnerApi {
+    fn abort(rocket: &Rocket<Ignite>) -> bool {
+        if missing_fairing(rocket, "OwnerApi") {
+            return true;
+        }
+        let configured =
+            crate::state::handle_of(rocket).is_some_and(|h| h.config().owner.is_some());
+        if !configured {
+            log::error!(
+                "OwnerApi is used but no owner-only consumer is configured: set mwoauth.owner_access_token \
+                 (OAuth 2.0), or owner_consumer_key, owner_consumer_secret, owner_access_token and \
+                 owner_access_secret (OAuth 1.0a)"
+            );
+        }
+        !configured
     }
 }

@@ -319,7 +319,7 @@ fn decode_json(part: &str, what: &'static str) -> Result<Value, IdentityError> {
 }
 
 /// The strings of a list or of a PHP array turned object, in key order.
-fn string_list(value: &Value) -> Vec<String> {
+pub(crate) fn string_list(value: &Value) -> Vec<String> {
     match value {
         Value::Array(items) => items
             .iter()

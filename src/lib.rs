@@ -18,10 +18,10 @@ mod user;
 mod wire;
 
 pub use api::{ApiClient, ApiError, ApiOptions};
-pub use config::{Config, ConfigError, ErrorPages};
+pub use config::{Config, ConfigError, ErrorPages, OAuthVersion, OwnerOnly};
 pub use error::Error;
 pub use fairing::MwOAuth;
-pub use guards::{LoginRequired, MwApi};
+pub use guards::{LoginRequired, MwApi, OwnerApi};
 pub use identity::IdentityError;
 pub use protocol::{Credentials, WikiError};
 pub use response::{error_info, login_redirect, ErrorInfo};

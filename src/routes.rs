@@ -58,7 +58,10 @@ async fn callback(uri: &Origin<'_>, ctx: Ctx<'_>, jar: &CookieJar<'_>) -> Result
             if let Some(key) = bad.login_key {
                 session::take_pending(ctx.req, &state.cookies, &key);
             }
-            return Err(Error::BadCallback(bad.message));
+            return Err(match bad.denied {
+                Some(words) => Error::LoginDenied(words),
+                None => Error::BadCallback(bad.message),
+            });
         }
     };
     // Taken before anything else: a replayed or failed callback cannot be reused.

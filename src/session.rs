@@ -51,9 +51,10 @@ const FORMAT: u8 = 1;
 /// How long a login may take between `/login` and the callback (the wiki's
 /// request tokens live 600 s).
 const PENDING_SECONDS: i64 = 600;
-/// The signed-in record is kept below this many bytes of JSON (≈ 1.4 KB as a
-/// cookie once encrypted and encoded), far inside the 4 KB browser limit.
-const MAX_SESSION_JSON: usize = 1024;
+/// The signed-in record is kept below this many bytes of JSON (≈ 3.8 KB as
+/// a cookie once encrypted and encoded: inside the 4 KB browser limit, with
+/// room for OAuth 2.0's long tokens; an OAuth 1.0a record is ≈ 600 bytes).
+const MAX_SESSION_JSON: usize = 2800;
 
 /// How cookies are written, from the configuration.
 #[derive(Debug, Clone)]

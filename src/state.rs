@@ -10,6 +10,7 @@ use crate::api::{ApiClient, TokenCache};
 use crate::config::Config;
 use crate::protocol::{Consumer, Credentials, Protocol};
 use crate::session::{CookiePolicy, UserCache};
+use crate::ApiError;
 
 /// The state behind the handle; guards and routes read it.
 pub(crate) struct OAuthState {
@@ -17,8 +18,10 @@ pub(crate) struct OAuthState {
     /// `config.api_url()`, computed once.
     pub api_url: String,
     pub http: reqwest::Client,
-    pub protocol: Protocol,
-    pub consumer: Arc<Consumer>,
+    /// User sign-in (and the API as the user).
+    pub protocol: Arc<Protocol>,
+    /// The owner-only consumer, when configured.
+    pub owner: Option<(Arc<Protocol>, Credentials)>,
     pub cookies: CookiePolicy,
     pub tokens: TokenCache,
     pub users: UserCache,
@@ -45,9 +48,14 @@ impl OAuthState {
             callback_path: config.route_path("oauth-callback"),
             session_days: config.session_days,
         };
+        let owner = config.owner.as_ref().map(|owner| {
+            let (consumer, credentials) = Consumer::owner(owner);
+            let protocol = Protocol::with_consumer(&config, http.clone(), consumer);
+            (Arc::new(protocol), credentials)
+        });
         Ok(OAuthState {
-            protocol: Protocol::new(&config, http.clone()),
-            consumer: Arc::new(Consumer::from_config(&config)),
+            protocol: Arc::new(Protocol::new(&config, http.clone())),
+            owner,
             api_url: config.api_url(),
             config,
             http,
@@ -67,10 +75,23 @@ impl OAuthState {
         ApiClient::new(
             self.http.clone(),
             &self.api_url,
-            self.consumer.clone(),
+            self.protocol.clone(),
             credentials,
         )
         .with_token_cache(self.tokens.clone())
+    }
+
+    /// The owner-only consumer's API client on this wiki, if configured.
+    pub(crate) fn owner_client(&self) -> Option<ApiClient> {
+        self.owner.as_ref().map(|(protocol, credentials)| {
+            ApiClient::new(
+                self.http.clone(),
+                &self.api_url,
+                protocol.clone(),
+                credentials.clone(),
+            )
+            .with_token_cache(self.tokens.clone())
+        })
     }
 }
 
@@ -124,6 +145,16 @@ impl MwOAuthHandle {
     /// another wiki.
     pub fn api(&self, credentials: Credentials) -> ApiClient {
         self.0.api_client(credentials)
+    }
+
+    /// The owner-only consumer's API client (`owner_*` keys of the
+    /// configuration): it acts as the consumer's owner, with no login.
+    pub fn owner_api(&self) -> Result<ApiClient, ApiError> {
+        self.0.owner_client().ok_or_else(|| {
+            ApiError::InvalidRequest(
+                "no owner-only consumer is configured (mwoauth.owner_access_token …)".into(),
+            )
+        })
     }
 }
 

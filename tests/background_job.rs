@@ -17,7 +17,7 @@ struct Store(PathBuf);
 
 #[get("/schedule")]
 fn schedule(api: MwApi, store: &State<Store>) -> String {
-    let json = serde_json::to_string(api.credentials()).unwrap();
+    let json = serde_json::to_string(&api.credentials()).unwrap();
     std::fs::write(&store.0, json).unwrap();
     format!("scheduled for {}", api.user().name)
 }

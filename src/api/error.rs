@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::protocol::RequestError;
+use crate::protocol::{RequestError, WikiError};
 use crate::wire::Failure;
 
 /// Why an api.php request failed. Match on it; new variants may come.
@@ -222,6 +222,31 @@ impl From<Failure> for ApiError {
 impl From<RequestError> for ApiError {
     fn from(e: RequestError) -> Self {
         ApiError::InvalidRequest(e.0)
+    }
+}
+
+/// A failed refresh of OAuth 2.0 credentials, in the API's terms.
+impl From<WikiError> for ApiError {
+    fn from(e: WikiError) -> Self {
+        match e {
+            WikiError::Timeout => ApiError::Timeout,
+            WikiError::Unreachable(m) => ApiError::Transport(m),
+            WikiError::Status(status) => ApiError::Http { status },
+            WikiError::TooLarge { limit } => ApiError::TooLarge { limit },
+            WikiError::BadRequest(m) => ApiError::InvalidRequest(m),
+            WikiError::Revoked { message } => ApiError::Authorization {
+                code: "mwoauth-invalid-authorization".into(),
+                info: message,
+            },
+            WikiError::Refused { key, message } => ApiError::Rejected {
+                code: key.unwrap_or_else(|| "refused".into()),
+                info: message,
+            },
+            WikiError::Unexpected(message) => ApiError::InvalidJson { message },
+            WikiError::Identity(e) => ApiError::InvalidJson {
+                message: e.to_string(),
+            },
+        }
     }
 }
 

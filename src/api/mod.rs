@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 pub use self::error::ApiError;
-use crate::protocol::{self, Consumer, Credentials};
+use crate::protocol::{AuthorizeError, Consumer, Credentials, Protocol};
 use crate::wire;
 
 /// Answers larger than this are parsed on a blocking thread, not on the
@@ -180,8 +180,9 @@ impl TokenCache {
 #[derive(Clone)]
 pub struct ApiClient {
     http: reqwest::Client,
-    consumer: Arc<Consumer>,
-    credentials: Credentials,
+    protocol: Arc<Protocol>,
+    /// Shared by the clones (`at()`): a refresh serves them all.
+    credentials: Arc<Mutex<Credentials>>,
     api_url: String,
     options: ApiOptions,
     tokens: TokenCache,
@@ -191,8 +192,7 @@ impl std::fmt::Debug for ApiClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ApiClient")
             .field("api_url", &self.api_url)
-            .field("consumer", &self.consumer)
-            .field("credentials", &self.credentials)
+            .field("credentials", &self.credentials())
             .field("options", &self.options)
             .finish()
     }
@@ -207,13 +207,13 @@ impl ApiClient {
     pub(crate) fn new(
         http: reqwest::Client,
         api_url: &str,
-        consumer: Arc<Consumer>,
+        protocol: Arc<Protocol>,
         credentials: Credentials,
     ) -> ApiClient {
         ApiClient {
             http,
-            consumer,
-            credentials,
+            protocol,
+            credentials: Arc::new(Mutex::new(credentials)),
             api_url: api_url.to_string(),
             options: ApiOptions::default(),
             tokens: TokenCache::default(),
@@ -235,11 +235,37 @@ impl ApiClient {
             .timeout(Duration::from_secs(30))
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
+        let protocol = Protocol::for_api(
+            http.clone(),
+            Consumer::oauth1(consumer_key, consumer_secret),
+        );
         Ok(ApiClient::new(
             http,
             api_url,
-            Arc::new(Consumer::oauth1(consumer_key, consumer_secret)),
+            Arc::new(protocol),
             Credentials::oauth1(access_token, access_secret),
+        ))
+    }
+
+    /// A client for an owner-only OAuth 2.0 client: its long-lived access
+    /// token, sent as `Authorization: Bearer`. `user_agent` is e.g.
+    /// `MyBot/1.0 (contact)`.
+    pub fn owner_only_bearer(
+        api_url: &str,
+        access_token: &str,
+        user_agent: &str,
+    ) -> Result<ApiClient, ApiError> {
+        let http = reqwest::Client::builder()
+            .user_agent(format!("{user_agent} {}", crate::config::CRATE_AGENT))
+            .timeout(Duration::from_secs(30))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        let protocol = Protocol::for_api(http.clone(), Consumer::Bearer);
+        Ok(ApiClient::new(
+            http,
+            api_url,
+            Arc::new(protocol),
+            Credentials::bearer(access_token),
         ))
     }
 
@@ -269,10 +295,30 @@ impl ApiClient {
         &self.api_url
     }
 
-    /// The credentials this client signs with: store them to act as the
-    /// user later ([`MwOAuthHandle::api`](crate::MwOAuthHandle::api)); they are a secret.
-    pub fn credentials(&self) -> &Credentials {
-        &self.credentials
+    /// The credentials this client signs with, as they are now (an OAuth
+    /// 2.0 client refreshes them when its access token expires): store them
+    /// to act as the user later ([`MwOAuthHandle::api`](crate::MwOAuthHandle::api)),
+    /// and store them again after a job, since a refresh rotates them. They
+    /// are a secret.
+    pub fn credentials(&self) -> Credentials {
+        self.credentials
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    async fn authorization<'a>(
+        &self,
+        method: &str,
+        params: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<String, ApiError> {
+        self.protocol
+            .authorize(&self.credentials, method, &self.api_url, params)
+            .await
+            .map_err(|e| match e {
+                AuthorizeError::Request(r) => ApiError::from(r),
+                AuthorizeError::Refresh(w) => ApiError::from(w),
+            })
     }
 
     /// GET for reads, a signed form POST for writes (a `token`, a write
@@ -336,7 +382,7 @@ impl ApiClient {
 
     fn token_key(&self, token_type: &str) -> TokenKey {
         (
-            self.credentials.cache_key().to_string(),
+            self.credentials().cache_key(),
             self.api_url.clone(),
             token_type.to_string(),
         )
@@ -544,10 +590,24 @@ impl ApiClient {
         let started = Instant::now();
         let mut attempt = 0;
         let mut nonce_retried = false;
+        let mut refreshed = false;
         loop {
             attempt += 1;
             let result = self.send_once(payload).await;
             let wait = match &result {
+                // An OAuth 2.0 access token the wiki no longer takes (expired
+                // early, or refreshed elsewhere): refresh once and retry.
+                Err(ApiError::Authorization { info, .. })
+                    if !refreshed
+                        && info.contains("Invalid access token")
+                        && self.protocol.can_refresh(&self.credentials()) =>
+                {
+                    refreshed = true;
+                    attempt -= 1;
+                    let fresh = self.protocol.refresh(&self.credentials()).await?;
+                    *self.credentials.lock().unwrap_or_else(|e| e.into_inner()) = fresh;
+                    Some(Duration::ZERO)
+                }
                 Err(ApiError::Maxlag { retry_after, .. })
                 | Err(ApiError::RateLimited { retry_after }) => {
                     Some(retry_after.unwrap_or(Duration::from_secs(5)))
@@ -590,13 +650,7 @@ impl ApiClient {
             } => return self.send_multipart(fields, filename, content).await,
         };
         let method = if post { "POST" } else { "GET" };
-        let header = protocol::authorization(
-            &self.consumer,
-            &self.credentials,
-            method,
-            &self.api_url,
-            params.iter().copied(),
-        )?;
+        let header = self.authorization(method, params.iter().copied()).await?;
         let request = if post {
             self.http
                 .post(&self.api_url)
@@ -627,8 +681,7 @@ impl ApiClient {
             .mime_str("application/octet-stream")
             .map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
         form = form.part("file", part);
-        let header =
-            protocol::authorization(&self.consumer, &self.credentials, "POST", &self.api_url, [])?;
+        let header = self.authorization("POST", []).await?;
         let response = self
             .http
             .post(&self.api_url)

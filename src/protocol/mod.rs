@@ -9,18 +9,22 @@
 //! (the `Authorization` header of one API request). Routes, guards, the
 //! session and the API client name no detail of a protocol.
 //!
-//! OAuth 1.0a lives in `oauth1.rs`. A second protocol is a sibling module,
-//! one variant in each of the enums below ([`Consumer`], `Grant`,
-//! `Pending`, `CallbackData`) and an arm in each `match` of this file; no
-//! other room changes, except the configuration for its keys.
+//! OAuth 1.0a lives in `oauth1.rs`, OAuth 2.0 in `oauth2.rs`: each is one
+//! variant in each of the enums below ([`Consumer`], `Grant`, `Pending`,
+//! `CallbackData`) and an arm in each `match` of this file; no other room
+//! names either, except the configuration for its keys.
 
 mod oauth1;
+mod oauth2;
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::Config;
+use crate::config::{Config, OAuthVersion, OwnerOnly};
 use crate::identity::IdentityError;
 use crate::user::VerifiedMwUser;
 use crate::wire::Failure;
@@ -41,11 +45,11 @@ use crate::wire::Failure;
 ///
 /// #[get("/remember-me")]
 /// fn remember_me(api: MwApi) -> String {
-///     let credentials: &Credentials = api.credentials();
-///     let stored = serde_json::to_string(credentials).unwrap();
+///     let credentials: Credentials = api.credentials();
+///     let stored = serde_json::to_string(&credentials).unwrap();
 ///     // … store `stored` with the job; later:
 ///     let again: Credentials = serde_json::from_str(&stored).unwrap();
-///     assert_eq!(&again, credentials);
+///     assert_eq!(again, credentials);
 ///     format!("{again:?}") // Credentials(OAuth 1.0a, [redacted])
 /// }
 /// ```
@@ -60,12 +64,20 @@ enum Grant {
     /// An OAuth 1.0a access token.
     #[serde(rename = "o1")]
     OAuth1(oauth1::TokenPair),
+    /// OAuth 2.0 tokens.
+    #[serde(rename = "o2")]
+    OAuth2(oauth2::Tokens),
 }
 
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
             Grant::OAuth1(_) => f.write_str("Credentials(OAuth 1.0a, [redacted])"),
+            Grant::OAuth2(t) => write!(
+                f,
+                "Credentials(OAuth 2.0, [redacted], expires_at: {:?})",
+                t.expires_at
+            ),
         }
     }
 }
@@ -79,12 +91,42 @@ impl Credentials {
         }))
     }
 
-    /// A short public name of the grant, for caches keyed by user (never a secret).
-    pub(crate) fn cache_key(&self) -> &str {
+    /// A long-lived OAuth 2.0 Bearer token (an owner-only client's).
+    pub(crate) fn bearer(token: &str) -> Credentials {
+        Credentials(Grant::OAuth2(oauth2::Tokens {
+            access: token.into(),
+            refresh: None,
+            expires_at: None,
+        }))
+    }
+
+    /// A key of the grant for caches keyed by user. For OAuth 1.0a the
+    /// public token key; for OAuth 2.0 a hash of the refresh (or access)
+    /// token, which is a secret and is not kept as such.
+    pub(crate) fn cache_key(&self) -> String {
         match &self.0 {
-            Grant::OAuth1(t) => &t.key,
+            Grant::OAuth1(t) => t.key.clone(),
+            Grant::OAuth2(t) => {
+                use sha2::Digest;
+                let basis = t.refresh.as_deref().unwrap_or(&t.access);
+                let digest = sha2::Sha256::digest(basis.as_bytes());
+                digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+            }
         }
     }
+
+    /// Whether the access token expires within `margin` seconds and can be
+    /// refreshed.
+    pub(crate) fn refresh_due(&self, margin: i64) -> bool {
+        match &self.0 {
+            Grant::OAuth1(_) => false,
+            Grant::OAuth2(t) => t.due(now(), margin),
+        }
+    }
+}
+
+fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
 /// The application's own credentials on the wiki, from the configuration.
@@ -92,12 +134,19 @@ impl Credentials {
 pub(crate) enum Consumer {
     /// An OAuth 1.0a consumer key and secret.
     OAuth1(oauth1::TokenPair),
+    /// An OAuth 2.0 client.
+    OAuth2(oauth2::Client),
+    /// No application credentials: Bearer tokens only (an OAuth 2.0
+    /// owner-only client's long-lived token).
+    Bearer,
 }
 
 impl fmt::Debug for Consumer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Consumer::OAuth1(t) => write!(f, "Consumer(OAuth 1.0a, {:?})", t),
+            Consumer::OAuth2(c) => write!(f, "Consumer(OAuth 2.0, {:?})", c),
+            Consumer::Bearer => f.write_str("Consumer(Bearer only)"),
         }
     }
 }
@@ -111,9 +160,34 @@ impl Consumer {
         })
     }
 
-    /// The consumer of the configuration.
+    /// The consumer of the configuration's user sign-in.
     pub(crate) fn from_config(config: &Config) -> Consumer {
-        Consumer::oauth1(&config.consumer_key, &config.consumer_secret)
+        match config.oauth_version {
+            OAuthVersion::OAuth1 => Consumer::oauth1(&config.consumer_key, &config.consumer_secret),
+            OAuthVersion::OAuth2 => Consumer::OAuth2(oauth2::Client {
+                id: config.consumer_key.clone(),
+                secret: (!config.public_client && !config.consumer_secret.is_empty())
+                    .then(|| config.consumer_secret.clone()),
+            }),
+        }
+    }
+
+    /// The owner-only consumer of the configuration and its credentials.
+    pub(crate) fn owner(owner: &OwnerOnly) -> (Consumer, Credentials) {
+        match owner {
+            OwnerOnly::OAuth1 {
+                consumer_key,
+                consumer_secret,
+                access_token,
+                access_secret,
+            } => (
+                Consumer::oauth1(consumer_key, consumer_secret),
+                Credentials::oauth1(access_token, access_secret),
+            ),
+            OwnerOnly::OAuth2 { access_token } => {
+                (Consumer::Bearer, Credentials::bearer(access_token))
+            }
+        }
     }
 }
 
@@ -128,15 +202,19 @@ enum Pending {
     /// An OAuth 1.0a request token.
     #[serde(rename = "o1")]
     OAuth1(oauth1::TokenPair),
+    /// An OAuth 2.0 `state` and PKCE verifier.
+    #[serde(rename = "o2")]
+    OAuth2(oauth2::PendingCode),
 }
 
 impl PendingLogin {
     /// The value the wiki echoes back to the callback that names this login
-    /// (OAuth 1.0a: the request token), so parallel logins stay apart. Only
-    /// characters that are safe in a cookie name.
+    /// (OAuth 1.0a: the request token; OAuth 2.0: `state`), so parallel
+    /// logins stay apart.
     pub(crate) fn key(&self) -> &str {
         match &self.0 {
             Pending::OAuth1(t) => &t.key,
+            Pending::OAuth2(c) => &c.state,
         }
     }
 }
@@ -154,6 +232,7 @@ pub(crate) struct Callback {
 #[derive(Debug)]
 enum CallbackData {
     OAuth1 { verifier: String },
+    OAuth2 { code: String },
 }
 
 impl Callback {
@@ -163,21 +242,55 @@ impl Callback {
     }
 }
 
-/// A malformed callback: what is wrong, and the pending login it named if
-/// that part was well-formed (it is used up all the same).
+/// A callback that finishes no login: malformed, or the user (or the wiki)
+/// said no. It names the pending login when that part was well-formed (it is
+/// used up all the same).
 #[derive(Debug)]
 pub(crate) struct BadCallback {
     pub message: String,
     pub login_key: Option<String>,
+    /// The wiki's words when the authorization was denied (e.g. Cancel).
+    pub denied: Option<String>,
 }
 
 /// Reads the callback's query strictly: no duplicates of the protocol's
-/// parameters, nothing oversized or malformed.
+/// parameters, nothing oversized or malformed. OAuth 1.0a answers with
+/// `oauth_token` + `oauth_verifier`, OAuth 2.0 with `code` + `state` or
+/// `error` (a Cancel on MediaWiki 1.39 comes without `state`).
 pub(crate) fn read_callback(query: Option<&str>) -> Result<Callback, BadCallback> {
-    let bad = |message: String, login_key: Option<String>| BadCallback { message, login_key };
+    let bad = |message: String, login_key: Option<String>| BadCallback {
+        message,
+        login_key,
+        denied: None,
+    };
     let query = query.unwrap_or_default();
     if query.len() > MAX_CALLBACK_QUERY {
         return Err(bad("the query is too long".into(), None));
+    }
+    let is_oauth2 = url::form_urlencoded::parse(query.as_bytes())
+        .any(|(k, _)| matches!(k.as_ref(), "code" | "state" | "error"));
+    if is_oauth2 {
+        let params = oauth2::read_callback(query).map_err(|m| bad(m, None))?;
+        let key = params.state.filter(|s| oauth1::valid_token(s));
+        if let Some(error) = params.error {
+            let words = params
+                .error_description
+                .map(|d| clean_wiki_message(&d))
+                .unwrap_or_else(|| clean_wiki_message(&error));
+            return Err(BadCallback {
+                message: format!("the wiki did not authorize the sign-in: {words}"),
+                login_key: key,
+                denied: Some(words),
+            });
+        }
+        let key = key.ok_or_else(|| bad("state is missing or malformed".into(), None))?;
+        return match params.code.filter(|c| oauth2::valid_code(c)) {
+            Some(code) => Ok(Callback {
+                key,
+                data: CallbackData::OAuth2 { code },
+            }),
+            None => Err(bad("code is missing or malformed".into(), Some(key))),
+        };
     }
     let params = oauth1::read_callback(query).map_err(|m| bad(m, None))?;
     let key = params
@@ -198,7 +311,7 @@ pub(crate) fn read_callback(query: Option<&str>) -> Result<Callback, BadCallback
 
 /// A failure talking to the wiki during sign-in or an identity check (or a
 /// refusal by it).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum WikiError {
     /// The wiki did not answer in time.
@@ -212,6 +325,12 @@ pub enum WikiError {
         /// The message key, when the wiki gave one (JSON answers).
         key: Option<String>,
         /// The wiki's message, as plain text.
+        message: String,
+    },
+    /// The wiki no longer accepts the user's grant: revoked, or (OAuth 2.0)
+    /// a refresh the wiki refused.
+    Revoked {
+        /// The wiki's message.
         message: String,
     },
     /// The wiki's answer is larger than the crate reads.
@@ -231,12 +350,14 @@ impl WikiError {
     /// Whether the wiki says the login was already completed (a replayed
     /// callback: its request token was used before, E009).
     pub(crate) fn is_used_up_login(&self) -> bool {
-        matches!(self, WikiError::Refused { message, .. } if message.contains("E009"))
+        matches!(self, WikiError::Refused { message, .. }
+            if message.contains("E009") || message.contains("Authorization code has been revoked"))
     }
 
     /// Whether the wiki says the access token is no longer valid (revoked or unknown).
     pub fn is_revoked(&self) -> bool {
-        matches!(self, WikiError::Refused { key: Some(k), .. }
+        matches!(self, WikiError::Revoked { .. })
+            || matches!(self, WikiError::Refused { key: Some(k), .. }
             if k == "mwoauthdatastore-access-token-not-found"
                 || k == "mwoauth-access-token-not-found"
                 || k.starts_with("mwoauth-invalid-authorization"))
@@ -273,6 +394,9 @@ impl fmt::Display for WikiError {
                     None => Ok(()),
                 }
             }
+            WikiError::Revoked { message } => {
+                write!(f, "the wiki no longer accepts this sign-in: {message}")
+            }
             WikiError::TooLarge { limit } => {
                 write!(f, "the wiki's answer is larger than {limit} bytes")
             }
@@ -289,26 +413,113 @@ impl std::error::Error for WikiError {}
 #[derive(Debug)]
 pub(crate) struct RequestError(pub String);
 
-/// The sign-in side of the protocol configured for this app: the HTTP
-/// client, the consumer and the wiki's endpoints.
+/// Why an API request could not be authorized.
+#[derive(Debug)]
+pub(crate) enum AuthorizeError {
+    /// The request cannot be made as given.
+    Request(RequestError),
+    /// The access token was due and its refresh failed.
+    Refresh(WikiError),
+}
+
+/// Refreshes in flight or just done, by refresh token: one refresh per token
+/// and instance, whose result every request holding the old token shares.
+#[derive(Default)]
+struct Flights(Mutex<HashMap<String, Flight>>);
+
+type Flight = (
+    Instant,
+    Arc<tokio::sync::OnceCell<Result<oauth2::Tokens, WikiError>>>,
+);
+
+impl Flights {
+    /// Results are shared this long: long enough for the requests that
+    /// still carry the old cookie.
+    const KEEP: Duration = Duration::from_secs(600);
+    const MAX: usize = 10_000;
+
+    fn flight(
+        &self,
+        refresh: &str,
+    ) -> Arc<tokio::sync::OnceCell<Result<oauth2::Tokens, WikiError>>> {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= Self::MAX {
+            map.retain(|_, (at, _)| at.elapsed() < Self::KEEP);
+            if map.len() >= Self::MAX {
+                map.clear();
+            }
+        }
+        match map.get(refresh) {
+            Some((at, cell)) if at.elapsed() < Self::KEEP => cell.clone(),
+            _ => {
+                let cell = Arc::new(tokio::sync::OnceCell::new());
+                map.insert(refresh.to_string(), (Instant::now(), cell.clone()));
+                cell
+            }
+        }
+    }
+
+    /// Forgets a failed flight that may succeed when tried again.
+    fn forget(&self, refresh: &str) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(refresh);
+    }
+}
+
+/// The protocol configured for this app: the HTTP client, the consumer and
+/// the wiki's endpoints; signs users in, identifies them, authorizes API
+/// requests and refreshes tokens.
 pub(crate) struct Protocol {
     http: reqwest::Client,
     consumer: Consumer,
     index_url: String,
+    rest_url: String,
     callback: String,
     issuer_origin: String,
     leeway: i64,
+    flights: Flights,
 }
 
+/// Refresh an OAuth 2.0 access token when it has less than this left.
+pub(crate) const REFRESH_MARGIN: i64 = 300;
+
 impl Protocol {
+    /// The protocol of the configuration's user sign-in.
     pub(crate) fn new(config: &Config, http: reqwest::Client) -> Protocol {
+        Protocol::with_consumer(config, http, Consumer::from_config(config))
+    }
+
+    /// The protocol for `consumer` on the configuration's wiki.
+    pub(crate) fn with_consumer(
+        config: &Config,
+        http: reqwest::Client,
+        consumer: Consumer,
+    ) -> Protocol {
         Protocol {
             http,
-            consumer: Consumer::from_config(config),
+            consumer,
             index_url: config.index_url(),
+            rest_url: config.rest_url(),
             callback: config.callback.clone(),
             issuer_origin: config.wiki_origin(),
             leeway: config.jwt_leeway.as_secs().try_into().unwrap_or(i64::MAX),
+            flights: Flights::default(),
+        }
+    }
+
+    /// A protocol that only authorizes API requests (no sign-in endpoints).
+    pub(crate) fn for_api(http: reqwest::Client, consumer: Consumer) -> Protocol {
+        Protocol {
+            http,
+            consumer,
+            index_url: String::new(),
+            rest_url: String::new(),
+            callback: "oob".into(),
+            issuer_origin: String::new(),
+            leeway: 0,
+            flights: Flights::default(),
         }
     }
 
@@ -320,6 +531,13 @@ impl Protocol {
                 let url = oauth1::authorize_url(self, consumer, &request_token);
                 Ok((PendingLogin(Pending::OAuth1(request_token)), url))
             }
+            Consumer::OAuth2(client) => {
+                let (pending, url) = oauth2::start_login(self, client);
+                Ok((PendingLogin(Pending::OAuth2(pending)), url))
+            }
+            Consumer::Bearer => Err(WikiError::BadRequest(
+                "user sign-in is not configured (only an owner-only consumer is)".into(),
+            )),
         }
     }
 
@@ -338,6 +556,13 @@ impl Protocol {
                 let access = oauth1::exchange(self, consumer, request_token, verifier).await?;
                 Ok(Credentials(Grant::OAuth1(access)))
             }
+            (Consumer::OAuth2(client), Pending::OAuth2(pending), CallbackData::OAuth2 { code }) => {
+                let tokens = oauth2::exchange(self, client, pending, code).await?;
+                Ok(Credentials(Grant::OAuth2(tokens)))
+            }
+            _ => Err(WikiError::Unexpected(
+                "the callback is of another protocol than the login in progress".into(),
+            )),
         }
     }
 
@@ -350,27 +575,108 @@ impl Protocol {
             (Consumer::OAuth1(consumer), Grant::OAuth1(access)) => {
                 oauth1::identify(self, consumer, access).await
             }
+            (Consumer::OAuth2(_) | Consumer::Bearer, Grant::OAuth2(tokens)) => {
+                oauth2::profile(self, &tokens.access).await
+            }
+            _ => Err(mismatch()),
         }
+    }
+
+    /// The credentials with a fresh access token, if theirs is due within
+    /// `margin` seconds (OAuth 2.0; one refresh per token in this instance,
+    /// shared by every request that holds it). `None` when nothing was due.
+    pub(crate) async fn refresh_if_due(
+        &self,
+        credentials: &Credentials,
+        margin: i64,
+    ) -> Result<Option<Credentials>, WikiError> {
+        if !credentials.refresh_due(margin) {
+            return Ok(None);
+        }
+        self.refresh(credentials).await.map(Some)
+    }
+
+    /// Refreshes OAuth 2.0 credentials now (single flight per refresh token).
+    pub(crate) async fn refresh(
+        &self,
+        credentials: &Credentials,
+    ) -> Result<Credentials, WikiError> {
+        let (Consumer::OAuth2(client), Grant::OAuth2(tokens)) = (&self.consumer, &credentials.0)
+        else {
+            return Err(WikiError::Revoked {
+                message: "these credentials cannot be refreshed".into(),
+            });
+        };
+        let Some(refresh) = tokens.refresh.as_deref() else {
+            return Err(WikiError::Revoked {
+                message: "the access token expired and came without a refresh token".into(),
+            });
+        };
+        let flight = self.flights.flight(refresh);
+        let result = flight
+            .get_or_init(|| oauth2::refresh(self, client, refresh))
+            .await
+            .clone();
+        if matches!(
+            result,
+            Err(WikiError::Timeout | WikiError::Unreachable(_) | WikiError::Status(_))
+        ) {
+            self.flights.forget(refresh);
+        }
+        result.map(|t| Credentials(Grant::OAuth2(t)))
+    }
+
+    /// The `Authorization` header value for one API request made with the
+    /// credentials in `credentials`, refreshing them first when due.
+    ///
+    /// `params` are the query and form-body parameters (decoded) that OAuth
+    /// 1.0a signs; `url` is the request URL without query.
+    pub(crate) async fn authorize<'a>(
+        &self,
+        credentials: &Mutex<Credentials>,
+        method: &str,
+        url: &str,
+        params: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<String, AuthorizeError> {
+        let current = credentials
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let current = match self
+            .refresh_if_due(&current, 0)
+            .await
+            .map_err(AuthorizeError::Refresh)?
+        {
+            Some(fresh) => {
+                *credentials.lock().unwrap_or_else(|e| e.into_inner()) = fresh.clone();
+                fresh
+            }
+            None => current,
+        };
+        match (&self.consumer, &current.0) {
+            (Consumer::OAuth1(consumer), Grant::OAuth1(access)) => {
+                oauth1::sign_request(consumer, access, method, url, params)
+                    .map_err(AuthorizeError::Request)
+            }
+            (Consumer::OAuth2(_) | Consumer::Bearer, Grant::OAuth2(tokens)) => {
+                Ok(format!("Bearer {}", tokens.access))
+            }
+            _ => Err(AuthorizeError::Request(RequestError(
+                mismatch().to_string(),
+            ))),
+        }
+    }
+
+    /// Whether `credentials` can be refreshed (OAuth 2.0 with a refresh token).
+    pub(crate) fn can_refresh(&self, credentials: &Credentials) -> bool {
+        matches!((&self.consumer, &credentials.0), (Consumer::OAuth2(_), Grant::OAuth2(t)) if t.refresh.is_some())
     }
 }
 
-/// The `Authorization` header value for one API request made with
-/// `credentials`.
-///
-/// `params` are the query and form-body parameters (decoded) that the
-/// protocol signs; `url` is the request URL without query.
-pub(crate) fn authorization<'a>(
-    consumer: &Consumer,
-    credentials: &Credentials,
-    method: &str,
-    url: &str,
-    params: impl IntoIterator<Item = (&'a str, &'a str)>,
-) -> Result<String, RequestError> {
-    match (consumer, &credentials.0) {
-        (Consumer::OAuth1(consumer), Grant::OAuth1(access)) => {
-            oauth1::sign_request(consumer, access, method, url, params)
-        }
-    }
+fn mismatch() -> WikiError {
+    WikiError::BadRequest(
+        "these credentials are of another protocol than the one this app is configured for".into(),
+    )
 }
 
 /// This server's clock minus the wiki's, from a refusal's

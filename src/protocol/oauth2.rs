@@ -1,0 +1,462 @@
+//! OAuth 2.0 as MediaWiki speaks it (`rest.php/oauth2/…`): the authorization
+//! code flow with PKCE (S256, always sent), the token endpoint
+//! (`authorization_code`, `refresh_token`), the profile resource, and Bearer
+//! authorization. Tokens are opaque here: the wiki verifies them.
+
+use std::fmt;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::{Protocol, WikiError};
+use crate::user::{MwUser, VerifiedMwUser};
+use crate::wire::{self, encode_pairs};
+
+/// The largest token or profile answer read.
+const MAX_ANSWER: usize = 256 * 1024;
+
+/// A token set as the token endpoint issued it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Tokens {
+    /// The Bearer access token.
+    #[serde(rename = "a")]
+    pub access: String,
+    /// The refresh token (none for owner-only and client-credentials tokens).
+    #[serde(rename = "r", default, skip_serializing_if = "Option::is_none")]
+    pub refresh: Option<String>,
+    /// When the access token expires (Unix seconds), if the wiki said.
+    #[serde(rename = "e", default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+}
+
+impl fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tokens")
+            .field("access", &"[redacted]")
+            .field("refresh", &self.refresh.as_ref().map(|_| "[redacted]"))
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+impl Tokens {
+    /// Whether the access token expires within `margin` seconds of `now`
+    /// and can be refreshed.
+    pub fn due(&self, now: i64, margin: i64) -> bool {
+        self.refresh.is_some() && self.expires_at.is_some_and(|e| e - margin <= now)
+    }
+}
+
+/// The client: its id and, for a confidential client, its secret.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Client {
+    pub id: String,
+    pub secret: Option<String>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("id", &self.id)
+            .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
+}
+
+/// What a login in progress remembers: the `state` it sent and the PKCE
+/// verifier whose challenge it sent.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct PendingCode {
+    #[serde(rename = "st")]
+    pub state: String,
+    #[serde(rename = "cv")]
+    pub verifier: String,
+}
+
+impl fmt::Debug for PendingCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PendingCode")
+            .field("state", &self.state)
+            .field("verifier", &"[redacted]")
+            .finish()
+    }
+}
+
+/// The OAuth 2.0 parameters of a callback query, as given.
+#[derive(Debug, Default)]
+pub(super) struct CallbackParams {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+}
+
+/// Reads `code`, `state`, `error` and `error_description`; any of them given
+/// twice is an error.
+pub(super) fn read_callback(query: &str) -> Result<CallbackParams, String> {
+    let mut params = CallbackParams::default();
+    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+        let slot = match k.as_ref() {
+            "code" => &mut params.code,
+            "state" => &mut params.state,
+            "error" => &mut params.error,
+            "error_description" => &mut params.error_description,
+            _ => continue,
+        };
+        if slot.is_some() {
+            return Err(format!("{k} is given twice"));
+        }
+        *slot = Some(v.into_owned());
+    }
+    Ok(params)
+}
+
+/// A code, a state or a token: printable ASCII of a sane length.
+pub(super) fn valid_code(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 4096 && s.bytes().all(|b| b.is_ascii_graphic())
+}
+
+fn random_urlsafe(bytes: usize) -> String {
+    use rand::RngCore;
+    let mut buf = vec![0u8; bytes];
+    rand::thread_rng().fill_bytes(&mut buf);
+    URL_SAFE_NO_PAD.encode(buf)
+}
+
+/// The S256 challenge of a PKCE verifier (RFC 7636 §4.2).
+pub(super) fn challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+/// Starts a login: a fresh `state` and PKCE verifier, and the URL of the
+/// wiki's authorization dialog.
+pub(super) fn start_login(p: &Protocol, client: &Client) -> (PendingCode, String) {
+    let pending = PendingCode {
+        // 24 bytes: 32 characters, safe in a cookie name.
+        state: random_urlsafe(24),
+        // 48 bytes: 64 characters of [A-Za-z0-9-_], within PKCE's 43..=128.
+        verifier: random_urlsafe(48),
+    };
+    let challenge = challenge(&pending.verifier);
+    let mut params = vec![
+        ("response_type", "code"),
+        ("client_id", client.id.as_str()),
+        ("state", pending.state.as_str()),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    if let Some(uri) = redirect_uri(p) {
+        params.push(("redirect_uri", uri));
+    }
+    let url = format!(
+        "{}/oauth2/authorize?{}",
+        p.rest_url,
+        encode_pairs(params.iter().copied())
+    );
+    (pending, url)
+}
+
+/// The `redirect_uri` sent: the configured callback, or none (`oob`: the
+/// wiki uses the registered one).
+fn redirect_uri(p: &Protocol) -> Option<&str> {
+    (p.callback != "oob").then_some(p.callback.as_str())
+}
+
+/// Exchanges the callback's code for tokens.
+pub(super) async fn exchange(
+    p: &Protocol,
+    client: &Client,
+    pending: &PendingCode,
+    code: &str,
+) -> Result<Tokens, WikiError> {
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("code_verifier", pending.verifier.as_str()),
+    ];
+    if let Some(uri) = redirect_uri(p) {
+        form.push(("redirect_uri", uri));
+    }
+    token_request(p, client, form).await
+}
+
+/// Trades a refresh token for a new token set (the wiki rotates it).
+pub(super) async fn refresh(
+    p: &Protocol,
+    client: &Client,
+    refresh_token: &str,
+) -> Result<Tokens, WikiError> {
+    let form = vec![
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token),
+    ];
+    token_request(p, client, form).await.map_err(|e| match e {
+        // Revoked, expired or already used: the grant is gone.
+        WikiError::Refused { message, .. } => WikiError::Revoked { message },
+        other => other,
+    })
+}
+
+/// The token endpoint's success answer.
+#[derive(Deserialize)]
+struct TokenAnswer {
+    token_type: Option<String>,
+    access_token: Option<String>,
+    refresh_token: Option<String>,
+    expires_in: Option<Value>,
+}
+
+/// POSTs to `oauth2/access_token` with the client's credentials in the body.
+async fn token_request(
+    p: &Protocol,
+    client: &Client,
+    mut form: Vec<(&str, &str)>,
+) -> Result<Tokens, WikiError> {
+    form.push(("client_id", client.id.as_str()));
+    if let Some(secret) = &client.secret {
+        form.push(("client_secret", secret.as_str()));
+    }
+    let response = p
+        .http
+        .post(format!("{}/oauth2/access_token", p.rest_url))
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        .body(encode_pairs(form.iter().copied()))
+        .send()
+        .await?;
+    let status = response.status().as_u16();
+    let body = wire::read_limited(response, MAX_ANSWER).await?;
+    if status != 200 {
+        return Err(refusal(status, &body));
+    }
+    // Never quote the answer: it holds tokens.
+    let answer: TokenAnswer = serde_json::from_str(&body).map_err(|_| {
+        WikiError::Unexpected("the wiki's token answer is not the JSON of OAuth 2.0".into())
+    })?;
+    if !answer
+        .token_type
+        .as_deref()
+        .is_some_and(|t| t.eq_ignore_ascii_case("bearer"))
+    {
+        return Err(WikiError::Unexpected(
+            "the wiki's token answer is not usable: token_type is not Bearer".into(),
+        ));
+    }
+    let access = answer
+        .access_token
+        .filter(|t| valid_code(t))
+        .ok_or_else(|| {
+            WikiError::Unexpected(
+                "the wiki's token answer is not usable: access_token is missing or malformed"
+                    .into(),
+            )
+        })?;
+    let refresh = match answer.refresh_token {
+        Some(r) if valid_code(&r) => Some(r),
+        Some(_) => {
+            return Err(WikiError::Unexpected(
+                "the wiki's token answer is not usable: refresh_token is malformed".into(),
+            ))
+        }
+        None => None,
+    };
+    let lifetime = answer.expires_in.as_ref().and_then(|v| {
+        v.as_i64()
+            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+    });
+    Ok(Tokens {
+        access,
+        refresh,
+        expires_at: lifetime.map(|l| now().saturating_add(l.max(0))),
+    })
+}
+
+fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// An OAuth 2.0 error answer (`{"error","error_description","hint"}`) as a
+/// refusal; anything else by its status.
+fn refusal(status: u16, body: &str) -> WikiError {
+    #[derive(Deserialize)]
+    struct ErrorAnswer {
+        error: String,
+        error_description: Option<String>,
+        hint: Option<String>,
+    }
+    match serde_json::from_str::<ErrorAnswer>(body) {
+        Ok(e) => {
+            let mut message = e.error_description.unwrap_or_else(|| e.error.clone());
+            if let Some(hint) = e.hint.filter(|h| !h.is_empty()) {
+                message = format!("{message} ({hint})");
+            }
+            WikiError::Refused {
+                key: Some(e.error),
+                message: super::clean_wiki_message(&message),
+            }
+        }
+        Err(_) => WikiError::Status(status),
+    }
+}
+
+/// Asks `oauth2/resource/profile` who the token belongs to.
+pub(super) async fn profile(p: &Protocol, access: &str) -> Result<VerifiedMwUser, WikiError> {
+    let response = p
+        .http
+        .get(format!("{}/oauth2/resource/profile", p.rest_url))
+        .header(reqwest::header::AUTHORIZATION, format!("Bearer {access}"))
+        .send()
+        .await?;
+    let status = response.status().as_u16();
+    let body = wire::read_limited(response, MAX_ANSWER).await?;
+    if status == 401 || status == 403 {
+        return Err(match refusal(status, &body) {
+            WikiError::Refused { message, .. } => WikiError::Revoked { message },
+            _ => WikiError::Revoked {
+                message: "the wiki does not accept the access token".into(),
+            },
+        });
+    }
+    if status != 200 {
+        return Err(refusal(status, &body));
+    }
+    read_profile(&body)
+}
+
+/// The profile answer (served as `text/html` by MediaWiki: read as JSON
+/// whatever its type).
+pub(super) fn read_profile(body: &str) -> Result<VerifiedMwUser, WikiError> {
+    #[derive(Deserialize)]
+    struct Profile {
+        sub: Option<Value>,
+        username: Option<String>,
+        #[serde(default)]
+        editcount: Option<Value>,
+        #[serde(default)]
+        confirmed_email: Option<Value>,
+        #[serde(default)]
+        blocked: Option<Value>,
+        #[serde(default)]
+        registered: Option<Value>,
+        #[serde(default)]
+        groups: Option<Value>,
+        #[serde(default)]
+        rights: Option<Value>,
+        #[serde(default)]
+        grants: Option<Value>,
+        #[serde(default)]
+        realname: Option<Value>,
+        #[serde(default)]
+        email: Option<Value>,
+    }
+    let unexpected =
+        |what: &str| WikiError::Unexpected(format!("the wiki's profile answer {what}"));
+    let p: Profile =
+        serde_json::from_str(body.trim()).map_err(|_| unexpected("is not a JSON object"))?;
+    let central_id = match &p.sub {
+        Some(Value::Number(n)) => n.as_u64(),
+        Some(Value::String(s)) => s.parse().ok(),
+        _ => None,
+    }
+    .ok_or_else(|| unexpected("lacks a user id (sub)"))?;
+    let flag = |v: &Option<Value>| v.as_ref().and_then(Value::as_bool).unwrap_or(false);
+    let text = |v: &Option<Value>| v.as_ref().and_then(Value::as_str).map(str::to_string);
+    let Some(name) = p.username.filter(|n| !n.is_empty()) else {
+        // A hidden user's profile is only `sub` and `blocked: true`.
+        return Err(WikiError::Refused {
+            key: Some("hidden-user".into()),
+            message: "the wiki hides this account (its profile has no user name)".into(),
+        });
+    };
+    let list = |v: &Option<Value>| {
+        v.as_ref()
+            .map(crate::identity::string_list)
+            .unwrap_or_default()
+    };
+    Ok(VerifiedMwUser {
+        user: MwUser {
+            name,
+            central_id,
+            groups: list(&p.groups),
+            blocked: flag(&p.blocked),
+            editcount: p.editcount.as_ref().and_then(Value::as_u64).unwrap_or(0),
+            grants: list(&p.grants),
+            confirmed_email: flag(&p.confirmed_email),
+            registered: text(&p.registered),
+        },
+        rights: list(&p.rights),
+        realname: text(&p.realname),
+        email: text(&p.email),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pkce_s256_matches_rfc7636() {
+        // RFC 7636 appendix B.
+        assert_eq!(
+            challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+        let v = random_urlsafe(48);
+        assert_eq!(v.len(), 64);
+        assert!(v
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b)));
+    }
+
+    #[test]
+    fn reads_the_captured_profile_and_its_variants() {
+        // observed-1.39-oauth2.md, O4.
+        let u = read_profile(r#"{"sub":"3","username":"OAuthUser","editcount":1,"confirmed_email":true,"blocked":false,"registered":"20261128014918","groups":["*","user","autoconfirmed"],"rights":["read","edit"],"grants":["basic","editpage"]}"#).unwrap();
+        assert_eq!(
+            (u.name.as_str(), u.central_id, u.editcount),
+            ("OAuthUser", 3, 1)
+        );
+        assert_eq!(u.grants, ["basic", "editpage"]);
+        assert_eq!(u.registered.as_deref(), Some("20261128014918"));
+        // sub as a number, registered null, grants as an object.
+        let u = read_profile(r#"{"sub":7,"username":"Zoë","registered":null,"grants":{"0":"basic","2":"editpage"},"email_verified":true}"#).unwrap();
+        assert_eq!((u.central_id, u.registered.clone()), (7, None));
+        assert_eq!(u.grants, ["basic", "editpage"]);
+        // A hidden user.
+        let e = read_profile(r#"{"sub":"9","blocked":true}"#).unwrap_err();
+        assert!(e.to_string().contains("hides this account"), "{e}");
+        assert!(read_profile("<html>").is_err());
+        assert!(read_profile(r#"{"username":"x"}"#).is_err());
+    }
+
+    #[test]
+    fn refusals_keep_the_wikis_words_and_hint() {
+        let e = refusal(
+            401,
+            r#"{"error":"invalid_request","error_description":"The refresh token is invalid.","hint":"Token has been revoked","message":"The refresh token is invalid."}"#,
+        );
+        assert!(
+            matches!(&e, WikiError::Refused { key: Some(k), message } if k == "invalid_request" && message.contains("Token has been revoked")),
+            "{e:?}"
+        );
+        assert!(matches!(refusal(502, "<html>"), WikiError::Status(502)));
+    }
+
+    #[test]
+    fn callback_parameters_once_each() {
+        let p = read_callback("code=abc&state=xyz&other=1").unwrap();
+        assert_eq!(
+            (p.code.as_deref(), p.state.as_deref()),
+            (Some("abc"), Some("xyz"))
+        );
+        assert!(read_callback("state=a&state=b").is_err());
+        let p = read_callback("error=unauthorized_client&error_description=User+has+rejected+the+request+from+client+application").unwrap();
+        assert_eq!(p.error.as_deref(), Some("unauthorized_client"));
+        assert!(p.state.is_none());
+    }
+}
