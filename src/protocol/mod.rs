@@ -97,6 +97,7 @@ impl Credentials {
             access: token.into(),
             refresh: None,
             expires_at: None,
+            lifetime: None,
         }))
     }
 

@@ -30,6 +30,9 @@ pub(crate) struct Tokens {
     /// When the access token expires (Unix seconds), if the wiki said.
     #[serde(rename = "e", default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
+    /// Its lifetime as issued, in seconds (`expires_in`).
+    #[serde(rename = "l", default, skip_serializing_if = "Option::is_none")]
+    pub lifetime: Option<i64>,
 }
 
 impl fmt::Debug for Tokens {
@@ -44,9 +47,10 @@ impl fmt::Debug for Tokens {
 
 impl Tokens {
     /// Whether the access token expires within `margin` seconds of `now`
-    /// and can be refreshed.
+    /// (at most a quarter of its lifetime) and can be refreshed.
     pub fn due(&self, now: i64, margin: i64) -> bool {
-        self.refresh.is_some() && self.expires_at.is_some_and(|e| e - margin <= now)
+        let margin = self.lifetime.map_or(margin, |l| margin.min(l / 4));
+        self.refresh.is_some() && self.expires_at.is_some_and(|e| e.saturating_sub(margin) <= now)
     }
 }
 
@@ -269,10 +273,12 @@ async fn token_request(
         v.as_i64()
             .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
     });
+    let lifetime = lifetime.map(|l| l.max(0));
     Ok(Tokens {
         access,
         refresh,
-        expires_at: lifetime.map(|l| now().saturating_add(l.max(0))),
+        expires_at: lifetime.map(|l| now().saturating_add(l)),
+        lifetime,
     })
 }
 
@@ -398,6 +404,25 @@ pub(super) fn read_profile(body: &str) -> Result<VerifiedMwUser, WikiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refresh_is_due_near_the_end_of_the_lifetime() {
+        let t = |expires_at, lifetime, refresh: bool| Tokens {
+            access: "a".into(),
+            refresh: refresh.then(|| "r".into()),
+            expires_at: Some(expires_at),
+            lifetime: Some(lifetime),
+        };
+        // An hour-long token: refreshed in its last five minutes.
+        assert!(!t(1000 + 3600, 3600, true).due(1000, 300));
+        assert!(t(1000 + 299, 3600, true).due(1000, 300));
+        // A 4-second token: in its last second.
+        assert!(!t(1004, 4, true).due(1000, 300));
+        assert!(t(1001, 4, true).due(1000, 300));
+        assert!(t(999, 4, true).due(1000, 300));
+        // No refresh token (owner-only): never.
+        assert!(!t(999, 4, false).due(1000, 300));
+    }
 
     #[test]
     fn pkce_s256_matches_rfc7636() {

@@ -139,6 +139,79 @@ async fn page(api: MwApi, title: &str) -> Result<String, Error> {
     ))
 }
 
+/// The protocols every sign-in test runs with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proto {
+    /// OAuth 1.0a.
+    OAuth1,
+    /// OAuth 2.0, a confidential client (client secret).
+    OAuth2,
+    /// OAuth 2.0, a public client (PKCE only).
+    OAuth2Public,
+}
+
+pub const PROTOCOLS: [Proto; 3] = [Proto::OAuth1, Proto::OAuth2, Proto::OAuth2Public];
+
+/// Registers a consumer of `proto` whose callback is the app's
+/// `{mount}/oauth-callback`, with the grants the tests use.
+pub fn consumer_with(wiki: &DevWiki, app_port: u16, proto: Proto, mount: &str) -> Consumer {
+    wiki.register_consumer(ConsumerSpec {
+        name: format!("Test App ({proto:?})"),
+        callback: format!(
+            "http://127.0.0.1:{app_port}{}/oauth-callback",
+            mount.trim_end_matches('/')
+        ),
+        callback_is_prefix: false,
+        grants: vec![
+            "basic".into(),
+            "editpage".into(),
+            "createeditmovepage".into(),
+            "highvolume".into(),
+        ],
+        oauth2: proto != Proto::OAuth1,
+        confidential: proto != Proto::OAuth2Public,
+        ..Default::default()
+    })
+}
+
+/// The figment of a test app talking to `wiki` as `consumer` with `proto`.
+pub fn figment_with(wiki: &DevWiki, consumer: &Consumer, port: u16, proto: Proto) -> Figment {
+    let base = Figment::from(rocket::Config::debug_default())
+        .merge(("address", "127.0.0.1"))
+        .merge(("port", port))
+        .merge(("log_level", "off"))
+        .merge(("secret_key", SECRET_KEY))
+        .merge(("mwoauth.base_url", wiki.base_url()))
+        .merge((
+            "mwoauth.user_agent",
+            "rocket_mediawiki_oauth-tests/0 (https://example.org/tests)",
+        ))
+        .merge(("mwoauth.timeout", 5));
+    match proto {
+        Proto::OAuth1 => base
+            .merge(("mwoauth.consumer_key", consumer.key.clone()))
+            .merge(("mwoauth.consumer_secret", consumer.secret.clone())),
+        Proto::OAuth2 => base
+            .merge(("mwoauth.client_id", consumer.key.clone()))
+            .merge(("mwoauth.client_secret", consumer.secret.clone()))
+            .merge(("mwoauth.callback", consumer.callback.clone())),
+        Proto::OAuth2Public => base
+            .merge(("mwoauth.client_id", consumer.key.clone()))
+            .merge(("mwoauth.public_client", true))
+            .merge(("mwoauth.callback", consumer.callback.clone())),
+    }
+}
+
+/// The local wiki, a consumer of `proto` for the app and the app, ready.
+pub async fn wiki_and_app_with(proto: Proto) -> (DevWiki, Consumer, App) {
+    println!("protocol: {proto:?}");
+    let wiki = start_wiki().await;
+    let port = free_port();
+    let consumer = consumer_with(&wiki, port, proto, "/");
+    let app = launch(app_rocket(figment_with(&wiki, &consumer, port, proto))).await;
+    (wiki, consumer, app)
+}
+
 /// The figment of a test app talking to `wiki` as `consumer`.
 pub fn app_figment(wiki: &DevWiki, consumer: &Consumer, port: u16) -> Figment {
     Figment::from(rocket::Config::debug_default())
