@@ -42,7 +42,11 @@ pub(crate) fn handle(
             .as_deref()
             .and_then(|t| st.consumer_of_request_token(t))
     });
-    let consumer = match consumer_key.as_deref().and_then(|k| st.consumers.get(k)) {
+    let consumer = match consumer_key
+        .as_deref()
+        .and_then(|k| st.consumers.get(k))
+        .filter(|c| !c.oauth2)
+    {
         Some(c) => c.clone(),
         None => return error_page(&messages::bad_consumer_key()),
     };

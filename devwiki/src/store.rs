@@ -426,7 +426,8 @@ impl Store {
             secret,
             name: spec.name.clone(),
             callback: spec.callback.clone(),
-            callback_is_prefix: spec.callback_is_prefix,
+            // "Only allowed for OAuth 1.0 clients".
+            callback_is_prefix: spec.callback_is_prefix && !spec.oauth2,
             grants: spec.grants.clone(),
             grants_as_object: spec.grants_as_object,
             owner_only: spec.owner_only.clone(),
