@@ -4,6 +4,7 @@
 
 use crate::http::{Req, Resp};
 use crate::messages::{self, escape_html};
+use crate::oauth2;
 use crate::phpjson::{self, Flags, J};
 use crate::special_oauth;
 use crate::store::Shared;
@@ -75,8 +76,26 @@ fn authenticate(sh: &Shared, req: &Req) -> Result<Session, ApiError> {
         Some(a) => a,
         None => return Ok(Session::Anon),
     };
-    if auth.starts_with("Bearer") {
-        return Err(invalid_authorization("Invalid access token"));
+    if let Some(token) = oauth2::bearer_token(auth) {
+        let st = sh.lock();
+        let b = oauth2::verify_bearer(&st, token)
+            .map_err(|_| invalid_authorization("Invalid access token"))?;
+        let Some(name) = b.user else {
+            // A client_credentials token of a client that is not owner-only.
+            return Ok(Session::Anon);
+        };
+        let user = st.user(&name).cloned().ok_or_else(|| {
+            ApiError::new(
+                "mwoauth-invalid-authorization-invalid-user",
+                "The authorization headers in your request are for a user that does not exist here",
+            )
+        })?;
+        let rights = users::session_rights(&user.rights, &b.scopes);
+        return Ok(Session::OAuth {
+            user: Box::new(user),
+            consumer: b.client,
+            rights,
+        });
     }
     if !auth.starts_with("OAuth ") {
         return Ok(Session::Anon);

@@ -42,7 +42,11 @@ pub(crate) fn handle(
             .as_deref()
             .and_then(|t| st.consumer_of_request_token(t))
     });
-    let consumer = match consumer_key.as_deref().and_then(|k| st.consumers.get(k)) {
+    let consumer = match consumer_key
+        .as_deref()
+        .and_then(|k| st.consumers.get(k))
+        .filter(|c| !c.oauth2)
+    {
         Some(c) => c.clone(),
         None => return error_page(&messages::bad_consumer_key()),
     };
@@ -191,15 +195,8 @@ fn cancel_page(st: &Store, consumer_key: &str) -> Resp {
     }
 }
 
-fn form(
-    st: &Store,
-    c: &ConsumerRec,
-    consumer_key: &str,
-    request_token: &str,
-    selected: Option<&str>,
-    error_html: Option<&str>,
-    target: &Target,
-) -> Resp {
+/// The `<option>`s of the user picker, `selected` (or Alice) chosen.
+pub(crate) fn user_options(st: &Store, selected: Option<&str>) -> String {
     let mut options = String::new();
     let selected = selected.or(Some("Alice"));
     for u in &st.users {
@@ -222,10 +219,15 @@ fn form(
             escape_html(&u.name)
         ));
     }
+    options
+}
+
+/// What the dialog says the application asks for (its grants).
+pub(crate) fn description_html(c: &ConsumerRec, grants: &[String]) -> String {
     let name = escape_html(&c.name);
-    let groups = users::grant_groups_for_display(&c.grants);
-    let description = if groups.is_empty() {
-        if c.grants.iter().any(|g| g == "mwoauth-authonlyprivate") {
+    let groups = users::grant_groups_for_display(grants);
+    if groups.is_empty() {
+        if grants.iter().any(|g| g == "mwoauth-authonlyprivate") {
             format!("<p>In order to complete your request, <b id=\"mw-mwoauth-consumer-name\">{name}</b> needs permission to access information about you, including your real name and email address, on all projects of this site. No changes will be made with your account.</p>")
         } else {
             format!("<p>In order to complete your request, <b id=\"mw-mwoauth-consumer-name\">{name}</b> needs permission to access information on all projects of this site on your behalf. No changes will be made with your account.</p>")
@@ -244,7 +246,20 @@ fn form(
         }
         list.push_str("</ul>");
         format!("<p>In order to complete your request, <b id=\"mw-mwoauth-consumer-name\">{name}</b> needs permission to perform the following actions on your behalf on all projects of this site:</p>\n{list}")
-    };
+    }
+}
+
+fn form(
+    st: &Store,
+    c: &ConsumerRec,
+    consumer_key: &str,
+    request_token: &str,
+    selected: Option<&str>,
+    error_html: Option<&str>,
+    target: &Target,
+) -> Resp {
+    let options = user_options(st, selected);
+    let description = description_html(c, &c.grants);
     let error = error_html
         .map(|e| format!("<div class=\"errorbox\" id=\"mw-mwoauth-error\">{e}</div>\n"))
         .unwrap_or_default();

@@ -17,10 +17,16 @@ pub const DEV_CONSUMER_KEY: &str = "d3e5a1c0ffee0ddba11d3e5a1c0ffee0";
 /// See [`DEV_CONSUMER_KEY`].
 pub const DEV_CONSUMER_SECRET: &str = "5ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2";
 
+/// The fixed development `client_id` of the default OAuth 2.0 client.
+pub const DEV_OAUTH2_CLIENT_ID: &str = "0a2c11e0d0a2c11e0d0a2c11e0d0a2c1";
+
+/// The fixed development client secret of the default OAuth 2.0 client.
+pub const DEV_OAUTH2_CLIENT_SECRET: &str = "2c5ec2e72c5ec2e72c5ec2e72c5ec2e72c5ec2e7";
+
 const DEFAULT_PORT: u16 = 8080;
 
 const HELP: &str = "\
-devwiki: a local imitation of MediaWiki 1.39 + Extension:OAuth (OAuth 1.0a) and api.php
+devwiki: a local imitation of MediaWiki 1.39 + Extension:OAuth (OAuth 1.0a and 2.0) and api.php
 
 Usage: devwiki [OPTIONS]
 
@@ -39,9 +45,23 @@ Options (each has an environment variable; a flag wins over it):
   --callback-is-prefix   register it with \"callback is prefix\": apps send their own callback,
                          which must extend URL; port 1 in URL means any port
                          (DEVWIKI_CALLBACK_IS_PREFIX=1)
+  --oauth2-client-id ID  the default OAuth 2.0 client's client_id, 32 hex (DEVWIKI_OAUTH2_CLIENT_ID)
+  --oauth2-client-secret S
+                         its client secret, 40 hex (DEVWIKI_OAUTH2_CLIENT_SECRET)
+  --oauth2-public        register it as a public client: PKCE required, no secret check when
+                         redeeming a code (DEVWIKI_OAUTH2_PUBLIC=1)
+  --oauth2-redirect-uri URL
+                         its registered redirect_uri (DEVWIKI_OAUTH2_REDIRECT_URI; default
+                         http://127.0.0.1:8000/oauth-callback; any port on 127.0.0.1 matches)
+  --oauth2-token-lifetime SECS
+                         expires_in of OAuth 2.0 access tokens (DEVWIKI_OAUTH2_TOKEN_LIFETIME;
+                         default 3600)
+  --profile-as FLAVOUR   rest.php/oauth2/resource/profile as mw139 (default), mw144 (adds
+                         email_verified) or sub-as-number (DEVWIKI_PROFILE_AS)
   --auto-approve USER    approve every authorization as USER, no page (DEVWIKI_AUTO_APPROVE)
   --verbose              log every request (DEVWIKI_VERBOSE=1)
-  --json                 print one JSON object (URLs, default consumer, users) on stdout once
+  --json                 print one JSON object (URLs, default consumer, OAuth 2.0 client, users)
+                         on stdout once
                          the port is bound, and nothing else
   -h, --help             this text
   -V, --version          the version
@@ -123,6 +143,12 @@ pub fn parse(
     let mut callback = env_value(env, "DEVWIKI_CALLBACK");
     let mut prefix = env_flag(env, "DEVWIKI_CALLBACK_IS_PREFIX");
     let mut auto_approve = env_value(env, "DEVWIKI_AUTO_APPROVE");
+    let mut o2_id = env_value(env, "DEVWIKI_OAUTH2_CLIENT_ID");
+    let mut o2_secret = env_value(env, "DEVWIKI_OAUTH2_CLIENT_SECRET");
+    let mut o2_public = env_flag(env, "DEVWIKI_OAUTH2_PUBLIC");
+    let mut o2_redirect = env_value(env, "DEVWIKI_OAUTH2_REDIRECT_URI");
+    let mut o2_lifetime = env_value(env, "DEVWIKI_OAUTH2_TOKEN_LIFETIME");
+    let mut profile_as = env_value(env, "DEVWIKI_PROFILE_AS");
     let mut verbose = env_flag(env, "DEVWIKI_VERBOSE");
     let mut json = false;
 
@@ -173,6 +199,37 @@ pub fn parse(
                     "auto-approve",
                 )?)
             }
+            Long("oauth2-client-id") => {
+                o2_id = Some(text(
+                    parser.value().map_err(|e| e.to_string())?,
+                    "oauth2-client-id",
+                )?)
+            }
+            Long("oauth2-client-secret") => {
+                o2_secret = Some(text(
+                    parser.value().map_err(|e| e.to_string())?,
+                    "oauth2-client-secret",
+                )?)
+            }
+            Long("oauth2-public") => o2_public = true,
+            Long("oauth2-redirect-uri") => {
+                o2_redirect = Some(text(
+                    parser.value().map_err(|e| e.to_string())?,
+                    "oauth2-redirect-uri",
+                )?)
+            }
+            Long("oauth2-token-lifetime") => {
+                o2_lifetime = Some(text(
+                    parser.value().map_err(|e| e.to_string())?,
+                    "oauth2-token-lifetime",
+                )?)
+            }
+            Long("profile-as") => {
+                profile_as = Some(text(
+                    parser.value().map_err(|e| e.to_string())?,
+                    "profile-as",
+                )?)
+            }
             Long("verbose") => verbose = true,
             Long("json") => json = true,
             Short('h') | Long("help") => return Ok(Command::Help),
@@ -193,6 +250,30 @@ pub fn parse(
             return Err("the consumer secret must be 40 lowercase hex characters".into());
         }
     }
+    if let Some(k) = &o2_id {
+        if !is_hex(k, 32) {
+            return Err(format!(
+                "the OAuth 2.0 client_id must be 32 lowercase hex characters: {k:?}"
+            ));
+        }
+    }
+    if let Some(s) = &o2_secret {
+        if !is_hex(s, 40) {
+            return Err("the OAuth 2.0 client secret must be 40 lowercase hex characters".into());
+        }
+    }
+    let o2_lifetime = match o2_lifetime {
+        Some(v) => v.trim().parse::<u64>().map_err(|_| {
+            format!("the OAuth 2.0 token lifetime must be a number of seconds: {v:?}")
+        })?,
+        None => defaults.oauth2_access_token_lifetime,
+    };
+    let profile_as = match profile_as {
+        Some(v) => crate::ProfileFlavour::from_name(&v).ok_or_else(|| {
+            format!("--profile-as: one of mw139, mw144, sub-as-number, not {v:?}")
+        })?,
+        None => defaults.profile_as,
+    };
     let callback = callback.unwrap_or(defaults.callback.clone());
     if callback != "oob" && !(callback.starts_with("http://") || callback.starts_with("https://")) {
         return Err(format!(
@@ -208,6 +289,13 @@ pub fn parse(
         callback_is_prefix: prefix,
         default_consumer_key: key.or((!random).then(|| DEV_CONSUMER_KEY.to_string())),
         default_consumer_secret: secret.or((!random).then(|| DEV_CONSUMER_SECRET.to_string())),
+        default_oauth2_client_id: o2_id.or((!random).then(|| DEV_OAUTH2_CLIENT_ID.to_string())),
+        default_oauth2_client_secret: o2_secret
+            .or((!random).then(|| DEV_OAUTH2_CLIENT_SECRET.to_string())),
+        oauth2_public: o2_public,
+        oauth2_redirect_uri: o2_redirect.unwrap_or(defaults.oauth2_redirect_uri.clone()),
+        oauth2_access_token_lifetime: o2_lifetime,
+        profile_as,
         verbose,
         ..defaults
     };
@@ -390,6 +478,44 @@ fn human_text(wiki: &DevWiki) -> String {
         let example = example_callback(&consumer.callback);
         let _ = writeln!(s, "callback = \"{example}\"  # your app's own callback URL");
     }
+    let client = wiki.default_oauth2_client();
+    let _ = writeln!(
+        s,
+        "\nDefault OAuth 2.0 client \"{}\" ({}, grants: {}):",
+        client.name,
+        if client.confidential {
+            "confidential"
+        } else {
+            "public: PKCE required"
+        },
+        client.grants.join(", ")
+    );
+    let _ = writeln!(s, "  client_id:     {}", client.key);
+    let _ = writeln!(s, "  client_secret: {}", client.secret);
+    let _ = writeln!(
+        s,
+        "  redirect_uri:  {} (matched exactly; any port on 127.0.0.1)",
+        client.callback
+    );
+    let _ = writeln!(
+        s,
+        "  endpoints:     {}/oauth2/authorize, …/access_token, …/resource/profile",
+        wiki.rest_url()
+    );
+    let _ = writeln!(s, "\nFor OAuth 2.0 instead, paste into Rocket.toml:\n");
+    let _ = writeln!(s, "[default.mwoauth]");
+    let _ = writeln!(s, "oauth_version = 2");
+    let _ = writeln!(s, "base_url = \"{}\"", wiki.base_url());
+    let _ = writeln!(s, "client_id = \"{}\"", client.key);
+    let _ = writeln!(
+        s,
+        "client_secret = \"{}\"  # a development value of this local wiki",
+        client.secret
+    );
+    let _ = writeln!(
+        s,
+        "user_agent = \"MyTool/0.1 (https://example.org/mytool; me@example.org)\""
+    );
     let _ = writeln!(s, "\nUsers (pick one on the authorize page; no passwords):");
     for user in wiki.users() {
         let _ = writeln!(s, "  - {user}");

@@ -51,6 +51,68 @@ pub struct DevWikiConfig {
     pub jwt_email_verified: bool,
     /// Let Rocket log requests (quiet by default).
     pub verbose: bool,
+    /// Fixed `client_id` (32 lowercase hex) of the default OAuth 2.0
+    /// client; random when `None`.
+    pub default_oauth2_client_id: Option<String>,
+    /// Fixed client secret (40 lowercase hex) of the default OAuth 2.0
+    /// client; random when `None`.
+    pub default_oauth2_client_secret: Option<String>,
+    /// Register the default OAuth 2.0 client as a public (non-confidential)
+    /// client: PKCE is then required and `authorization_code` needs no
+    /// secret. Default `false` (confidential).
+    pub oauth2_public: bool,
+    /// The registered `redirect_uri` of the default OAuth 2.0 client.
+    /// Default `http://127.0.0.1:8000/oauth-callback`.
+    pub oauth2_redirect_uri: String,
+    /// Lifetime in seconds of the OAuth 2.0 access tokens issued
+    /// (`$wgOAuth2GrantExpirationInterval`, `expires_in`). Default 3600.
+    /// Change it later with `DevWiki::set_oauth2_access_token_lifetime`.
+    pub oauth2_access_token_lifetime: u64,
+    /// Lifetime in seconds of OAuth 2.0 refresh tokens
+    /// (`$wgOAuth2RefreshTokenTTL`). Default 30 days (`P1M` of newer
+    /// releases; a stock 1.39 has `PT1M`, one minute).
+    pub oauth2_refresh_token_lifetime: u64,
+    /// Which MediaWiki's `rest.php/oauth2/resource/profile` to imitate.
+    pub profile_as: ProfileFlavour,
+}
+
+/// The shape of `rest.php/oauth2/resource/profile`, by MediaWiki version.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProfileFlavour {
+    /// MediaWiki 1.39 as captured: `sub` a string (`"3"`), no
+    /// `email_verified`.
+    #[default]
+    Mw139,
+    /// Newer MediaWiki (1.44+, Wikimedia production): `sub` a string, and
+    /// `email_verified` after `confirmed_email`.
+    Mw144,
+    /// Like `Mw144` but `sub` a JSON number (`3`): not seen in any capture,
+    /// for testing that a client accepts both forms (the issue reports
+    /// numbers from versions before 1.44).
+    SubAsNumber,
+}
+
+impl ProfileFlavour {
+    /// `mw139`, `mw144` or `sub-as-number`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProfileFlavour::Mw139 => "mw139",
+            ProfileFlavour::Mw144 => "mw144",
+            ProfileFlavour::SubAsNumber => "sub-as-number",
+        }
+    }
+
+    /// The flavour of a name given by [`ProfileFlavour::name`].
+    pub fn from_name(name: &str) -> Option<ProfileFlavour> {
+        [
+            ProfileFlavour::Mw139,
+            ProfileFlavour::Mw144,
+            ProfileFlavour::SubAsNumber,
+        ]
+        .into_iter()
+        .find(|f| f.name() == name)
+    }
 }
 
 impl Default for DevWikiConfig {
@@ -66,6 +128,13 @@ impl Default for DevWikiConfig {
             default_consumer_secret: None,
             jwt_email_verified: true,
             verbose: false,
+            default_oauth2_client_id: None,
+            default_oauth2_client_secret: None,
+            oauth2_public: false,
+            oauth2_redirect_uri: "http://127.0.0.1:8000/oauth-callback".into(),
+            oauth2_access_token_lifetime: 3600,
+            oauth2_refresh_token_lifetime: 30 * 24 * 3600,
+            profile_as: ProfileFlavour::Mw139,
         }
     }
 }
@@ -97,12 +166,25 @@ impl DevWikiConfig {
                 self.host
             ));
         }
+        if !self.oauth2_redirect_uri.starts_with("http://")
+            && !self.oauth2_redirect_uri.starts_with("https://")
+        {
+            return Some(format!(
+                "OAuth 2.0 redirect_uri {:?}: use an http:// or https:// URL",
+                self.oauth2_redirect_uri
+            ));
+        }
         None
     }
 }
 
 /// What to register with [`DevWiki::register_consumer`](crate::DevWiki::register_consumer)
-/// (the fields of `Special:OAuthConsumerRegistration/propose/oauth1`).
+/// (the fields of `Special:OAuthConsumerRegistration/propose/oauth1` or
+/// `/oauth2`).
+///
+/// For OAuth 2.0 (`oauth2: true`) the key is the `client_id`, the secret
+/// the client secret and `callback` the registered `redirect_uri` (matched
+/// exactly; `callback_is_prefix` is not allowed).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(default)]
 pub struct ConsumerSpec {
@@ -129,6 +211,12 @@ pub struct ConsumerSpec {
     pub key: Option<String>,
     /// A fixed consumer secret (40 lowercase hex); random when `None`.
     pub secret: Option<String>,
+    /// An OAuth 2.0 client instead of an OAuth 1.0a consumer. Default `false`.
+    pub oauth2: bool,
+    /// OAuth 2.0 only: a confidential client (its secret is checked at
+    /// `access_token`). `false` registers a public client, which must use
+    /// PKCE. Default `true`.
+    pub confidential: bool,
 }
 
 impl Default for ConsumerSpec {
@@ -142,6 +230,8 @@ impl Default for ConsumerSpec {
             owner_only: None,
             key: None,
             secret: None,
+            oauth2: false,
+            confidential: true,
         }
     }
 }
@@ -165,8 +255,33 @@ pub struct Consumer {
     pub grants: Vec<String>,
     /// The owner of an owner-only consumer.
     pub owner_only: Option<String>,
-    /// Access token and secret of an owner-only consumer.
+    /// Access token and secret of an owner-only OAuth 1.0a consumer.
     pub access_token: Option<(String, String)>,
+    /// An OAuth 2.0 client (`key` is then its `client_id`, `secret` its
+    /// client secret, `callback` its `redirect_uri`).
+    pub oauth2: bool,
+    /// OAuth 2.0: a confidential client (false: public).
+    pub confidential: bool,
+    /// The long-lived Bearer token of an owner-only OAuth 2.0 client
+    /// (valid ~1000 years, until revoked).
+    pub oauth2_access_token: Option<String>,
+}
+
+impl Consumer {
+    /// The OAuth 2.0 `client_id` (the key).
+    pub fn client_id(&self) -> &str {
+        &self.key
+    }
+
+    /// The OAuth 2.0 client secret (the secret).
+    pub fn client_secret(&self) -> &str {
+        &self.secret
+    }
+
+    /// The registered OAuth 2.0 `redirect_uri` (the callback).
+    pub fn redirect_uri(&self) -> &str {
+        &self.callback
+    }
 }
 
 impl fmt::Debug for Consumer {
@@ -185,6 +300,12 @@ impl fmt::Debug for Consumer {
                     .access_token
                     .as_ref()
                     .map(|(k, _)| (k.clone(), "[redacted]")),
+            )
+            .field("oauth2", &self.oauth2)
+            .field("confidential", &self.confidential)
+            .field(
+                "oauth2_access_token",
+                &self.oauth2_access_token.as_ref().map(|_| "[redacted]"),
             )
             .finish()
     }
@@ -205,10 +326,13 @@ mod tests {
             grants: vec![],
             owner_only: Some("Alice".into()),
             access_token: Some(("tok".into(), "tokensecret".into())),
+            oauth2: false,
+            confidential: true,
+            oauth2_access_token: Some("bearersecret".into()),
         };
         let s = format!("{c:?}");
         assert!(
-            !s.contains("topsecret") && !s.contains("tokensecret"),
+            !s.contains("topsecret") && !s.contains("tokensecret") && !s.contains("bearersecret"),
             "{s}"
         );
         assert!(s.contains("tok"));

@@ -6,7 +6,7 @@
 
 use serde_json::{json, Value};
 
-use crate::config::ConsumerSpec;
+use crate::config::{ConsumerSpec, ProfileFlavour};
 use crate::http::{Req, Resp};
 use crate::pages::parse_title;
 use crate::store::Shared;
@@ -25,13 +25,32 @@ pub(crate) fn info(sh: &Shared) -> Value {
     let server = sh.server();
     let st = sh.lock();
     let default = st.public_consumer(&st.default_consumer);
+    let rest = format!("{}/rest.php", sh.script_url());
+    let oauth2_client = st.public_consumer(&st.default_oauth2_client).map(|c| {
+        json!({
+            "client_id": c.key,
+            "client_secret": c.secret,
+            "redirect_uri": c.callback,
+            "confidential": c.confidential,
+            "name": c.name,
+            "grants": c.grants,
+            "endpoints": {
+                "authorize": format!("{rest}/oauth2/authorize"),
+                "access_token": format!("{rest}/oauth2/access_token"),
+                "profile": format!("{rest}/oauth2/resource/profile"),
+                "scopes": format!("{rest}/oauth2/resource/scopes"),
+            },
+        })
+    });
     json!({
         "server": server,
         "base_url": sh.script_url(),
         "index_url": format!("{}/index.php", sh.script_url()),
         "api_url": format!("{}/api.php", sh.script_url()),
         "script_path": sh.script_path,
+        "rest_url": rest,
         "default_consumer": default,
+        "oauth2_client": oauth2_client,
         "users": st.users.iter().map(|u| u.name.clone()).collect::<Vec<_>>(),
         "switches": st.switches.to_json(),
         "controls": [
@@ -39,7 +58,9 @@ pub(crate) fn info(sh: &Shared) -> Value {
             "POST /devwiki/revoke", "POST /devwiki/grant", "POST /devwiki/maxlag", "POST /devwiki/down",
             "POST /devwiki/clock", "POST /devwiki/auto-approve", "GET /devwiki/page?title=...",
             "POST /devwiki/invalidate-tokens", "POST /devwiki/readonly", "POST /devwiki/ratelimit",
-            "POST /devwiki/reject-nonce", "GET /devwiki/stats", "GET /devwiki/file?name=..."
+            "POST /devwiki/reject-nonce", "GET /devwiki/stats", "GET /devwiki/file?name=...",
+            "POST /devwiki/oauth2-lifetime", "POST /devwiki/oauth2-refresh-grace",
+            "POST /devwiki/profile-as", "POST /devwiki/hidden"
         ],
     })
 }
@@ -108,7 +129,8 @@ pub(crate) fn handle(sh: &Shared, req: &Req) -> Resp {
             }
             ("/devwiki/revoke", true) => {
                 let v = body_json(req)?;
-                let (user, key) = (str_field(&v, "user")?, str_field(&v, "consumer_key")?);
+                let user = str_field(&v, "user")?;
+                let key = str_field(&v, "consumer_key").or_else(|_| str_field(&v, "client_id"))?;
                 let revoked = sh.lock().revoke(&user, &key);
                 reply(200, json!({ "revoked": revoked }))
             }
@@ -193,16 +215,71 @@ pub(crate) fn handle(sh: &Shared, req: &Req) -> Resp {
             }
             ("/devwiki/stats", false) => {
                 let st = sh.lock();
-                let mut counts: Vec<(&String, &u64)> = st.api_counts.iter().collect();
-                counts.sort();
-                let counts: serde_json::Map<String, Value> = counts
-                    .into_iter()
-                    .map(|(k, v)| (k.clone(), json!(v)))
-                    .collect();
+                let sorted = |m: &std::collections::HashMap<String, u64>| {
+                    let mut counts: Vec<(&String, &u64)> = m.iter().collect();
+                    counts.sort();
+                    counts
+                        .into_iter()
+                        .map(|(k, v)| (k.clone(), json!(v)))
+                        .collect::<serde_json::Map<String, Value>>()
+                };
                 reply(
                     200,
-                    json!({ "api_requests": counts, "last_api_request": st.last_api }),
+                    json!({
+                        "api_requests": sorted(&st.api_counts),
+                        "oauth2_token_requests": sorted(&st.o2_counts),
+                        "last_api_request": st.last_api,
+                    }),
                 )
+            }
+            ("/devwiki/oauth2-lifetime", true) => {
+                let v = body_json(req)?;
+                let access = v.get("access_token").and_then(Value::as_u64);
+                let refresh = v.get("refresh_token").and_then(Value::as_u64);
+                if access.is_none() && refresh.is_none() {
+                    return Err(bad(
+                        "give \"access_token\" and/or \"refresh_token\" lifetimes in seconds",
+                    ));
+                }
+                let mut st = sh.lock();
+                if let Some(a) = access {
+                    st.switches.set_oauth2_access_token_lifetime(a);
+                }
+                if let Some(r) = refresh {
+                    st.switches.set_oauth2_refresh_token_lifetime(r);
+                }
+                reply(200, json!({ "ok": true }))
+            }
+            ("/devwiki/oauth2-refresh-grace", true) => {
+                let v = body_json(req)?;
+                let seconds = v
+                    .get("seconds")
+                    .and_then(Value::as_u64)
+                    .ok_or_else(|| bad("missing integer field \"seconds\" (0: off)"))?;
+                sh.lock().switches.set_oauth2_refresh_grace(seconds);
+                reply(200, json!({ "ok": true }))
+            }
+            ("/devwiki/profile-as", true) => {
+                let v = body_json(req)?;
+                let name = str_field(&v, "flavour")?;
+                let flavour = ProfileFlavour::from_name(&name).ok_or_else(|| {
+                    bad("flavour: one of \"mw139\", \"mw144\", \"sub-as-number\"")
+                })?;
+                sh.lock().switches.set_profile_as(flavour);
+                reply(200, json!({ "ok": true }))
+            }
+            ("/devwiki/hidden", true) => {
+                let v = body_json(req)?;
+                let user = str_field(&v, "user")?;
+                let hidden = v.get("hidden").and_then(Value::as_bool).unwrap_or(true);
+                let mut st = sh.lock();
+                let Some(name) = st.find_user(&user).map(|u| u.name.clone()) else {
+                    return Err(reply(404, json!({ "error": "unknown user" })));
+                };
+                for u in st.users.iter_mut().filter(|u| u.name == name) {
+                    u.hidden = hidden;
+                }
+                reply(200, json!({ "ok": true }))
             }
             ("/devwiki/file", false) => {
                 let q = verify::parse_php_query(req.query.as_deref().unwrap_or("").as_bytes());

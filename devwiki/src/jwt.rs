@@ -27,6 +27,49 @@ pub(crate) fn encode_hs256(claims: &J, key: &str) -> String {
     format!("{signing_input}.{}", b64url(&sig))
 }
 
+/// Encodes a `serde_json` value as a compact HS256 JWT (for claims with
+/// fractional times, like the OAuth 2.0 access tokens of lcobucci/jwt).
+pub(crate) fn encode_hs256_value(claims: &serde_json::Value, key: &str) -> String {
+    let header = b64url(br#"{"typ":"JWT","alg":"HS256"}"#);
+    let payload = b64url(claims.to_string().as_bytes());
+    let signing_input = format!("{header}.{payload}");
+    format!("{signing_input}.{}", b64url(&hs256(&signing_input, key)))
+}
+
+fn hs256(input: &str, key: &str) -> Vec<u8> {
+    match Hmac::<Sha256>::new_from_slice(key.as_bytes()) {
+        Ok(mut mac) => {
+            mac.update(input.as_bytes());
+            mac.finalize().into_bytes().to_vec()
+        }
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Checks an HS256 JWT made by [`encode_hs256_value`] and returns its
+/// claims, or the lcobucci/jwt-style reason it is refused.
+pub(crate) fn decode_hs256_value(token: &str, key: &str) -> Result<serde_json::Value, String> {
+    let parts: Vec<&str> = token.split('.').collect();
+    if parts.len() != 3 {
+        return Err("The JWT string must have two dots".into());
+    }
+    let dec =
+        |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s.trim_end_matches('='));
+    let (Ok(_), Ok(payload), Ok(sig)) = (dec(parts[0]), dec(parts[1]), dec(parts[2])) else {
+        return Err(
+            "Error while decoding from Base64Url, invalid base64 characters detected".into(),
+        );
+    };
+    let claims: serde_json::Value = serde_json::from_slice(&payload)
+        .map_err(|_| "Error while decoding from JSON".to_string())?;
+    let expected = hs256(&format!("{}.{}", parts[0], parts[1]), key);
+    use subtle::ConstantTimeEq as _;
+    if expected.ct_eq(&sig).unwrap_u8() != 1 {
+        return Err("Access token could not be verified".into());
+    }
+    Ok(claims)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,6 +13,7 @@ mod controls;
 mod http;
 mod jwt;
 mod messages;
+mod oauth2;
 mod pages;
 mod phpjson;
 mod special_oauth;
@@ -33,7 +34,7 @@ use rocket::route::{Handler, Outcome, Route};
 use rocket::shield::Shield;
 use rocket::{Data, Request, Response};
 
-pub use config::{Consumer, ConsumerSpec, DevWikiConfig};
+pub use config::{Consumer, ConsumerSpec, DevWikiConfig, ProfileFlavour};
 pub use store::RecordedRequest;
 
 use http::{Req, Resp};
@@ -113,6 +114,7 @@ impl DevWiki {
             Box::pin(async move {
                 let port = rocket.config().port;
                 let _ = shared.origin.set(format!("http://{host}:{port}"));
+                shared.lock().issuer = shared.server();
                 let sender = tx.lock().unwrap_or_else(|e| e.into_inner()).take();
                 if let Some(sender) = sender {
                     let _ = sender.send((port, rocket.shutdown()));
@@ -222,6 +224,82 @@ impl DevWiki {
             .unwrap_or_else(|| unreachable_consumer(&st.default_consumer))
     }
 
+    /// The OAuth 2.0 client registered at start (confidential unless
+    /// [`DevWikiConfig::oauth2_public`]): `client_id` in `key`, client
+    /// secret in `secret`, `redirect_uri` in `callback`
+    /// ([`DevWikiConfig::oauth2_redirect_uri`]); the same grants as the
+    /// default consumer, `scopes` in the object form.
+    pub fn default_oauth2_client(&self) -> Consumer {
+        let st = self.shared.lock();
+        st.public_consumer(&st.default_oauth2_client)
+            .unwrap_or_else(|| unreachable_consumer(&st.default_oauth2_client))
+    }
+
+    /// `…/w/rest.php`: the OAuth 2.0 endpoints are under
+    /// `rest.php/oauth2/` (`authorize`, `access_token`, `resource/profile`,
+    /// `resource/scopes`).
+    pub fn rest_url(&self) -> String {
+        format!("{}/rest.php", self.shared.script_url())
+    }
+
+    /// Sets the lifetime (`expires_in`) of OAuth 2.0 access tokens issued
+    /// from now on; tokens already issued keep theirs. Default 3600.
+    pub fn set_oauth2_access_token_lifetime(&self, seconds: u64) {
+        self.shared
+            .lock()
+            .switches
+            .set_oauth2_access_token_lifetime(seconds);
+    }
+
+    /// Sets the lifetime of OAuth 2.0 refresh tokens issued from now on.
+    pub fn set_oauth2_refresh_token_lifetime(&self, seconds: u64) {
+        self.shared
+            .lock()
+            .switches
+            .set_oauth2_refresh_token_lifetime(seconds);
+    }
+
+    /// `$wgOAuth2RefreshTokenGracePeriod`: for how many seconds after its
+    /// use a refresh token may be used again. Default `0`: single use, as
+    /// on MediaWiki ≤ 1.46 (newer releases use 600).
+    pub fn set_oauth2_refresh_grace_period(&self, seconds: u64) {
+        self.shared
+            .lock()
+            .switches
+            .set_oauth2_refresh_grace(seconds);
+    }
+
+    /// Which MediaWiki's `rest.php/oauth2/resource/profile` to answer as.
+    pub fn set_profile_as(&self, flavour: ProfileFlavour) {
+        self.shared.lock().switches.set_profile_as(flavour);
+    }
+
+    /// Hides (suppresses) a user, or shows them again: their OAuth 2.0
+    /// profile is then only `sub` and `blocked: true`. `false` for an
+    /// unknown user.
+    pub fn set_hidden(&self, user: &str, hidden: bool) -> bool {
+        let mut st = self.shared.lock();
+        let Some(name) = st.find_user(user).map(|u| u.name.clone()) else {
+            return false;
+        };
+        for u in st.users.iter_mut().filter(|u| u.name == name) {
+            u.hidden = hidden;
+        }
+        true
+    }
+
+    /// How many requests reached `rest.php/oauth2/access_token` with this
+    /// `grant_type` (`"authorization_code"`, `"refresh_token"`,
+    /// `"client_credentials"`), refused ones included; `"*"` counts all.
+    pub fn oauth2_token_requests(&self, grant_type: &str) -> u64 {
+        self.shared
+            .lock()
+            .o2_counts
+            .get(grant_type)
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// Registers a consumer (approved at once). An owner-only consumer comes
     /// with its access token; its owner is created as an ordinary user if
     /// it is not one of the seeded users.
@@ -293,7 +371,9 @@ impl DevWiki {
     }
 
     /// Revokes `user`'s authorization of a consumer (its access token stops
-    /// working; the next handshake yields a new one). True if there was one.
+    /// working; the next handshake yields a new one). For an OAuth 2.0
+    /// client (`consumer_key` = `client_id`), its access and refresh tokens
+    /// for the user die. True if there was one.
     pub fn revoke(&self, user: &str, consumer_key: &str) -> bool {
         let mut st = self.shared.lock();
         let name = st
@@ -431,6 +511,9 @@ fn unreachable_consumer(key: &str) -> Consumer {
         grants: Vec::new(),
         owner_only: None,
         access_token: None,
+        oauth2: false,
+        confidential: true,
+        oauth2_access_token: None,
     }
 }
 
@@ -501,6 +584,11 @@ fn dispatch(sh: &Shared, req: &Req) -> Resp {
     if let Some(rest) = path.strip_prefix(sh.script_path.as_str()) {
         if rest == "/api.php" {
             return api::handle(sh, req);
+        }
+        if let Some(rest_path) = rest.strip_prefix("/rest.php") {
+            if rest_path.is_empty() || rest_path.starts_with('/') {
+                return oauth2::handle(sh, req, rest_path);
+            }
         }
         if let Some(rest) = rest.strip_prefix("/images/") {
             return api_upload::serve(sh, rest);

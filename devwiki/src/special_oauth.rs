@@ -155,8 +155,10 @@ pub(crate) fn get_consumer(st: &Store, params: &Params) -> Result<ConsumerRec, O
     let key = params
         .get_truthy("oauth_consumer_key")
         .ok_or_else(|| OAuthException("Invalid consumer key".into()))?;
+    // OAuth 2.0 clients are not OAuth 1.0a consumers.
     st.consumers
         .get(&key)
+        .filter(|c| !c.oauth2)
         .cloned()
         .ok_or_else(|| OAuthException("Invalid consumer".into()))
 }

@@ -8,6 +8,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use rand::RngCore;
 
 use crate::config::{Consumer, ConsumerSpec, DevWikiConfig};
+use crate::jwt;
 use crate::messages::{self, Msg};
 use crate::pages::{self, Wiki};
 use crate::switches::Switches;
@@ -88,6 +89,59 @@ pub(crate) struct ConsumerRec {
     pub owner_only: Option<String>,
     /// Who registered it (shown in errors).
     pub owner: String,
+    /// An OAuth 2.0 client.
+    pub oauth2: bool,
+    /// OAuth 2.0: confidential (its secret is checked).
+    pub confidential: bool,
+}
+
+/// Lifetime of an OAuth 2.0 authorization code (hard-coded `PT10M`).
+pub(crate) const AUTH_CODE_TTL: i64 = 600;
+
+/// Lifetime of an owner-only OAuth 2.0 access token (`P1000Y`).
+pub(crate) const OWNER_ONLY_TOKEN_TTL: i64 = 1000 * 365 * 24 * 3600;
+
+/// An OAuth 2.0 authorization code (kept until it expires; `used` after
+/// one exchange: "Authorization code has been revoked").
+#[derive(Clone, Debug)]
+pub(crate) struct AuthCode {
+    pub client: String,
+    pub user: String,
+    /// The `redirect_uri` sent to `authorize`, if one was.
+    pub redirect_uri: Option<String>,
+    pub scopes: Vec<String>,
+    /// `code_challenge` and its method (`S256` or `plain`).
+    pub challenge: Option<(String, String)>,
+    pub expires: i64,
+    pub used: bool,
+}
+
+/// An OAuth 2.0 access token, by `jti`.
+#[derive(Clone, Debug)]
+pub(crate) struct O2Access {
+    pub client: String,
+    /// `None`: a `client_credentials` token of a client that is not
+    /// owner-only (acceptance id 0, an anonymous session).
+    pub user: Option<String>,
+    pub scopes: Vec<String>,
+    pub expires: i64,
+    pub revoked: bool,
+}
+
+/// An OAuth 2.0 refresh token.
+#[derive(Clone, Debug)]
+pub(crate) struct O2Refresh {
+    pub client: String,
+    pub user: String,
+    pub scopes: Vec<String>,
+    /// The access token issued with it (revoked when it is used).
+    pub access_jti: String,
+    pub expires: i64,
+    /// When it was used for a refresh (refused afterwards, unless within
+    /// the grace period).
+    pub used_at: Option<i64>,
+    /// Revoked with the user's approval.
+    pub revoked: bool,
 }
 
 /// A request token in the "cache".
@@ -193,6 +247,22 @@ pub(crate) struct Store {
     pub api_counts: HashMap<String, u64>,
     /// The last api.php request.
     pub last_api: Option<RecordedRequest>,
+    /// The default OAuth 2.0 client's `client_id`.
+    pub default_oauth2_client: String,
+    /// OAuth 2.0 authorization codes.
+    pub o2_codes: HashMap<String, AuthCode>,
+    /// OAuth 2.0 access tokens by `jti`.
+    pub o2_access: HashMap<String, O2Access>,
+    /// OAuth 2.0 refresh tokens.
+    pub o2_refresh: HashMap<String, O2Refresh>,
+    /// The long-lived Bearer token of each owner-only OAuth 2.0 client.
+    pub o2_owner_tokens: HashMap<String, String>,
+    /// Requests to `rest.php/oauth2/access_token` by `grant_type` (`*`: all).
+    pub o2_counts: HashMap<String, u64>,
+    /// The key of the access-token JWTs (HS256).
+    pub o2_key: String,
+    /// The JWT `iss` (`$wgCanonicalServer`), set once the port is bound.
+    pub issuer: String,
 }
 
 /// The state shared by the handle and the HTTP handler.
@@ -264,7 +334,22 @@ impl Store {
             stash: HashMap::new(),
             api_counts: HashMap::new(),
             last_api: None,
+            default_oauth2_client: String::new(),
+            o2_codes: HashMap::new(),
+            o2_access: HashMap::new(),
+            o2_refresh: HashMap::new(),
+            o2_owner_tokens: HashMap::new(),
+            o2_counts: HashMap::new(),
+            o2_key: random_hex(64),
+            issuer: format!("http://{}", config.host),
         };
+        store
+            .switches
+            .set_oauth2_access_token_lifetime(config.oauth2_access_token_lifetime);
+        store
+            .switches
+            .set_oauth2_refresh_token_lifetime(config.oauth2_refresh_token_lifetime);
+        store.switches.set_profile_as(config.profile_as);
         let default = store.register(ConsumerSpec {
             name: "DevWiki default app".into(),
             callback: config.callback.clone(),
@@ -279,8 +364,28 @@ impl Store {
             owner_only: None,
             key: config.default_consumer_key.clone(),
             secret: config.default_consumer_secret.clone(),
+            oauth2: false,
+            confidential: true,
         });
         store.default_consumer = default.key;
+        let default2 = store.register(ConsumerSpec {
+            name: "DevWiki default OAuth 2.0 app".into(),
+            callback: config.oauth2_redirect_uri.clone(),
+            callback_is_prefix: false,
+            grants: vec![
+                "basic".into(),
+                "editpage".into(),
+                "highvolume".into(),
+                "createeditmovepage".into(),
+            ],
+            grants_as_object: true,
+            owner_only: None,
+            key: config.default_oauth2_client_id.clone(),
+            secret: config.default_oauth2_client_secret.clone(),
+            oauth2: true,
+            confidential: !config.oauth2_public,
+        });
+        store.default_oauth2_client = default2.key;
         store
     }
 
@@ -321,11 +426,15 @@ impl Store {
             secret,
             name: spec.name.clone(),
             callback: spec.callback.clone(),
-            callback_is_prefix: spec.callback_is_prefix,
+            // "Only allowed for OAuth 1.0 clients".
+            callback_is_prefix: spec.callback_is_prefix && !spec.oauth2,
             grants: spec.grants.clone(),
             grants_as_object: spec.grants_as_object,
             owner_only: spec.owner_only.clone(),
             owner: spec.owner_only.clone().unwrap_or_else(|| "Admin".into()),
+            oauth2: spec.oauth2,
+            // Owner-only clients are confidential (client_credentials).
+            confidential: !spec.oauth2 || spec.confidential || spec.owner_only.is_some(),
         };
         if !self.consumers.contains_key(&key) {
             self.consumer_order.push(key.clone());
@@ -342,9 +451,19 @@ impl Store {
                 self.access_tokens.remove(&a.access_key);
             }
         }
+        self.o2_access.retain(|_, t| t.client != key);
+        self.o2_refresh.retain(|_, t| t.client != key);
+        self.o2_codes.retain(|_, c| c.client != key);
+        self.o2_owner_tokens.remove(&key);
         self.consumers.insert(key.clone(), rec);
         if let Some(owner) = spec.owner_only {
             self.accept(&owner, &key);
+            if spec.oauth2 {
+                let grants = dedup(&spec.grants);
+                let (token, _) =
+                    self.mint_access_token(&key, Some(&owner), &grants, OWNER_ONLY_TOKEN_TTL);
+                self.o2_owner_tokens.insert(key.clone(), token);
+            }
         }
         self.public_consumer(&key).unwrap_or_else(|| Consumer {
             key,
@@ -355,17 +474,25 @@ impl Store {
             grants: spec.grants,
             owner_only: None,
             access_token: None,
+            oauth2: spec.oauth2,
+            confidential: spec.confidential,
+            oauth2_access_token: None,
         })
     }
 
     /// The public view of a consumer.
     pub(crate) fn public_consumer(&self, key: &str) -> Option<Consumer> {
         let c = self.consumers.get(key)?;
-        let access_token = c.owner_only.as_ref().and_then(|owner| {
-            self.acceptances
-                .get(&(owner.clone(), key.to_string()))
-                .map(|a| (a.access_key.clone(), a.access_secret.clone()))
-        });
+        let accepted = c
+            .owner_only
+            .as_ref()
+            .and_then(|owner| self.acceptances.get(&(owner.clone(), key.to_string())));
+        let access_token = accepted
+            .filter(|_| !c.oauth2)
+            .map(|a| (a.access_key.clone(), a.access_secret.clone()));
+        let oauth2_access_token = accepted
+            .filter(|_| c.oauth2)
+            .and_then(|_| self.o2_owner_tokens.get(key).cloned());
         Some(Consumer {
             key: c.key.clone(),
             secret: c.secret.clone(),
@@ -375,6 +502,9 @@ impl Store {
             grants: c.grants.clone(),
             owner_only: c.owner_only.clone(),
             access_token,
+            oauth2: c.oauth2,
+            confidential: c.confidential,
+            oauth2_access_token,
         })
     }
 
@@ -433,8 +563,21 @@ impl Store {
             .insert((user.to_string(), consumer.to_string()), a);
     }
 
-    /// Deletes an acceptance; true if there was one.
+    /// Deletes an acceptance (and, for OAuth 2.0, revokes the access and
+    /// refresh tokens issued under it); true if there was one.
     pub(crate) fn revoke(&mut self, user: &str, consumer: &str) -> bool {
+        for t in self.o2_access.values_mut() {
+            if t.client == consumer && t.user.as_deref() == Some(user) {
+                t.revoked = true;
+            }
+        }
+        for t in self.o2_refresh.values_mut() {
+            if t.client == consumer && t.user == user {
+                t.revoked = true;
+            }
+        }
+        self.o2_codes
+            .retain(|_, c| !(c.client == consumer && c.user == user));
         match self
             .acceptances
             .remove(&(user.to_string(), consumer.to_string()))
@@ -445,6 +588,57 @@ impl Store {
             }
             None => false,
         }
+    }
+
+    /// Issues an OAuth 2.0 access token: an HS256 JWT with the claims of
+    /// `AccessTokenEntity::convertToJWT` (`aud`, `jti`, `iat`, `nbf`,
+    /// `exp`, `sub`, `iss`, `scopes`), remembered by `jti`. `sub` is the
+    /// user's id; for an anonymous `client_credentials` token, the owner's.
+    pub(crate) fn mint_access_token(
+        &mut self,
+        client: &str,
+        user: Option<&str>,
+        scopes: &[String],
+        lifetime: i64,
+    ) -> (String, String) {
+        let now_f = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0)
+            + self.switches.clock_offset() as f64;
+        let now = self.now();
+        let jti = random_hex(80);
+        let sub_user = user
+            .map(str::to_string)
+            .or_else(|| self.consumers.get(client).map(|c| c.owner.clone()))
+            .unwrap_or_default();
+        let sub = self
+            .user(&sub_user)
+            .map(|u| u.id.to_string())
+            .unwrap_or_else(|| "0".into());
+        let round = |f: f64| (f * 1e6).round() / 1e6;
+        let claims = serde_json::json!({
+            "aud": client,
+            "jti": jti,
+            "iat": round(now_f),
+            "nbf": round(now_f),
+            "exp": round(now_f + lifetime as f64),
+            "sub": sub,
+            "iss": self.issuer.clone(),
+            "scopes": scopes,
+        });
+        let token = jwt::encode_hs256_value(&claims, &self.o2_key);
+        self.o2_access.insert(
+            jti.clone(),
+            O2Access {
+                client: client.to_string(),
+                user: user.map(str::to_string),
+                scopes: scopes.to_vec(),
+                expires: now.saturating_add(lifetime),
+                revoked: false,
+            },
+        );
+        (token, jti)
     }
 
     /// `lookup_token(..., 'access', ...)`: the acceptance of an access token
@@ -570,6 +764,17 @@ impl Store {
             .collect();
         format!("{hex}+\\")
     }
+}
+
+/// The grants without repeats, in their order (`array_unique`).
+pub(crate) fn dedup(grants: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for g in grants {
+        if !out.contains(g) {
+            out.push(g.clone());
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -1,10 +1,13 @@
 //! The test switches (maxlag, read-only, rate limit, down, clock offset,
-//! auto-approve, rejected nonces) and the one API that sets and consumes
+//! auto-approve, rejected nonces, OAuth 2.0 lifetimes and grace period,
+//! profile flavour) and the one API that sets and consumes
 //! them. Both the Rust handle (`DevWiki::set_*`) and the HTTP controls
 //! (`/devwiki/...`) call the setters here; the wiki's handlers call the
 //! `take_*` methods. No other module writes a switch.
 
 use serde_json::{json, Value};
+
+use crate::config::ProfileFlavour;
 
 /// The switches. Kept in the store, behind its lock.
 #[derive(Clone, Debug, Default)]
@@ -24,6 +27,15 @@ pub(crate) struct Switches {
     rate_limit_times: Option<u32>,
     /// How many of the next signed requests get "Nonce already used".
     reject_nonces: u32,
+    /// `expires_in` of OAuth 2.0 access tokens issued from now on.
+    oauth2_access_token_lifetime: u64,
+    /// Lifetime of OAuth 2.0 refresh tokens issued from now on.
+    oauth2_refresh_token_lifetime: u64,
+    /// `$wgOAuth2RefreshTokenGracePeriod` (0: a used refresh token is
+    /// refused at once, as on MediaWiki ≤ 1.46).
+    oauth2_refresh_grace: u64,
+    /// The shape of `rest.php/oauth2/resource/profile`.
+    profile_as: ProfileFlavour,
 }
 
 /// Counts down a `times` switch: whether it applies to this request, and
@@ -90,6 +102,46 @@ impl Switches {
     /// See `DevWiki::reject_next_nonce`; calls add up.
     pub(crate) fn reject_next_nonces(&mut self, count: u32) {
         self.reject_nonces = self.reject_nonces.saturating_add(count);
+    }
+
+    /// See `DevWiki::set_oauth2_access_token_lifetime`.
+    pub(crate) fn set_oauth2_access_token_lifetime(&mut self, seconds: u64) {
+        self.oauth2_access_token_lifetime = seconds;
+    }
+
+    /// See `DevWiki::set_oauth2_refresh_token_lifetime`.
+    pub(crate) fn set_oauth2_refresh_token_lifetime(&mut self, seconds: u64) {
+        self.oauth2_refresh_token_lifetime = seconds;
+    }
+
+    /// See `DevWiki::set_oauth2_refresh_grace_period`.
+    pub(crate) fn set_oauth2_refresh_grace(&mut self, seconds: u64) {
+        self.oauth2_refresh_grace = seconds;
+    }
+
+    /// See `DevWiki::set_profile_as`.
+    pub(crate) fn set_profile_as(&mut self, flavour: ProfileFlavour) {
+        self.profile_as = flavour;
+    }
+
+    /// OAuth 2.0 access-token lifetime in seconds (capped to `i64`).
+    pub(crate) fn oauth2_access_token_lifetime(&self) -> i64 {
+        i64::try_from(self.oauth2_access_token_lifetime).unwrap_or(i64::MAX)
+    }
+
+    /// OAuth 2.0 refresh-token lifetime in seconds (capped to `i64`).
+    pub(crate) fn oauth2_refresh_token_lifetime(&self) -> i64 {
+        i64::try_from(self.oauth2_refresh_token_lifetime).unwrap_or(i64::MAX)
+    }
+
+    /// The refresh-token grace period in seconds (0: none).
+    pub(crate) fn oauth2_refresh_grace(&self) -> i64 {
+        i64::try_from(self.oauth2_refresh_grace).unwrap_or(i64::MAX)
+    }
+
+    /// The profile flavour.
+    pub(crate) fn profile_as(&self) -> ProfileFlavour {
+        self.profile_as
     }
 
     /// Whether the wiki is "down".
@@ -169,6 +221,10 @@ impl Switches {
             "rate_limit_retry_after": self.rate_limit,
             "rate_limit_times": self.rate_limit_times,
             "reject_nonces": self.reject_nonces,
+            "oauth2_access_token_lifetime": self.oauth2_access_token_lifetime,
+            "oauth2_refresh_token_lifetime": self.oauth2_refresh_token_lifetime,
+            "oauth2_refresh_grace_period": self.oauth2_refresh_grace,
+            "profile_as": self.profile_as.name(),
         })
     }
 }

@@ -234,6 +234,9 @@ pub(crate) struct UserRec {
     pub email_authenticated: Option<String>,
     pub realname: String,
     pub block: Option<BlockRec>,
+    /// Hidden (suppressed) from public view: the OAuth 2.0 profile is then
+    /// only `sub` and `blocked: true`.
+    pub hidden: bool,
 }
 
 /// A sitewide block.
@@ -295,6 +298,7 @@ pub(crate) fn seed_users() -> Vec<UserRec> {
             email_authenticated: Some("20221101000500".into()),
             realname: "Ada Admin".into(),
             block: None,
+            hidden: false,
         },
         UserRec {
             id: 2,
@@ -308,6 +312,7 @@ pub(crate) fn seed_users() -> Vec<UserRec> {
             email_authenticated: Some("20221115121500".into()),
             realname: "Alice Example".into(),
             block: None,
+            hidden: false,
         },
         UserRec {
             id: 3,
@@ -328,6 +333,7 @@ pub(crate) fn seed_users() -> Vec<UserRec> {
                 timestamp: "2023-06-01T00:00:00Z".into(),
                 expiry: "infinite".into(),
             }),
+            hidden: false,
         },
         UserRec {
             id: 4,
@@ -341,6 +347,7 @@ pub(crate) fn seed_users() -> Vec<UserRec> {
             email_authenticated: Some("20221125164000".into()),
             realname: "Zoë Ünicode-Ŝtrange".into(),
             block: None,
+            hidden: false,
         },
     ]
 }
@@ -360,6 +367,7 @@ pub(crate) fn ordinary_user(id: u32, name: &str) -> UserRec {
         email_authenticated: None,
         realname: String::new(),
         block: None,
+        hidden: false,
     }
 }
 
