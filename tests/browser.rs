@@ -25,6 +25,8 @@ async fn shot(s: &Session, name: &str) -> Result<(), String> {
 
 async fn scenario(s: &Session, app: &str, wiki: &devwiki::DevWiki) -> Result<(), String> {
     // 1. An anonymous visitor opens the demo: what it is, and where to log in.
+    // (A tall window, so that each screenshot shows the whole page.)
+    s.set_window_size(1024, 1300).await?;
     s.goto(app).await;
     expect_contains(s, "h1", "Sign in with a wiki").await?;
     expect_contains(s, "#greeting", "not logged in").await?;
@@ -90,6 +92,7 @@ async fn scenario(s: &Session, app: &str, wiki: &devwiki::DevWiki) -> Result<(),
         serde_json::to_string(&text).unwrap_or_default()
     );
     s.script(&set).await;
+    shot(s, "05-sandbox-form").await?;
     s.click("#save").await?;
     expect_text(s, "#edit-result", "Success").await?;
     expect_text(s, "#request-method", "POST").await?;
@@ -100,16 +103,16 @@ async fn scenario(s: &Session, app: &str, wiki: &devwiki::DevWiki) -> Result<(),
     {
         return Err("the wiki's Sandbox lacks the edit".into());
     }
-    shot(s, "05-sandbox-edit").await?;
+    shot(s, "06-sandbox-edited").await?;
     s.click("#read-back").await?;
     expect_contains(s, "#content", &text).await?;
     expect_text(s, "#read-author", "Admin").await?;
-    shot(s, "06-read-back").await?;
+    shot(s, "07-read-back").await?;
     // 6. Log out.
     s.click("#logout").await?;
     expect_contains(s, "#flash", "You were signed out.").await?;
     expect_contains(s, "#greeting", "not logged in").await?;
-    shot(s, "07-logged-out").await?;
+    shot(s, "08-logged-out").await?;
 
     // 7. Cancel: the wiki shows its page and does not call back.
     s.click("#login").await?;
@@ -122,7 +125,7 @@ async fn scenario(s: &Session, app: &str, wiki: &devwiki::DevWiki) -> Result<(),
     if !s.current_url().await.starts_with("http://localhost:") {
         return Err("cancel must not call back".into());
     }
-    shot(s, "08-cancelled").await?;
+    shot(s, "09-cancelled").await?;
 
     // 8. A login-required page sends the visitor through login and back.
     s.goto(&format!("{app}/contributions")).await;

@@ -28,11 +28,33 @@ fn flash(flash: Option<FlashMessage<'_>>) -> Flash {
     flash.map(|f| (f.kind().to_string(), f.message().to_string()))
 }
 
+/// MediaWiki's `20221101000000` as `2022-11-01 00:00:00 UTC`.
+fn mw_timestamp(ts: &str) -> String {
+    let d = |r: std::ops::Range<usize>| ts.get(r).unwrap_or("");
+    if ts.len() == 14 && ts.bytes().all(|b| b.is_ascii_digit()) {
+        format!(
+            "{}-{}-{} {}:{}:{} UTC",
+            d(0..4),
+            d(4..6),
+            d(6..8),
+            d(8..10),
+            d(10..12),
+            d(12..14)
+        )
+    } else {
+        ts.to_string()
+    }
+}
+
 #[get("/")]
 fn index(user: Option<MwUser>, site: &State<Site>, f: Option<FlashMessage<'_>>) -> Template {
+    let registered = user
+        .as_ref()
+        .and_then(|u| u.registered.as_deref())
+        .map(mw_timestamp);
     Template::render(
         "index",
-        context! { user, site: site.inner(), flash: flash(f), page: "home" },
+        context! { user, registered, site: site.inner(), flash: flash(f), page: "home" },
     )
 }
 

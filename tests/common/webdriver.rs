@@ -253,6 +253,18 @@ impl Session {
         self.call(reqwest::Method::GET, "/cookie", None).await
     }
 
+    /// Resizes the window (screenshots show the viewport only).
+    pub async fn set_window_size(&self, width: u32, height: u32) -> Result<(), String> {
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                "/window/rect",
+                Some(json!({"width": width, "height": height})),
+            )
+            .await;
+        Self::check(&v, "window size")
+    }
+
     /// Saves a PNG screenshot of the window at `path`.
     pub async fn screenshot(&self, path: &std::path::Path) -> Result<(), String> {
         use base64::Engine;
