@@ -270,6 +270,24 @@ pub fn rocket(figment: Figment) -> Rocket<Build> {
         )
 }
 
+/// What to tell the person who ran `cargo run --example demo` when the
+/// app could not start (a taken port names `ROCKET_PORT`).
+pub fn launch_failure(e: &rocket::Error, port: u16) -> String {
+    match e.kind() {
+        rocket::error::ErrorKind::Bind(io) if io.kind() == std::io::ErrorKind::AddrInUse => {
+            format!(
+                "\n  Port {port} is taken (another demo or app?). Choose another:\n\n    \
+                 ROCKET_PORT={} cargo run --example demo\n",
+                port.checked_add(1).unwrap_or(8001)
+            )
+        }
+        rocket::error::ErrorKind::Bind(io) => {
+            format!("\n  The demo cannot listen on port {port}: {io}\n")
+        }
+        _ => format!("\n  The demo could not start: {e}\n"),
+    }
+}
+
 /// The local wiki the demo starts: on `localhost` (another *site* than the
 /// app on 127.0.0.1, as in production), calling back to the app's port.
 pub fn local_wiki_config(app_port: u16) -> DevWikiConfig {

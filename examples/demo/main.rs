@@ -150,19 +150,7 @@ async fn main() -> ExitCode {
     match rocket.launch().await {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
-            if let rocket::error::ErrorKind::Bind(io) = e.kind() {
-                if io.kind() == std::io::ErrorKind::AddrInUse {
-                    eprintln!(
-                        "\n  Port {port} is taken (another demo or app?). Choose another:\n\n    \
-                         ROCKET_PORT={} cargo run --example demo\n",
-                        port.wrapping_add(1)
-                    );
-                } else {
-                    eprintln!("\n  The demo cannot listen on port {port}: {io}\n");
-                }
-            } else {
-                eprintln!("\n  The demo could not start: {e}\n");
-            }
+            eprintln!("{}", app::launch_failure(&e, port));
             ExitCode::FAILURE
         }
     }
