@@ -6,6 +6,7 @@
 //! `MWOAUTH_REQUIRE_PEERS=1` (as `.ci/run` sets), when it fails.
 
 mod common;
+#[allow(dead_code)] // what only the demo binary uses
 #[path = "../examples/demo/app.rs"]
 mod demo_app;
 
