@@ -6,19 +6,45 @@
 //! `MWOAUTH_REQUIRE_PEERS=1` (as `.ci/run` sets), when it fails.
 
 mod common;
+#[allow(dead_code)] // what only the demo binary uses
 #[path = "../examples/demo/app.rs"]
 mod demo_app;
 
 use common::webdriver::{chromedriver_path, Driver, Session};
 use common::*;
 
-async fn scenario(s: &Session, app: &str) -> Result<(), String> {
-    // 1. An anonymous visitor opens the demo and logs in.
+/// Where the tour's screenshots go: `target/screenshots/`.
+fn screenshots() -> std::path::PathBuf {
+    let tmp = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    tmp.parent().unwrap_or(tmp).join("screenshots")
+}
+
+async fn shot(s: &Session, name: &str) -> Result<(), String> {
+    s.screenshot(&screenshots().join(format!("{name}.png")))
+        .await
+}
+
+async fn scenario(s: &Session, app: &str, wiki: &devwiki::DevWiki) -> Result<(), String> {
+    // 1. An anonymous visitor opens the demo: what it is, and where to log in.
+    // (A tall window, so that each screenshot shows the whole page.)
+    s.set_window_size(1024, 1300).await?;
     s.goto(app).await;
-    let greeting = s.text("#greeting").await?;
-    if !greeting.contains("not logged in") {
-        return Err(format!("expected an anonymous greeting, got {greeting:?}"));
+    expect_contains(s, "h1", "Sign in with a wiki").await?;
+    expect_contains(s, "#greeting", "not logged in").await?;
+    expect_contains(s, "footer", "Source").await?;
+    let links = s
+        .script("return [...document.querySelectorAll('footer a')].map(a => a.href).join(' ');")
+        .await;
+    let links = links.as_str().unwrap_or_default();
+    for want in [
+        env!("CARGO_PKG_REPOSITORY"),
+        "https://docs.rs/rocket_mediawiki_oauth",
+    ] {
+        if !links.contains(want) {
+            return Err(format!("no link to {want} in the footer: {links}"));
+        }
     }
+    shot(s, "01-home").await?;
     s.click("#login").await?;
     // 2. The wiki's authorize page, on another site.
     s.wait_for("#accept").await?;
@@ -26,24 +52,70 @@ async fn scenario(s: &Session, app: &str) -> Result<(), String> {
     if !here.starts_with("http://localhost:") {
         return Err(format!("expected the wiki on localhost, at {here}"));
     }
-    choose_user(s, "Alice").await?;
+    choose_user(s, "Admin").await?;
+    shot(s, "02-authorize").await?;
     s.click("#accept").await?;
-    // 3. Back on the demo, signed in, with the flash message.
-    expect_text(s, "#flash", "You were signed in, Alice!").await?;
-    expect_text(s, "#username", "Alice").await?;
-    // 4. The test query: the user's contributions through the API.
-    s.click("#test-query").await?;
-    expect_text(s, "h1 #username", "Alice").await?;
-    let list = s.text("#contributions").await?;
-    if list.is_empty() {
-        return Err("no contributions shown".into());
+    // 3. Back on the demo, signed in, with the flash and the identity table.
+    expect_text(s, "#flash", "You were signed in, Admin!").await?;
+    expect_text(s, "#username", "Admin").await?;
+    expect_text(s, "#id-name", "Admin").await?;
+    let tags = s
+        .script("return [...document.querySelectorAll('#id-groups .tag')].map(t => t.textContent);")
+        .await;
+    let tags: Vec<&str> = tags
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.as_str())
+        .collect();
+    if !tags.contains(&"sysop")
+        || !tags.contains(&"bureaucrat")
+        || tags.iter().any(|t| t.contains(','))
+    {
+        return Err(format!("groups are not shown as tags: {tags:?}"));
     }
-    // 5. Log out.
+    expect_contains(s, "#id-grants", "editpage").await?;
+    shot(s, "03-identity").await?;
+    // 4. The test query: the request (method, parameters) and the answer.
+    s.click("#test-query").await?;
+    expect_text(s, "#query-user", "Admin").await?;
+    expect_text(s, "#request-method", "GET").await?;
+    expect_contains(s, "#request-params", "usercontribs").await?;
+    expect_contains(s, "#request-params", "formatversion").await?;
+    expect_contains(s, "#answer", "\"usercontribs\": [").await?;
+    shot(s, "04-test-query").await?;
+    // 5. The sandbox edit, then read back through the API.
+    s.click("#sandbox").await?;
+    expect_text(s, "#sandbox-title", "Sandbox").await?;
+    let text = format!("Tour edit {}", std::process::id());
+    let set = format!(
+        "var t = document.getElementById('text'); t.value = {}; return t.value;",
+        serde_json::to_string(&text).unwrap_or_default()
+    );
+    s.script(&set).await;
+    shot(s, "05-sandbox-form").await?;
+    s.click("#save").await?;
+    expect_text(s, "#edit-result", "Success").await?;
+    expect_text(s, "#request-method", "POST").await?;
+    expect_contains(s, "#answer", "\"newrevid\"").await?;
+    if !wiki
+        .page_text("Sandbox")
+        .is_some_and(|t| t.ends_with(&text))
+    {
+        return Err("the wiki's Sandbox lacks the edit".into());
+    }
+    shot(s, "06-sandbox-edited").await?;
+    s.click("#read-back").await?;
+    expect_contains(s, "#content", &text).await?;
+    expect_text(s, "#read-author", "Admin").await?;
+    shot(s, "07-read-back").await?;
+    // 6. Log out.
     s.click("#logout").await?;
     expect_contains(s, "#flash", "You were signed out.").await?;
     expect_contains(s, "#greeting", "not logged in").await?;
+    shot(s, "08-logged-out").await?;
 
-    // 6. Cancel: the wiki shows its page and does not call back.
+    // 7. Cancel: the wiki shows its page and does not call back.
     s.click("#login").await?;
     s.click("#cancel").await?;
     s.wait_for("#mw-mwoauth-cancelled").await?;
@@ -54,12 +126,13 @@ async fn scenario(s: &Session, app: &str) -> Result<(), String> {
     if !s.current_url().await.starts_with("http://localhost:") {
         return Err("cancel must not call back".into());
     }
+    shot(s, "09-cancelled").await?;
 
-    // 7. A login-required page sends the visitor through login and back.
+    // 8. A login-required page sends the visitor through login and back.
     s.goto(&format!("{app}/contributions")).await;
     choose_user(s, "Zoë Ünicode-Ŝtrange").await?;
     s.click("#accept").await?;
-    expect_text(s, "h1 #username", "Zoë Ünicode-Ŝtrange").await?;
+    expect_text(s, "#query-user", "Zoë Ünicode-Ŝtrange").await?;
     if !s.current_url().await.ends_with("/contributions") {
         return Err(format!(
             "not back on /contributions: {}",
@@ -68,7 +141,7 @@ async fn scenario(s: &Session, app: &str) -> Result<(), String> {
     }
     s.click("#logout").await?;
 
-    // 8. Two tabs log in at the same time; both complete.
+    // 9. Two tabs log in at the same time; both complete.
     let first = s.current_tab().await;
     s.goto(&format!("{app}/login?next=%2F%3Ftab%3D1")).await;
     s.wait_for("#accept").await?;
@@ -77,7 +150,7 @@ async fn scenario(s: &Session, app: &str) -> Result<(), String> {
     s.goto(&format!("{app}/login?next=%2Fcontributions")).await;
     choose_user(s, "Alice").await?;
     s.click("#accept").await?;
-    expect_text(s, "h1 #username", "Alice").await?;
+    expect_text(s, "#query-user", "Alice").await?;
     s.switch_to(&first).await;
     choose_user(s, "Admin").await?;
     s.click("#accept").await?;
@@ -148,13 +221,15 @@ async fn a_person_logs_in_with_chromium_across_two_sites() {
     let figment = rocket::Config::figment()
         .merge(("log_level", "off"))
         .merge(("secret_key", SECRET_KEY));
-    let (figment, wiki) = demo_app::with_local_wiki(figment, port).await;
+    let (figment, wiki) = demo_app::with_local_wiki(figment, port)
+        .await
+        .expect("the local wiki starts");
     let app = launch(demo_app::rocket(figment)).await;
 
     let driver = Driver::start(&chromedriver).await;
     let profile = std::env::temp_dir().join(format!("mwoauth-chromium-{}", std::process::id()));
     let session = driver.session(&profile).await;
-    let result = scenario(&session, &app.url).await;
+    let result = scenario(&session, &app.url, &wiki).await;
     if let Err(e) = &result {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("test-artifacts");
         session.save_artifacts(&dir, "browser-failure").await;

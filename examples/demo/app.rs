@@ -2,21 +2,102 @@
 
 use devwiki::{DevWiki, DevWikiConfig};
 use rocket::figment::Figment;
+use rocket::form::{Form, FromForm};
 use rocket::request::FlashMessage;
-use rocket::{get, routes, Build, Rocket};
+use rocket::{get, post, routes, Build, Rocket, State};
 use rocket_dyn_templates::{context, Template};
 use rocket_mediawiki_oauth::{Error, LoginRequired, MwApi, MwOAuth, MwUser};
 use serde::Serialize;
+use serde_json::Value;
+
+/// What every page shows around its content: where the wiki is, the links.
+#[derive(Clone, Serialize)]
+pub struct Site {
+    /// The wiki's `base_url` (folder of `index.php` and `api.php`).
+    pub wiki: String,
+    /// The embedded local wiki (`true`) or a real one.
+    pub local: bool,
+    pub repository: &'static str,
+    pub readme: String,
+    pub docs: &'static str,
+}
+
+type Flash = Option<(String, String)>;
+
+fn flash(flash: Option<FlashMessage<'_>>) -> Flash {
+    flash.map(|f| (f.kind().to_string(), f.message().to_string()))
+}
+
+/// MediaWiki's `20221101000000` as `2022-11-01 00:00:00 UTC`.
+fn mw_timestamp(ts: &str) -> String {
+    let d = |r: std::ops::Range<usize>| ts.get(r).unwrap_or("");
+    if ts.len() == 14 && ts.bytes().all(|b| b.is_ascii_digit()) {
+        format!(
+            "{}-{}-{} {}:{}:{} UTC",
+            d(0..4),
+            d(4..6),
+            d(6..8),
+            d(8..10),
+            d(10..12),
+            d(12..14)
+        )
+    } else {
+        ts.to_string()
+    }
+}
 
 #[get("/")]
-fn index(user: Option<MwUser>, flash: Option<FlashMessage<'_>>) -> Template {
+fn index(user: Option<MwUser>, site: &State<Site>, f: Option<FlashMessage<'_>>) -> Template {
+    let registered = user
+        .as_ref()
+        .and_then(|u| u.registered.as_deref())
+        .map(mw_timestamp);
     Template::render(
         "index",
-        context! {
-            user,
-            flash: flash.map(|f| (f.kind().to_string(), f.message().to_string())),
-        },
+        context! { user, registered, site: site.inner(), flash: flash(f), page: "home" },
     )
+}
+
+/// One API request as the page shows it: the method, the URL and the
+/// parameters (those the demo passed, and those the crate adds).
+#[derive(Serialize)]
+struct ShownRequest {
+    method: &'static str,
+    call: &'static str,
+    url: String,
+    params: Vec<(String, String)>,
+    added: Vec<(&'static str, &'static str)>,
+    answer: String,
+}
+
+impl ShownRequest {
+    fn new(method: &'static str, call: &'static str, api: &MwApi, params: &[(&str, &str)]) -> Self {
+        let mut added = vec![
+            ("format", "json"),
+            ("formatversion", "2"),
+            ("assert", "user"),
+        ];
+        if method == "POST" {
+            added.push(("maxlag", "5"));
+            added.push(("token", "(the user's CSRF token, fetched and cached)"));
+        }
+        ShownRequest {
+            method,
+            call,
+            url: api.api_url().to_string(),
+            params: params
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            added,
+            answer: String::new(),
+        }
+    }
+
+    fn answered(mut self, answer: &Value) -> Self {
+        self.answer = serde_json::to_string_pretty(answer).unwrap_or_default();
+        self
+    }
 }
 
 #[derive(Serialize)]
@@ -30,17 +111,19 @@ struct Contribution {
 #[get("/contributions")]
 async fn contributions(
     api: LoginRequired<MwApi>,
-    flash: Option<FlashMessage<'_>>,
+    site: &State<Site>,
+    f: Option<FlashMessage<'_>>,
 ) -> Result<Template, Error> {
     let name = api.user().name.clone();
-    let answer = api
-        .request(&[
-            ("action", "query"),
-            ("list", "usercontribs"),
-            ("ucuser", &name),
-            ("uclimit", "20"),
-        ])
-        .await?;
+    let params = [
+        ("action", "query"),
+        ("list", "usercontribs"),
+        ("ucuser", name.as_str()),
+        ("uclimit", "10"),
+        ("ucprop", "title|timestamp|comment"),
+    ];
+    let shown = ShownRequest::new("GET", "api.get(&params)", &api, &params);
+    let answer = api.get(&params).await?;
     let contributions: Vec<Contribution> = answer["query"]["usercontribs"]
         .as_array()
         .into_iter()
@@ -55,45 +138,189 @@ async fn contributions(
         "contributions",
         context! {
             user: api.user(),
+            site: site.inner(),
+            request: shown.answered(&answer),
             contributions,
-            flash: flash.map(|f| (f.kind().to_string(), f.message().to_string())),
+            flash: flash(f),
+            page: "query",
         },
     ))
 }
 
-/// The demo's Rocket: templates, the OAuth fairing, two pages.
+/// The page the demo edits: `Sandbox` on the local wiki, the user's own
+/// sandbox on a real one.
+fn sandbox_title(site: &Site, user: &MwUser) -> String {
+    if site.local {
+        "Sandbox".into()
+    } else {
+        format!("User:{}/sandbox", user.name)
+    }
+}
+
+#[get("/sandbox")]
+fn sandbox(user: LoginRequired, site: &State<Site>, f: Option<FlashMessage<'_>>) -> Template {
+    let title = sandbox_title(site, &user);
+    Template::render(
+        "sandbox",
+        context! {
+            user: &*user,
+            site: site.inner(),
+            title,
+            text: format!("Hello from the rocket_mediawiki_oauth demo, as {}.", user.name),
+            flash: flash(f),
+            page: "sandbox",
+        },
+    )
+}
+
+#[derive(FromForm)]
+struct EditForm {
+    text: String,
+    summary: String,
+}
+
+/// The edit: a signed POST with the user's CSRF token.
+#[post("/sandbox", data = "<form>")]
+async fn sandbox_edit(
+    api: LoginRequired<MwApi>,
+    form: Form<EditForm>,
+    site: &State<Site>,
+) -> Result<Template, Error> {
+    let title = sandbox_title(site, api.user());
+    let text = format!("\n\n{}", form.text.trim());
+    let params = [
+        ("action", "edit"),
+        ("title", title.as_str()),
+        ("appendtext", text.as_str()),
+        ("summary", form.summary.trim()),
+    ];
+    let shown = ShownRequest::new(
+        "POST",
+        "api.post_with_token(\"csrf\", &params)",
+        &api,
+        &params,
+    );
+    let answer = api.post_with_token("csrf", &params).await?;
+    Ok(Template::render(
+        "sandbox",
+        context! {
+            user: api.user(),
+            site: site.inner(),
+            title,
+            result: answer["edit"]["result"].as_str().unwrap_or("?"),
+            newrevid: answer["edit"]["newrevid"].as_u64(),
+            request: shown.answered(&answer),
+            page: "sandbox",
+        },
+    ))
+}
+
+/// Reads the sandbox back through the API: its latest revision.
+#[get("/sandbox/read")]
+async fn sandbox_read(api: LoginRequired<MwApi>, site: &State<Site>) -> Result<Template, Error> {
+    let title = sandbox_title(site, api.user());
+    let params = [
+        ("action", "query"),
+        ("prop", "revisions"),
+        ("titles", title.as_str()),
+        ("rvprop", "content|user|timestamp|comment"),
+        ("rvslots", "main"),
+    ];
+    let shown = ShownRequest::new("GET", "api.get(&params)", &api, &params);
+    let answer = api.get(&params).await?;
+    let revision = &answer["query"]["pages"][0]["revisions"][0];
+    Ok(Template::render(
+        "read",
+        context! {
+            user: api.user(),
+            site: site.inner(),
+            title,
+            content: revision["slots"]["main"]["content"].as_str(),
+            author: revision["user"].as_str(),
+            request: shown.answered(&answer),
+            page: "sandbox",
+        },
+    ))
+}
+
+/// The demo's Rocket: templates, the OAuth fairing, the tour's pages.
 pub fn rocket(figment: Figment) -> Rocket<Build> {
+    let site = Site {
+        wiki: figment
+            .extract_inner::<String>("mwoauth.base_url")
+            .unwrap_or_default(),
+        local: figment
+            .extract_inner::<bool>("demo_local_wiki")
+            .unwrap_or(false),
+        repository: env!("CARGO_PKG_REPOSITORY"),
+        readme: format!("{}#readme", env!("CARGO_PKG_REPOSITORY")),
+        docs: concat!("https://docs.rs/", env!("CARGO_PKG_NAME")),
+    };
     let figment = figment.merge((
         "template_dir",
         concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo/templates"),
     ));
     rocket::custom(figment)
+        .manage(site)
         .attach(Template::fairing())
         .attach(MwOAuth::fairing())
-        .mount("/", routes![index, contributions])
+        .mount(
+            "/",
+            routes![index, contributions, sandbox, sandbox_edit, sandbox_read],
+        )
 }
 
-/// Starts the local wiki on `localhost` (another *site* than the app on
-/// 127.0.0.1, as in production) and points the figment at it.
-pub async fn with_local_wiki(figment: Figment, app_port: u16) -> (Figment, DevWiki) {
-    let wiki = DevWiki::start(DevWikiConfig {
+/// What to tell the person who ran `cargo run --example demo` when the
+/// app could not start (a taken port names `ROCKET_PORT`).
+pub fn launch_failure(e: &rocket::Error, port: u16) -> String {
+    match e.kind() {
+        rocket::error::ErrorKind::Bind(io) if io.kind() == std::io::ErrorKind::AddrInUse => {
+            format!(
+                "\n  Port {port} is taken (another demo or app?). Choose another:\n\n    \
+                 ROCKET_PORT={} cargo run --example demo\n",
+                port.checked_add(1).unwrap_or(8001)
+            )
+        }
+        rocket::error::ErrorKind::Bind(io) => {
+            format!("\n  The demo cannot listen on port {port}: {io}\n")
+        }
+        _ => format!("\n  The demo could not start: {e}\n"),
+    }
+}
+
+/// The local wiki the demo starts: on `localhost` (another *site* than the
+/// app on 127.0.0.1, as in production), calling back to the app's port.
+pub fn local_wiki_config(app_port: u16) -> DevWikiConfig {
+    DevWikiConfig {
         host: "localhost".into(),
         port: 0,
         callback: format!("http://127.0.0.1:{app_port}/oauth-callback"),
+        verbose: std::env::var("DEVWIKI_VERBOSE").is_ok_and(|v| v == "1"),
         ..DevWikiConfig::default()
-    })
-    .await
-    .expect("the local wiki starts");
+    }
+}
+
+/// Points the app's figment at a running local wiki.
+pub fn use_local_wiki(figment: Figment, wiki: &DevWiki, app_port: u16) -> Figment {
     let consumer = wiki.default_consumer();
-    let figment = figment
+    figment
         .merge(("address", "127.0.0.1"))
         .merge(("port", app_port))
+        .merge(("demo_local_wiki", true))
         .merge(("mwoauth.base_url", wiki.base_url()))
         .merge(("mwoauth.consumer_key", consumer.key.clone()))
         .merge(("mwoauth.consumer_secret", consumer.secret.clone()))
         .merge((
             "mwoauth.user_agent",
             "rocket_mediawiki_oauth-demo/0.1 (local wiki)",
-        ));
-    (figment, wiki)
+        ))
+}
+
+/// Starts the local wiki and points the figment at it.
+pub async fn with_local_wiki(
+    figment: Figment,
+    app_port: u16,
+) -> std::io::Result<(Figment, DevWiki)> {
+    let wiki = DevWiki::start(local_wiki_config(app_port)).await?;
+    Ok((use_local_wiki(figment, &wiki, app_port), wiki))
 }

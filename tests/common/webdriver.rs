@@ -253,6 +253,36 @@ impl Session {
         self.call(reqwest::Method::GET, "/cookie", None).await
     }
 
+    /// Resizes the window (screenshots show the viewport only).
+    pub async fn set_window_size(&self, width: u32, height: u32) -> Result<(), String> {
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                "/window/rect",
+                Some(json!({"width": width, "height": height})),
+            )
+            .await;
+        Self::check(&v, "window size")
+    }
+
+    /// Saves a PNG screenshot of the window at `path`.
+    pub async fn screenshot(&self, path: &std::path::Path) -> Result<(), String> {
+        use base64::Engine;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        let shot = self.call(reqwest::Method::GET, "/screenshot", None).await;
+        Self::check(&shot, "screenshot")?;
+        let png = shot
+            .as_str()
+            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+            .ok_or_else(|| format!("screenshot: not base64: {shot}"))?;
+        if !png.starts_with(b"\x89PNG\r\n\x1a\n") {
+            return Err("screenshot: not a PNG".into());
+        }
+        std::fs::write(path, png).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
     /// Saves a screenshot and the page source under `dir` (for failures).
     pub async fn save_artifacts(&self, dir: &std::path::Path, name: &str) {
         use base64::Engine;
