@@ -97,8 +97,11 @@ pub struct Config {
     /// _Default:_ none; required for user sign-in (OAuth 2.0 public clients: none).
     pub consumer_secret: String,
     /// OAuth 2.0: `public_client = true` for a client registered as not
-    /// confidential (no secret; PKCE proves the login). A server-side Rocket
-    /// app should register a confidential client and keep this `false`.
+    /// confidential (PKCE proves the login; no secret is needed to sign in).
+    /// MediaWiki 1.39 still gives such a client a secret and requires it to
+    /// refresh tokens: set `client_secret` too, or users sign in again when
+    /// their access token expires. A server-side Rocket app should register
+    /// a confidential client and keep this `false`.
     ///
     /// _Default:_ `false`.
     pub public_client: bool,

@@ -79,8 +79,9 @@ impl MwUser {
 pub struct VerifiedMwUser {
     /// The user, freshly confirmed.
     pub user: MwUser,
-    /// The user's rights on the wiki (not limited by the grants; not kept in
-    /// the cookie).
+    /// The user's rights on the wiki (not kept in the cookie): all of them
+    /// with OAuth 1.0a, those the grants allow with OAuth 2.0 (as the wiki's
+    /// identify and profile answers give them).
     pub rights: Vec<String>,
     /// Real name, only with the `mwoauth-authonlyprivate` grant.
     pub realname: Option<String>,

@@ -167,7 +167,9 @@ impl Consumer {
             OAuthVersion::OAuth1 => Consumer::oauth1(&config.consumer_key, &config.consumer_secret),
             OAuthVersion::OAuth2 => Consumer::OAuth2(oauth2::Client {
                 id: config.consumer_key.clone(),
-                secret: (!config.public_client && !config.consumer_secret.is_empty())
+                // A public client sends its secret too when it has one:
+                // MediaWiki 1.39 requires it to refresh.
+                secret: (!config.consumer_secret.is_empty())
                     .then(|| config.consumer_secret.clone()),
             }),
         }

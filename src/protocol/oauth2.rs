@@ -50,7 +50,10 @@ impl Tokens {
     /// (at most a quarter of its lifetime) and can be refreshed.
     pub fn due(&self, now: i64, margin: i64) -> bool {
         let margin = self.lifetime.map_or(margin, |l| margin.min(l / 4));
-        self.refresh.is_some() && self.expires_at.is_some_and(|e| e.saturating_sub(margin) <= now)
+        self.refresh.is_some()
+            && self
+                .expires_at
+                .is_some_and(|e| e.saturating_sub(margin) <= now)
     }
 }
 

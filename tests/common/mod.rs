@@ -195,8 +195,10 @@ pub fn figment_with(wiki: &DevWiki, consumer: &Consumer, port: u16, proto: Proto
             .merge(("mwoauth.client_id", consumer.key.clone()))
             .merge(("mwoauth.client_secret", consumer.secret.clone()))
             .merge(("mwoauth.callback", consumer.callback.clone())),
+        // MediaWiki gives public clients a secret too, needed to refresh.
         Proto::OAuth2Public => base
             .merge(("mwoauth.client_id", consumer.key.clone()))
+            .merge(("mwoauth.client_secret", consumer.secret.clone()))
             .merge(("mwoauth.public_client", true))
             .merge(("mwoauth.callback", consumer.callback.clone())),
     }
