@@ -31,6 +31,7 @@ use std::sync::{Arc, Mutex};
 use rocket::http::{Cookie, CookieJar, SameSite};
 use serde::{Deserialize, Serialize};
 
+use crate::config::OAuthVersion;
 use crate::protocol::{Credentials, PendingLogin};
 use crate::user::MwUser;
 
@@ -68,6 +69,10 @@ pub(crate) struct CookiePolicy {
     pub callback_path: String,
     /// Lifetime of a sign-in, in days.
     pub session_days: u32,
+    /// The protocol users sign in with: a session of the other one (an app
+    /// that moved from OAuth 1.0a to 2.0, or another app on the same host
+    /// sharing `secret_key`) reads as signed out.
+    pub protocol: OAuthVersion,
 }
 
 impl CookiePolicy {
@@ -377,7 +382,7 @@ fn fresh(verified_at: i64, policy: &CookiePolicy) -> bool {
 /// "signed out".
 pub(crate) fn read_session(jar: &CookieJar<'_>, policy: &CookiePolicy) -> Option<SessionRecord> {
     decode_session(jar.get_private(SESSION_COOKIE)?.value())
-        .filter(|r| fresh(r.verified_at, policy))
+        .filter(|r| fresh(r.verified_at, policy) && r.credentials.version() == policy.protocol)
 }
 
 /// Parses a decrypted session cookie value; `None` for anything but the

@@ -47,6 +47,7 @@ impl OAuthState {
             login_path: config.route_path("login"),
             callback_path: config.route_path("oauth-callback"),
             session_days: config.session_days,
+            protocol: config.oauth_version,
         };
         let owner = config.owner.as_ref().map(|owner| {
             let (consumer, credentials) = Consumer::owner(owner);

@@ -164,6 +164,45 @@ async fn scenario(s: &Session, app: &str, wiki: &devwiki::DevWiki) -> Result<(),
     Ok(())
 }
 
+/// The same demo signing in with OAuth 2.0: login, identity, a Bearer API
+/// request, Cancel (which comes back to the app without `state`), logout.
+async fn oauth2_scenario(s: &Session, app: &str) -> Result<(), String> {
+    s.goto(app).await;
+    expect_text(s, "#footer-protocol", "OAuth 2.0").await?;
+    s.click("#login").await?;
+    s.wait_for("#accept").await?;
+    if !s.current_url().await.contains("/rest.php/oauth2/authorize") {
+        return Err(format!(
+            "not the OAuth 2.0 dialog: {}",
+            s.current_url().await
+        ));
+    }
+    choose_user(s, "Alice").await?;
+    shot(s, "10-oauth2-authorize").await?;
+    s.click("#accept").await?;
+    expect_text(s, "#flash", "You were signed in, Alice!").await?;
+    expect_text(s, "#id-name", "Alice").await?;
+    shot(s, "11-oauth2-identity").await?;
+    s.click("#test-query").await?;
+    expect_text(s, "#query-user", "Alice").await?;
+    expect_contains(s, "#request-url", "api.php").await?;
+    let source = s.source().await;
+    if !source.contains("Bearer") {
+        return Err("the request view does not say Bearer".into());
+    }
+    shot(s, "12-oauth2-test-query").await?;
+    s.click("#logout").await?;
+    expect_contains(s, "#greeting", "not logged in").await?;
+    // Cancel on the OAuth 2.0 dialog comes back to the app: a clear page.
+    s.click("#login").await?;
+    s.wait_for("#cancel").await?;
+    s.click("#cancel").await?;
+    expect_text(s, "h1", "Sign-in was cancelled").await?;
+    expect_contains(s, "#mwoauth-error", "User has rejected the request").await?;
+    shot(s, "13-oauth2-cancelled").await?;
+    Ok(())
+}
+
 async fn choose_user(s: &Session, user: &str) -> Result<(), String> {
     s.wait_for("#user").await?;
     let script = format!(
@@ -229,7 +268,19 @@ async fn a_person_logs_in_with_chromium_across_two_sites() {
     let driver = Driver::start(&chromedriver).await;
     let profile = std::env::temp_dir().join(format!("mwoauth-chromium-{}", std::process::id()));
     let session = driver.session(&profile).await;
-    let result = scenario(&session, &app.url, &wiki).await;
+    let mut result = scenario(&session, &app.url, &wiki).await;
+    // The same tour's sign-in with OAuth 2.0 (`DEMO_OAUTH=2`).
+    let port2 = free_port();
+    let figment2 = rocket::Config::figment()
+        .merge(("log_level", "off"))
+        .merge(("secret_key", SECRET_KEY));
+    let (figment2, wiki2) = demo_app::with_local_wiki_as(figment2, port2, true)
+        .await
+        .expect("the second local wiki starts");
+    let app2 = launch(demo_app::rocket(figment2)).await;
+    if result.is_ok() {
+        result = oauth2_scenario(&session, &app2.url).await;
+    }
     if let Err(e) = &result {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("test-artifacts");
         session.save_artifacts(&dir, "browser-failure").await;
@@ -243,5 +294,6 @@ async fn a_person_logs_in_with_chromium_across_two_sites() {
     session.quit().await;
     let _ = std::fs::remove_dir_all(&profile);
     wiki.shutdown().await;
+    wiki2.shutdown().await;
     result.unwrap();
 }

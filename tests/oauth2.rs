@@ -371,3 +371,48 @@ async fn a_public_client_without_its_secret_is_signed_out_when_the_token_expires
     assert_eq!(text(&client, &app.at("/")).await.1, "anonymous");
     wiki.shutdown().await;
 }
+
+#[rocket::async_test]
+async fn a_session_of_the_other_protocol_reads_as_signed_out() {
+    // Two apps on one host sharing secret_key, or an app moved from OAuth
+    // 1.0a to 2.0: the other protocol's session is not this app's.
+    let (wiki, consumer1, app1) = wiki_and_app_with(Proto::OAuth1).await;
+    let port = free_port();
+    let consumer2 = consumer_with(&wiki, port, Proto::OAuth2, "/");
+    let app2 = launch(app_rocket(figment_with(
+        &wiki,
+        &consumer2,
+        port,
+        Proto::OAuth2,
+    )))
+    .await;
+    let _ = consumer1;
+    let jar = Arc::new(reqwest::cookie::Jar::default());
+    let step = stepping_browser(jar);
+    wiki.set_auto_approve(Some("Alice"));
+    let r = step_login(&step, &app1, "/").await;
+    let cookie = set_cookies(&r)
+        .into_iter()
+        .find(|c| c.starts_with("mwoauth_session="))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let with_cookie = |url: String| {
+        let cookie = cookie.clone();
+        async move {
+            let r = reqwest::Client::new()
+                .get(url)
+                .header("Cookie", cookie)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    assert_eq!(with_cookie(app1.at("/")).await.1, "user: Alice");
+    assert_eq!(with_cookie(app2.at("/")).await, (200, "anonymous".into()));
+    assert_eq!(with_cookie(app2.at("/userinfo")).await.0, 401);
+    wiki.shutdown().await;
+}

@@ -20,6 +20,10 @@ pub struct Site {
     pub repository: &'static str,
     pub readme: String,
     pub docs: &'static str,
+    /// "OAuth 1.0a" or "OAuth 2.0", as configured.
+    pub protocol: &'static str,
+    /// How API requests are authorized, for the request view.
+    pub authorization: &'static str,
 }
 
 type Flash = Option<(String, String)>;
@@ -255,6 +259,20 @@ pub fn rocket(figment: Figment) -> Rocket<Build> {
         repository: env!("CARGO_PKG_REPOSITORY"),
         readme: format!("{}#readme", env!("CARGO_PKG_REPOSITORY")),
         docs: concat!("https://docs.rs/", env!("CARGO_PKG_NAME")),
+        protocol: "OAuth 1.0a",
+        authorization:
+            "signed with OAuth 1.0a (HMAC-SHA1, in the <code>Authorization</code> header)",
+    };
+    let oauth2 = figment.extract_inner::<u8>("mwoauth.oauth_version").ok() == Some(2)
+        || figment.find_value("mwoauth.client_id").is_ok();
+    let site = if oauth2 {
+        Site {
+            protocol: "OAuth 2.0",
+            authorization: "with the user's OAuth 2.0 access token (<code>Authorization: Bearer</code>, refreshed when due)",
+            ..site
+        }
+    } else {
+        site
     };
     let figment = figment.merge((
         "template_dir",
@@ -295,25 +313,47 @@ pub fn local_wiki_config(app_port: u16) -> DevWikiConfig {
         host: "localhost".into(),
         port: 0,
         callback: format!("http://127.0.0.1:{app_port}/oauth-callback"),
+        oauth2_redirect_uri: format!("http://127.0.0.1:{app_port}/oauth-callback"),
         verbose: std::env::var("DEVWIKI_VERBOSE").is_ok_and(|v| v == "1"),
         ..DevWikiConfig::default()
     }
 }
 
-/// Points the app's figment at a running local wiki.
+/// Whether the demo signs in with OAuth 2.0 (`DEMO_OAUTH=2`) rather than
+/// OAuth 1.0a against the local wiki.
+pub fn oauth2_requested() -> bool {
+    std::env::var("DEMO_OAUTH").is_ok_and(|v| v.trim() == "2")
+}
+
+/// Points the app's figment at a running local wiki, with its default
+/// OAuth 1.0a consumer or (`DEMO_OAUTH=2`) its default OAuth 2.0 client.
 pub fn use_local_wiki(figment: Figment, wiki: &DevWiki, app_port: u16) -> Figment {
-    let consumer = wiki.default_consumer();
-    figment
+    use_local_wiki_as(figment, wiki, app_port, oauth2_requested())
+}
+
+/// Points the app's figment at a running local wiki, with OAuth 2.0 or 1.0a.
+pub fn use_local_wiki_as(figment: Figment, wiki: &DevWiki, app_port: u16, oauth2: bool) -> Figment {
+    let figment = figment
         .merge(("address", "127.0.0.1"))
         .merge(("port", app_port))
         .merge(("demo_local_wiki", true))
         .merge(("mwoauth.base_url", wiki.base_url()))
-        .merge(("mwoauth.consumer_key", consumer.key.clone()))
-        .merge(("mwoauth.consumer_secret", consumer.secret.clone()))
         .merge((
             "mwoauth.user_agent",
             "rocket_mediawiki_oauth-demo/0.1 (local wiki)",
-        ))
+        ));
+    if oauth2 {
+        let client = wiki.default_oauth2_client();
+        figment
+            .merge(("mwoauth.client_id", client.key.clone()))
+            .merge(("mwoauth.client_secret", client.secret.clone()))
+            .merge(("mwoauth.callback", client.callback.clone()))
+    } else {
+        let consumer = wiki.default_consumer();
+        figment
+            .merge(("mwoauth.consumer_key", consumer.key.clone()))
+            .merge(("mwoauth.consumer_secret", consumer.secret.clone()))
+    }
 }
 
 /// Starts the local wiki and points the figment at it.
@@ -321,6 +361,15 @@ pub async fn with_local_wiki(
     figment: Figment,
     app_port: u16,
 ) -> std::io::Result<(Figment, DevWiki)> {
+    with_local_wiki_as(figment, app_port, oauth2_requested()).await
+}
+
+/// Starts the local wiki and points the figment at it, with OAuth 2.0 or 1.0a.
+pub async fn with_local_wiki_as(
+    figment: Figment,
+    app_port: u16,
+    oauth2: bool,
+) -> std::io::Result<(Figment, DevWiki)> {
     let wiki = DevWiki::start(local_wiki_config(app_port)).await?;
-    Ok((use_local_wiki(figment, &wiki, app_port), wiki))
+    Ok((use_local_wiki_as(figment, &wiki, app_port, oauth2), wiki))
 }

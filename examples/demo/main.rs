@@ -4,6 +4,7 @@
 //! cargo run --example demo
 //! ROCKET_PORT=8001 cargo run --example demo   # when port 8000 is taken
 //! DEVWIKI_VERBOSE=1 cargo run --example demo  # also log the local wiki's requests
+//! DEMO_OAUTH=2 cargo run --example demo        # sign in with OAuth 2.0 instead of 1.0a
 //! ```
 //!
 //! With no consumer configured it starts the embedded local wiki on loopback
@@ -123,8 +124,10 @@ async fn main() -> ExitCode {
 
     let env_consumer = Env::prefixed("ROCKET_MWOAUTH_")
         .iter()
-        .any(|(k, _)| k.as_str() == "consumer_key");
-    let configured = figment.find_value("mwoauth.consumer_key").is_ok() || env_consumer;
+        .any(|(k, _)| matches!(k.as_str(), "consumer_key" | "client_id"));
+    let configured = figment.find_value("mwoauth.consumer_key").is_ok()
+        || figment.find_value("mwoauth.client_id").is_ok()
+        || env_consumer;
     let port: u16 = figment.extract_inner("port").unwrap_or(8000);
 
     let figment = if configured {

@@ -116,6 +116,14 @@ impl Credentials {
         }
     }
 
+    /// The protocol of these credentials.
+    pub(crate) fn version(&self) -> OAuthVersion {
+        match &self.0 {
+            Grant::OAuth1(_) => OAuthVersion::OAuth1,
+            Grant::OAuth2(_) => OAuthVersion::OAuth2,
+        }
+    }
+
     /// Whether the access token expires within `margin` seconds and can be
     /// refreshed.
     pub(crate) fn refresh_due(&self, margin: i64) -> bool {
