@@ -760,6 +760,22 @@ fn token_grant(
     }
 }
 
+/// Approves `client` for `user` directly (as if they had pressed Allow
+/// and the code had been redeemed): a new access and refresh token with all
+/// the client's grants. `None` for an unknown user, a client that is not
+/// OAuth 2.0, or an owner-only one.
+pub(crate) fn grant_tokens(st: &mut Store, user: &str, client: &str) -> Option<(String, String)> {
+    let name = st.find_user(user)?.name.clone();
+    let c = st
+        .consumers
+        .get(client)
+        .filter(|c| c.oauth2 && c.owner_only.is_none())?;
+    let scopes = dedup(&c.grants);
+    st.accept(&name, client);
+    let lifetime = st.switches.oauth2_access_token_lifetime();
+    Some(issue_pair(st, client, &name, &scopes, lifetime))
+}
+
 /// An access token and a refresh token for a user's approval.
 fn issue_pair(
     st: &mut Store,

@@ -1417,3 +1417,27 @@ async fn http_controls_for_oauth2() {
     assert_eq!(r["revoked"], true);
     wiki.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_refreshes_at_once_one_wins_and_direct_grants() {
+    let wiki = start(None).await;
+    let c = wiki.default_oauth2_client();
+    let (access, rt) = wiki.oauth2_grant("Alice", &c.key).expect("tokens");
+    assert_eq!(
+        userinfo(&wiki, &access).await.json()["query"]["userinfo"]["name"],
+        "Alice"
+    );
+    assert!(wiki.oauth2_grant("Nobody", &c.key).is_none());
+    assert!(wiki
+        .oauth2_grant("Alice", &wiki.default_consumer().key)
+        .is_none());
+    // Two clients refreshing the same token at the same moment: on
+    // MediaWiki <= 1.46 one gets new tokens, the other is refused.
+    let (a, b) = tokio::join!(refresh(&wiki, &rt), refresh(&wiki, &rt));
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [200, 401], "{} / {}", a.body, b.body);
+    assert_eq!(wiki.oauth2_token_requests("refresh_token"), 2);
+    assert_eq!(wiki.oauth2_token_requests("*"), 2);
+    wiki.shutdown().await;
+}
