@@ -322,11 +322,12 @@ impl DevWiki {
 
     /// Authorizes `consumer_key` for `user` directly (as if they had pressed
     /// "Allow") and returns the access token and secret; the same ones come
-    /// back until revoked. `None` for an unknown user or consumer.
+    /// back until revoked. `None` for an unknown user or consumer, and for
+    /// an OAuth 2.0 client (see [`DevWiki::oauth2_grant`]).
     pub fn grant(&self, user: &str, consumer_key: &str) -> Option<(String, String)> {
         let mut st = self.shared.lock();
         let name = st.find_user(user)?.name.clone();
-        if !st.consumers.contains_key(consumer_key) {
+        if st.consumers.get(consumer_key).is_none_or(|c| c.oauth2) {
             return None;
         }
         let a = st.accept(&name, consumer_key);
@@ -340,6 +341,18 @@ impl DevWiki {
     /// owner-only one.
     pub fn oauth2_grant(&self, user: &str, client_id: &str) -> Option<(String, String)> {
         oauth2::grant_tokens(&mut self.shared.lock(), user, client_id)
+    }
+
+    /// OAuth 2.0 counterpart of [`DevWiki::import_grant`], for a wiki farm
+    /// whose central OAuth makes one Bearer token work on every wiki: this
+    /// wiki accepts `access_token` (issued by another `DevWiki`) for `user`
+    /// and `client_id` until its `exp`, as it is (no signature check).
+    /// Register the client here first. Refreshes and revocations on the
+    /// other wiki do not reach this one: revoke here too. `false` for an
+    /// unknown user, a client that is not OAuth 2.0, or a token that is not
+    /// a JWT with `jti` and `exp`.
+    pub fn import_oauth2_token(&self, user: &str, client_id: &str, access_token: &str) -> bool {
+        oauth2::import_token(&mut self.shared.lock(), user, client_id, access_token)
     }
 
     /// Installs an authorization with a given access token, as a wiki farm

@@ -1441,3 +1441,50 @@ async fn two_refreshes_at_once_one_wins_and_direct_grants() {
     assert_eq!(wiki.oauth2_token_requests("*"), 2);
     wiki.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_wiki_accepts_imported_bearer_tokens() {
+    let central = start(None).await;
+    let c = central.default_oauth2_client();
+    let (access, _) = central.oauth2_grant("Alice", &c.key).unwrap();
+    let other = start(None).await;
+    // Not known there until imported.
+    assert_invalid_bearer_on_api(&userinfo(&other, &access).await);
+    other.register_consumer(ConsumerSpec {
+        oauth2: true,
+        key: Some(c.key.clone()),
+        secret: Some(c.secret.clone()),
+        ..ConsumerSpec::default()
+    });
+    assert!(other.import_oauth2_token("Alice", &c.key, &access));
+    assert!(!other.import_oauth2_token("Alice", &c.key, "garbage"));
+    assert_eq!(
+        userinfo(&other, &access).await.json()["query"]["userinfo"]["name"],
+        "Alice"
+    );
+    // A tampered copy is still refused.
+    let tampered = format!("{}AAAA", &access[..access.len() - 4]);
+    assert_invalid_bearer_on_api(&userinfo(&other, &tampered).await);
+    assert!(other.revoke("Alice", &c.key));
+    assert_invalid_bearer_on_api(&userinfo(&other, &access).await);
+    // The 1.0a grant helper does not hand out 2.0 tokens.
+    assert!(central.grant("Alice", &c.key).is_none());
+    // Over HTTP.
+    let g: Value = http()
+        .post(format!("{}/devwiki/grant", central.server()))
+        .json(&serde_json::json!({"user": "Alice", "consumer_key": c.key}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let a = g["access_token"].as_str().unwrap();
+    assert!(g["refresh_token"].as_str().unwrap().starts_with("def50200"));
+    assert_eq!(
+        userinfo(&central, a).await.json()["query"]["userinfo"]["name"],
+        "Alice"
+    );
+    central.shutdown().await;
+    other.shutdown().await;
+}
