@@ -1488,3 +1488,26 @@ async fn a_second_wiki_accepts_imported_bearer_tokens() {
     central.shutdown().await;
     other.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codes_expire_after_ten_minutes() {
+    let wiki = start(Some("Alice")).await;
+    let c = wiki.default_oauth2_client();
+    let r = authorize(&wiki, &[("response_type", "code"), ("client_id", &c.key)]).await;
+    let (code, _) = code_of(&r.location(), REDIRECT);
+    wiki.set_clock_offset(601);
+    let t = token(
+        &wiki,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", &c.key),
+            ("client_secret", &c.secret),
+        ],
+    )
+    .await;
+    assert_eq!(t.status, 400);
+    assert_eq!(t.json()["error"], "invalid_request");
+    assert_eq!(t.json()["hint"], "Authorization code has expired");
+    wiki.shutdown().await;
+}
