@@ -141,6 +141,18 @@ pub(crate) fn handle(sh: &Shared, req: &Req) -> Resp {
                 if st.user(&user).is_none() || !st.consumers.contains_key(&key) {
                     return Err(reply(404, json!({ "error": "unknown user or consumer" })));
                 }
+                if st.consumers.get(&key).is_some_and(|c| c.oauth2) {
+                    return match crate::oauth2::grant_tokens(&mut st, &user, &key) {
+                        Some((access, refresh)) => Ok(reply(
+                            200,
+                            json!({ "access_token": access, "refresh_token": refresh }),
+                        )),
+                        None => Err(reply(
+                            400,
+                            json!({ "error": "an owner-only OAuth 2.0 client has its own token" }),
+                        )),
+                    };
+                }
                 let a = st.accept(&user, &key);
                 reply(
                     200,

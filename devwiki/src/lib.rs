@@ -322,15 +322,37 @@ impl DevWiki {
 
     /// Authorizes `consumer_key` for `user` directly (as if they had pressed
     /// "Allow") and returns the access token and secret; the same ones come
-    /// back until revoked. `None` for an unknown user or consumer.
+    /// back until revoked. `None` for an unknown user or consumer, and for
+    /// an OAuth 2.0 client (see [`DevWiki::oauth2_grant`]).
     pub fn grant(&self, user: &str, consumer_key: &str) -> Option<(String, String)> {
         let mut st = self.shared.lock();
         let name = st.find_user(user)?.name.clone();
-        if !st.consumers.contains_key(consumer_key) {
+        if st.consumers.get(consumer_key).is_none_or(|c| c.oauth2) {
             return None;
         }
         let a = st.accept(&name, consumer_key);
         Some((a.access_key, a.access_secret))
+    }
+
+    /// OAuth 2.0: authorizes `client_id` for `user` directly (as if they had
+    /// pressed "Allow" and the app had redeemed the code) and returns a new
+    /// access token and refresh token, with all the client's grants.
+    /// `None` for an unknown user, a client that is not OAuth 2.0, or an
+    /// owner-only one.
+    pub fn oauth2_grant(&self, user: &str, client_id: &str) -> Option<(String, String)> {
+        oauth2::grant_tokens(&mut self.shared.lock(), user, client_id)
+    }
+
+    /// OAuth 2.0 counterpart of [`DevWiki::import_grant`], for a wiki farm
+    /// whose central OAuth makes one Bearer token work on every wiki: this
+    /// wiki accepts `access_token` (issued by another `DevWiki`) for `user`
+    /// and `client_id` until its `exp`, as it is (no signature check).
+    /// Register the client here first. Refreshes and revocations on the
+    /// other wiki do not reach this one: revoke here too. `false` for an
+    /// unknown user, a client that is not OAuth 2.0, or a token that is not
+    /// a JWT with `jti` and `exp`.
+    pub fn import_oauth2_token(&self, user: &str, client_id: &str, access_token: &str) -> bool {
+        oauth2::import_token(&mut self.shared.lock(), user, client_id, access_token)
     }
 
     /// Installs an authorization with a given access token, as a wiki farm
@@ -778,11 +800,17 @@ fn manage_grants(sh: &Shared, req: &Req, values: &verify::Params) -> Resp {
 fn home_page(sh: &Shared) -> Resp {
     let server = sh.server();
     let info = controls::info(sh);
-    let (key, secret) = {
+    let (key, secret, client_id, client_secret) = {
         let st = sh.lock();
-        st.public_consumer(&st.default_consumer)
+        let (k, s) = st
+            .public_consumer(&st.default_consumer)
             .map(|c| (c.key, c.secret))
-            .unwrap_or_default()
+            .unwrap_or_default();
+        let (i, cs) = st
+            .public_consumer(&st.default_oauth2_client)
+            .map(|c| (c.key, c.secret))
+            .unwrap_or_default();
+        (k, s, i, cs)
     };
     let users = sh
         .lock()
@@ -802,9 +830,11 @@ fn home_page(sh: &Shared) -> Resp {
     let s = escape_html(&server);
     let w = escape_html(&sh.script_url());
     let body = format!(
-        "<p>This is <b>DevWiki</b>, a local imitation of MediaWiki with Extension:OAuth (OAuth 1.0a) and <code>api.php</code>, for developing and testing apps offline.</p>\n<ul>\n<li>Server (<code>$wgServer</code>): <code>{s}</code></li>\n<li>Script path: <code>{w}</code></li>\n<li><a href=\"{w}/index.php?title=Special:OAuth\">Special:OAuth</a>: <code>{w}/index.php?title=Special:OAuth/initiate</code>, <code>…/authorize</code>, <code>…/token</code>, <code>…/identify</code></li>\n<li>API: <a href=\"{w}/api.php\">{w}/api.php</a></li>\n<li><a href=\"/wiki/Main_Page\">Main Page</a> · <a href=\"/wiki/Special:OAuthManageMyGrants\">Connected applications</a></li>\n</ul>\n<h2>Default consumer</h2>\n<p>Key <code id=\"consumer-key\">{}</code>, secret <code id=\"consumer-secret\">{}</code></p>\n<h2>Users</h2>\n<ul>{users}</ul>\n<h2>Test controls</h2>\n<ul>{controls}</ul>",
+        "<p>This is <b>DevWiki</b>, a local imitation of MediaWiki with Extension:OAuth (OAuth 1.0a and 2.0) and <code>api.php</code>, for developing and testing apps offline.</p>\n<ul>\n<li>Server (<code>$wgServer</code>): <code>{s}</code></li>\n<li>Script path: <code>{w}</code></li>\n<li><a href=\"{w}/index.php?title=Special:OAuth\">Special:OAuth</a>: <code>{w}/index.php?title=Special:OAuth/initiate</code>, <code>…/authorize</code>, <code>…/token</code>, <code>…/identify</code></li>\n<li>API: <a href=\"{w}/api.php\">{w}/api.php</a></li>\n<li>OAuth 2.0: <code>{w}/rest.php/oauth2/authorize</code>, <code>…/access_token</code>, <code>…/resource/profile</code>, <code>…/resource/scopes</code></li>\n<li><a href=\"/wiki/Main_Page\">Main Page</a> · <a href=\"/wiki/Special:OAuthManageMyGrants\">Connected applications</a></li>\n</ul>\n<h2>Default consumer</h2>\n<p>Key <code id=\"consumer-key\">{}</code>, secret <code id=\"consumer-secret\">{}</code></p>\n<h2>Default OAuth 2.0 client</h2>\n<p>client_id <code id=\"oauth2-client-id\">{}</code>, client secret <code id=\"oauth2-client-secret\">{}</code></p>\n<h2>Users</h2>\n<ul>{users}</ul>\n<h2>Test controls</h2>\n<ul>{controls}</ul>",
         escape_html(&key),
-        escape_html(&secret)
+        escape_html(&secret),
+        escape_html(&client_id),
+        escape_html(&client_secret)
     );
     Resp::page(200, "DevWiki", &body)
 }

@@ -261,6 +261,9 @@ pub(crate) struct Store {
     pub o2_counts: HashMap<String, u64>,
     /// The key of the access-token JWTs (HS256).
     pub o2_key: String,
+    /// Access tokens of another wiki of the farm, accepted as they are
+    /// (`DevWiki::import_oauth2_token`).
+    pub o2_imported: std::collections::HashSet<String>,
     /// The JWT `iss` (`$wgCanonicalServer`), set once the port is bound.
     pub issuer: String,
 }
@@ -341,6 +344,7 @@ impl Store {
             o2_owner_tokens: HashMap::new(),
             o2_counts: HashMap::new(),
             o2_key: random_hex(64),
+            o2_imported: std::collections::HashSet::new(),
             issuer: format!("http://{}", config.host),
         };
         store

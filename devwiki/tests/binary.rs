@@ -160,4 +160,90 @@ fn text_for_people_has_a_rocket_toml_block() {
     )));
     assert!(block.contains("\nuser_agent = \""), "{block}");
     assert!(text.contains("--callback"), "{text}");
+    // The OAuth 2.0 block.
+    let block2 = text
+        .split("[default.mwoauth]\n")
+        .nth(2)
+        .expect("a Rocket.toml block for OAuth 2.0");
+    assert!(
+        block2.starts_with(&format!(
+            "oauth_version = 2\nbase_url = \"{server}/w\"\nclient_id = \"{}\"\nclient_secret = \"{}\"",
+            devwiki::cli::DEV_OAUTH2_CLIENT_ID,
+            devwiki::cli::DEV_OAUTH2_CLIENT_SECRET
+        )),
+        "{block2}"
+    );
+    assert!(block2.contains("\nuser_agent = \""), "{block2}");
+}
+
+#[tokio::test]
+async fn json_line_has_the_oauth2_client_and_its_flags_work() {
+    let id = "0123456789abcdef0123456789abcdef";
+    let secret = "0123456789abcdef0123456789abcdef01234567";
+    let (_wiki, line) = start(&[
+        "--port",
+        "0",
+        "--json",
+        "--auto-approve",
+        "Alice",
+        "--oauth2-client-id",
+        id,
+        "--oauth2-client-secret",
+        secret,
+        "--oauth2-public",
+        "--oauth2-token-lifetime",
+        "120",
+    ]);
+    let info: serde_json::Value = serde_json::from_str(&line).expect(&line);
+    let server = info["server"].as_str().unwrap();
+    let c = &info["oauth2_client"];
+    assert_eq!(c["client_id"], id);
+    assert_eq!(c["client_secret"], secret);
+    assert_eq!(c["redirect_uri"], "http://127.0.0.1:8000/oauth-callback");
+    assert_eq!(c["confidential"], false);
+    let rest = format!("{server}/w/rest.php/oauth2");
+    assert_eq!(c["endpoints"]["authorize"], format!("{rest}/authorize"));
+    assert_eq!(
+        c["endpoints"]["access_token"],
+        format!("{rest}/access_token")
+    );
+    assert_eq!(
+        c["endpoints"]["profile"],
+        format!("{rest}/resource/profile")
+    );
+    assert_eq!(c["endpoints"]["scopes"], format!("{rest}/resource/scopes"));
+    // A public client: client_credentials is refused; the lifetime applies.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = http
+        .post(format!("{rest}/access_token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", id),
+            ("client_secret", secret),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(info["switches"]["oauth2_access_token_lifetime"], 120);
+    // Without the flags: the fixed development credentials, confidential.
+    let (_wiki2, line) = start(&["--port", "0", "--json"]);
+    let info: serde_json::Value = serde_json::from_str(&line).expect(&line);
+    assert_eq!(
+        info["oauth2_client"]["client_id"],
+        devwiki::cli::DEV_OAUTH2_CLIENT_ID
+    );
+    assert_eq!(info["oauth2_client"]["confidential"], true);
+    for bad in [
+        &["--oauth2-client-id", "XYZ"][..],
+        &["--oauth2-client-secret", "short"],
+        &["--oauth2-token-lifetime", "soon"],
+        &["--profile-as", "mw1"],
+    ] {
+        let out = Command::new(BIN).args(bad).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+    }
 }
