@@ -295,9 +295,19 @@ async fn session_cookie_is_private_lax_httponly_and_small_with(proto: Proto) {
 
 #[rocket::async_test]
 async fn the_api_guard_queries_a_second_wiki_as_the_same_user() {
-    // Central OAuth 1.0a grants, imported into the second local wiki.
-    let (wiki, consumer, app) = wiki_and_app_with(Proto::OAuth1).await;
-    let client = browser();
+    for proto in PROTOCOLS {
+        the_api_guard_queries_a_second_wiki_with(proto).await;
+    }
+}
+
+async fn the_api_guard_queries_a_second_wiki_with(proto: Proto) {
+    let (wiki, consumer, app) = wiki_and_app_with(proto).await;
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let client = reqwest::Client::builder()
+        .cookie_provider(jar.clone())
+        .redirect(reqwest::redirect::Policy::limited(10))
+        .build()
+        .unwrap();
     login_as(&wiki, &client, &app, "Alice", "/").await;
 
     // A second wiki of the same farm: same consumer, and (central OAuth) the same grant.
@@ -308,6 +318,8 @@ async fn the_api_guard_queries_a_second_wiki_as_the_same_user() {
         secret: Some(consumer.secret.clone()),
         grants: consumer.grants.clone(),
         callback: consumer.callback.clone(),
+        oauth2: consumer.oauth2,
+        confidential: consumer.confidential,
         ..Default::default()
     });
     let url = app.at(&format!(
@@ -323,11 +335,19 @@ async fn the_api_guard_queries_a_second_wiki_as_the_same_user() {
         .unwrap();
     assert_eq!(r.status(), 401);
     login_as(&wiki, &client, &app, "Alice", "/").await;
-    let (key, secret) = wiki.grant("Alice", &consumer.key).unwrap();
-    assert!(other.import_grant("Alice", &consumer.key, &key, &secret));
+    if proto == Proto::OAuth1 {
+        let (key, secret) = wiki.grant("Alice", &consumer.key).unwrap();
+        assert!(other.import_grant("Alice", &consumer.key, &key, &secret));
+    } else {
+        let token = session_record(&jar, &app)["cr"]["a"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(other.import_oauth2_token("Alice", &consumer.key, &token));
+    }
     let info: serde_json::Value = client.get(&url).send().await.unwrap().json().await.unwrap();
     assert_eq!(info["query"]["userinfo"]["name"], "Alice", "{info}");
-    // The second wiki really answered: its own signature check passed for its own URL.
+    // The second wiki really answered: its own check passed.
     other.revoke("Alice", &consumer.key);
     assert_eq!(client.get(&url).send().await.unwrap().status(), 401);
     other.shutdown().await;

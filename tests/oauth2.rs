@@ -416,3 +416,51 @@ async fn a_session_of_the_other_protocol_reads_as_signed_out() {
     assert_eq!(with_cookie(app2.at("/userinfo")).await.0, 401);
     wiki.shutdown().await;
 }
+
+#[rocket::async_test]
+async fn callbacks_the_browser_got_wrong_are_400() {
+    for proto in [Proto::OAuth2, Proto::OAuth2Public] {
+        let (wiki, _consumer, app) = wiki_and_app_with(proto).await;
+        wiki.set_auto_approve(Some("Alice"));
+        let jar = Arc::new(reqwest::cookie::Jar::default());
+        let step = stepping_browser(jar);
+        let r = step.get(app.at("/login")).send().await.unwrap();
+        let authorize = r.headers()["location"].to_str().unwrap().to_string();
+        let state = url::Url::parse(&authorize)
+            .unwrap()
+            .query_pairs()
+            .find(|(k, _)| k == "state")
+            .unwrap()
+            .1
+            .into_owned();
+        let long = "a".repeat(2000);
+        for query in [
+            format!("code=abc&state={state}&state={state}"),
+            format!("code=abc&code=def&state={state}"),
+            format!("state={state}"),
+            "code=abc".to_string(),
+            format!("code=%0A&state={state}"),
+            format!("code={long}&state={state}"),
+            "code=abc&state=..%2F..%2Fetc".to_string(),
+            "code=abc&state=%3Bmwoauth_session%3D1".to_string(),
+            "state=ffffffffffffffffffffffffffffffff&code=abc".to_string(),
+            String::new(),
+        ] {
+            let r = step
+                .get(app.at(&format!("/oauth-callback?{query}")))
+                .send()
+                .await
+                .unwrap();
+            let cookies = set_cookies(&r);
+            assert_eq!(r.status(), 400, "{proto:?} {query}");
+            assert!(
+                !cookies
+                    .iter()
+                    .any(|c| c.starts_with("mwoauth_session=") && !c.contains("Max-Age=0")),
+                "{query}"
+            );
+        }
+        assert_eq!(text(&step, &app.at("/")).await.1, "anonymous");
+        wiki.shutdown().await;
+    }
+}

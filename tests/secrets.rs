@@ -120,6 +120,46 @@ async fn secrets_stay_secret() {
             seen.push(r.text().await.unwrap());
         }
     }
+    // An OAuth 2.0 sign-in, a refresh and API calls, against the local wiki.
+    let (wiki, client, app2) = {
+        let wiki = start_wiki().await;
+        let port = free_port();
+        let client = consumer_with(&wiki, port, Proto::OAuth2, "/");
+        let figment =
+            figment_with(&wiki, &client, port, Proto::OAuth2).merge(("log_level", "debug"));
+        let app2 = launch(app_rocket(figment)).await;
+        (wiki, client, app2)
+    };
+    wiki.set_oauth2_access_token_lifetime(2);
+    let jar2 = Arc::new(reqwest::cookie::Jar::default());
+    let c2 = reqwest::Client::builder()
+        .cookie_provider(jar2.clone())
+        .redirect(reqwest::redirect::Policy::limited(10))
+        .build()
+        .unwrap();
+    let (status, _) = login_as(&wiki, &c2, &app2, "Alice", "/").await;
+    assert_eq!(status, 200);
+    let first = session_record(&jar2, &app2);
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    for path in ["/userinfo", "/verified", "/me", "/nope"] {
+        let r = c2.get(app2.at(path)).send().await.unwrap();
+        seen.push(format!("{:?}", r.headers()));
+        seen.push(r.text().await.unwrap());
+    }
+    let second = session_record(&jar2, &app2);
+    assert_eq!(wiki.oauth2_token_requests("refresh_token"), 1);
+    let mut oauth2_secrets = vec![client.secret.clone()];
+    for record in [&first, &second] {
+        for k in ["a", "r"] {
+            oauth2_secrets.push(record["cr"][k].as_str().unwrap().to_string());
+        }
+    }
+    assert_ne!(
+        first["cr"]["a"], second["cr"]["a"],
+        "the token was refreshed"
+    );
+    wiki.shutdown().await;
+
     seen.extend(lines.lock().unwrap().iter().cloned());
     assert!(
         lines.lock().unwrap().len() > 10,

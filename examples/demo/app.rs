@@ -326,12 +326,7 @@ pub fn oauth2_requested() -> bool {
 }
 
 /// Points the app's figment at a running local wiki, with its default
-/// OAuth 1.0a consumer or (`DEMO_OAUTH=2`) its default OAuth 2.0 client.
-pub fn use_local_wiki(figment: Figment, wiki: &DevWiki, app_port: u16) -> Figment {
-    use_local_wiki_as(figment, wiki, app_port, oauth2_requested())
-}
-
-/// Points the app's figment at a running local wiki, with OAuth 2.0 or 1.0a.
+/// OAuth 2.0 client or its default OAuth 1.0a consumer.
 pub fn use_local_wiki_as(figment: Figment, wiki: &DevWiki, app_port: u16, oauth2: bool) -> Figment {
     let figment = figment
         .merge(("address", "127.0.0.1"))

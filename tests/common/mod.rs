@@ -376,3 +376,30 @@ pub async fn login_as(
 pub fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
+
+/// The record in the session cookie a jar holds for `app`, decrypted with
+/// the tests' key (to see the tokens the crate keeps).
+pub fn session_record(jar: &reqwest::cookie::Jar, app: &App) -> Value {
+    use base64::Engine;
+    use reqwest::cookie::CookieStore;
+    let header = jar.cookies(&app.at("/").parse().unwrap()).unwrap();
+    let value = header
+        .to_str()
+        .unwrap()
+        .split("; ")
+        .find_map(|c| c.strip_prefix("mwoauth_session="))
+        .unwrap();
+    // Rocket percent-encodes the cookie's value.
+    let value = percent_encoding::percent_decode_str(value)
+        .decode_utf8()
+        .unwrap()
+        .to_string();
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(SECRET_KEY)
+        .unwrap();
+    let key = cookie::Key::derive_from(&key);
+    let mut plain = cookie::CookieJar::new();
+    plain.add_original(cookie::Cookie::new("mwoauth_session", value));
+    let record = plain.private(&key).get("mwoauth_session").unwrap();
+    serde_json::from_str(record.value()).unwrap()
+}
