@@ -129,7 +129,9 @@ fn escape(s: &str) -> std::borrow::Cow<'_, str> {
 fn render_page(status: Status, title: &str, message: &str, login: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
-         <meta name=\"viewport\" content=\"width=device-width\"></head>\n<body>\
+         <meta name=\"viewport\" content=\"width=device-width\"><style>body{{font-family:system-ui,\
+         sans-serif;max-width:40em;margin:3em auto;padding:0 1em;line-height:1.5;color:#202122}}\
+         h1{{font-size:1.5em}}a{{color:#36c}}</style></head>\n<body>\
          <h1>{title}</h1>\n<p id=\"mwoauth-error\" data-status=\"{code}\">{message}</p>\n\
          <p><a href=\"{login}\">Log in again</a> · <a href=\"/\">Home</a></p></body></html>\n",
         title = escape(title),
