@@ -48,6 +48,8 @@ struct RawConfig {
     owner_consumer_secret: Option<String>,
     owner_access_token: Option<String>,
     owner_access_secret: Option<String>,
+    owner_client_id: Option<String>,
+    owner_client_secret: Option<String>,
 }
 
 /// The checked configuration of the fairing: the `mwoauth` table.
@@ -111,7 +113,9 @@ pub struct Config {
     /// An owner-only consumer, acting as its owner with no login (bots,
     /// background jobs): OAuth 1.0a `owner_consumer_key`,
     /// `owner_consumer_secret`, `owner_access_token`, `owner_access_secret`;
-    /// OAuth 2.0 `owner_access_token` alone (the long-lived Bearer token).
+    /// OAuth 2.0 `owner_access_token` alone (the long-lived Bearer token),
+    /// or `owner_client_id` and `owner_client_secret` (tokens from the
+    /// `client_credentials` grant, renewed as they expire).
     ///
     /// _Default:_ none.
     pub owner: Option<OwnerOnly>,
@@ -204,6 +208,14 @@ pub enum OwnerOnly {
         /// The Bearer token.
         access_token: String,
     },
+    /// OAuth 2.0: the client's key and secret, exchanged for access tokens
+    /// with the `client_credentials` grant (renewed when they expire).
+    OAuth2ClientCredentials {
+        /// The client application key.
+        client_id: String,
+        /// The client application secret.
+        client_secret: String,
+    },
 }
 
 impl fmt::Debug for OwnerOnly {
@@ -217,6 +229,11 @@ impl fmt::Debug for OwnerOnly {
             OwnerOnly::OAuth2 { .. } => f
                 .debug_struct("OwnerOnly::OAuth2")
                 .field("access_token", &"[redacted]")
+                .finish(),
+            OwnerOnly::OAuth2ClientCredentials { client_id, .. } => f
+                .debug_struct("OwnerOnly::OAuth2ClientCredentials")
+                .field("client_id", client_id)
+                .field("client_secret", &"[redacted]")
                 .finish(),
         }
     }
@@ -293,6 +310,33 @@ impl std::error::Error for ConfigError {}
 fn read_owner(raw: &RawConfig) -> Result<Option<OwnerOnly>, ConfigError> {
     let given = |v: &Option<String>| v.as_ref().filter(|s| !s.trim().is_empty()).cloned();
     let token = given(&raw.owner_access_token);
+    let client_id = given(&raw.owner_client_id);
+    let client_secret = given(&raw.owner_client_secret);
+    if client_id.is_some() || client_secret.is_some() {
+        if token.is_some() {
+            return Err(ConfigError::new(
+                "owner_client_id",
+                "give either owner_access_token (a long-lived token) or owner_client_id and \
+                 owner_client_secret (client_credentials), not both",
+            ));
+        }
+        return match (client_id, client_secret) {
+            (Some(client_id), Some(client_secret)) => {
+                Ok(Some(OwnerOnly::OAuth2ClientCredentials {
+                    client_id,
+                    client_secret,
+                }))
+            }
+            (None, _) => Err(ConfigError::new(
+                "owner_client_id",
+                "is required with owner_client_secret (an OAuth 2.0 owner-only client)",
+            )),
+            (_, None) => Err(ConfigError::new(
+                "owner_client_secret",
+                "is required with owner_client_id (an OAuth 2.0 owner-only client)",
+            )),
+        };
+    }
     let oauth1 = [
         &raw.owner_consumer_key,
         &raw.owner_consumer_secret,
@@ -599,6 +643,22 @@ impl Config {
                 ));
             }
             Some(OwnerOnly::OAuth2 { .. }) => {}
+            Some(OwnerOnly::OAuth2ClientCredentials {
+                client_id,
+                client_secret,
+            }) => {
+                for (v, key) in [
+                    (client_id, "owner_client_id"),
+                    (client_secret, "owner_client_secret"),
+                ] {
+                    if !token_ok(v) {
+                        return Err(ConfigError::new(
+                            key,
+                            "must be printable ASCII, as the wiki shows it",
+                        ));
+                    }
+                }
+            }
             None => {}
         }
         if self.callback != "oob" {
@@ -752,6 +812,17 @@ mod tests {
         assert_eq!(e.key, "mwoauth.owner_consumer_secret");
         let e = read("owner_consumer_key='k'\n").unwrap_err();
         assert_eq!(e.key, "mwoauth.owner_access_token");
+        let c = read("owner_client_id='i'\nowner_client_secret='s3cr3t'\n").unwrap();
+        assert!(matches!(
+            c.owner,
+            Some(OwnerOnly::OAuth2ClientCredentials { .. })
+        ));
+        assert!(!format!("{c:?}").contains("s3cr3t"));
+        let e = read("owner_client_id='i'\n").unwrap_err();
+        assert_eq!(e.key, "mwoauth.owner_client_secret");
+        let e = read("owner_client_id='i'\nowner_client_secret='s'\nowner_access_token='t'\n")
+            .unwrap_err();
+        assert_eq!(e.key, "mwoauth.owner_client_id");
         let e = read("").unwrap_err();
         assert_eq!(e.key, "mwoauth.consumer_key");
     }

@@ -20,8 +20,9 @@ pub(crate) struct OAuthState {
     pub http: reqwest::Client,
     /// User sign-in (and the API as the user).
     pub protocol: Arc<Protocol>,
-    /// The owner-only consumer, when configured.
-    pub owner: Option<(Arc<Protocol>, Credentials)>,
+    /// The owner-only consumer, when configured (its credentials shared by
+    /// every request, so that a renewed token serves them all).
+    pub owner: Option<(Arc<Protocol>, Arc<std::sync::Mutex<Credentials>>)>,
     pub cookies: CookiePolicy,
     pub tokens: TokenCache,
     pub users: UserCache,
@@ -52,7 +53,10 @@ impl OAuthState {
         let owner = config.owner.as_ref().map(|owner| {
             let (consumer, credentials) = Consumer::owner(owner);
             let protocol = Protocol::with_consumer(&config, http.clone(), consumer);
-            (Arc::new(protocol), credentials)
+            (
+                Arc::new(protocol),
+                Arc::new(std::sync::Mutex::new(credentials)),
+            )
         });
         Ok(OAuthState {
             protocol: Arc::new(Protocol::new(&config, http.clone())),
@@ -85,7 +89,7 @@ impl OAuthState {
     /// The owner-only consumer's API client on this wiki, if configured.
     pub(crate) fn owner_client(&self) -> Option<ApiClient> {
         self.owner.as_ref().map(|(protocol, credentials)| {
-            ApiClient::new(
+            ApiClient::sharing(
                 self.http.clone(),
                 &self.api_url,
                 protocol.clone(),

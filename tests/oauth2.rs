@@ -257,8 +257,10 @@ async fn bot(api: OwnerApi) -> Result<String, Error> {
 
 #[rocket::async_test]
 async fn owner_only_consumers_act_as_their_owner_from_a_guard_and_a_task() {
-    for oauth2 in [false, true] {
-        println!("owner-only, oauth2 {oauth2}");
+    // OAuth 1.0a tokens; an OAuth 2.0 long-lived token; OAuth 2.0 client credentials.
+    for kind in ["oauth1", "oauth2-token", "oauth2-client-credentials"] {
+        println!("owner-only: {kind}");
+        let oauth2 = kind != "oauth1";
         let wiki = start_wiki().await;
         let owner = wiki.register_consumer(devwiki::ConsumerSpec {
             name: "Owner bot".into(),
@@ -278,11 +280,15 @@ async fn owner_only_consumers_act_as_their_owner_from_a_guard_and_a_task() {
             .merge(("secret_key", SECRET_KEY))
             .merge(("mwoauth.base_url", wiki.base_url()))
             .merge(("mwoauth.user_agent", "tests/0"));
-        if oauth2 {
+        if kind == "oauth2-token" {
             figment = figment.merge((
                 "mwoauth.owner_access_token",
                 owner.oauth2_access_token.clone().expect("a Bearer token"),
             ));
+        } else if kind == "oauth2-client-credentials" {
+            figment = figment
+                .merge(("mwoauth.owner_client_id", owner.key.clone()))
+                .merge(("mwoauth.owner_client_secret", owner.secret.clone()));
         } else {
             let (token, secret) = owner.access_token.clone().expect("owner tokens");
             figment = figment
@@ -331,6 +337,11 @@ async fn owner_only_consumers_act_as_their_owner_from_a_guard_and_a_task() {
             .unwrap();
         assert_eq!(edit["edit"]["result"], "Success", "{edit}");
         assert_eq!(wiki.page_text("Bot page").as_deref(), Some("by the bot"));
+        // Client credentials: one token, asked for once, serves every request.
+        if kind == "oauth2-client-credentials" {
+            assert_eq!(text(&browser(), &app.at("/bot")).await.1, "bot: Admin");
+            assert_eq!(wiki.oauth2_token_requests("client_credentials"), 1);
+        }
         wiki.shutdown().await;
     }
 }

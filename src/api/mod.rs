@@ -210,10 +210,21 @@ impl ApiClient {
         protocol: Arc<Protocol>,
         credentials: Credentials,
     ) -> ApiClient {
+        ApiClient::sharing(http, api_url, protocol, Arc::new(Mutex::new(credentials)))
+    }
+
+    /// A client whose credentials are shared with others (an owner-only
+    /// client's tokens, renewed once for every request).
+    pub(crate) fn sharing(
+        http: reqwest::Client,
+        api_url: &str,
+        protocol: Arc<Protocol>,
+        credentials: Arc<Mutex<Credentials>>,
+    ) -> ApiClient {
         ApiClient {
             http,
             protocol,
-            credentials: Arc::new(Mutex::new(credentials)),
+            credentials,
             api_url: api_url.to_string(),
             options: ApiOptions::default(),
             tokens: TokenCache::default(),

@@ -98,6 +98,19 @@ impl Credentials {
             refresh: None,
             expires_at: None,
             lifetime: None,
+            client_credentials: false,
+        }))
+    }
+
+    /// Credentials to be had from the `client_credentials` grant (none yet:
+    /// the first request asks for a token).
+    pub(crate) fn client_credentials() -> Credentials {
+        Credentials(Grant::OAuth2(oauth2::Tokens {
+            access: String::new(),
+            refresh: None,
+            expires_at: Some(0),
+            lifetime: None,
+            client_credentials: true,
         }))
     }
 
@@ -198,6 +211,16 @@ impl Consumer {
             OwnerOnly::OAuth2 { access_token } => {
                 (Consumer::Bearer, Credentials::bearer(access_token))
             }
+            OwnerOnly::OAuth2ClientCredentials {
+                client_id,
+                client_secret,
+            } => (
+                Consumer::OAuth2(oauth2::Client {
+                    id: client_id.clone(),
+                    secret: Some(client_secret.clone()),
+                }),
+                Credentials::client_credentials(),
+            ),
         }
     }
 }
@@ -460,8 +483,10 @@ impl Flights {
                 map.clear();
             }
         }
+        // A client-credentials token is shared until it expires.
+        let expired = |cell: &Arc<tokio::sync::OnceCell<Result<oauth2::Tokens, WikiError>>>| matches!(cell.get(), Some(Ok(t)) if t.client_credentials && t.due(now(), 0));
         match map.get(refresh) {
-            Some((at, cell)) if at.elapsed() < Self::KEEP => cell.clone(),
+            Some((at, cell)) if at.elapsed() < Self::KEEP && !expired(cell) => cell.clone(),
             _ => {
                 let cell = Arc::new(tokio::sync::OnceCell::new());
                 map.insert(refresh.to_string(), (Instant::now(), cell.clone()));
@@ -618,21 +643,31 @@ impl Protocol {
                 message: "these credentials cannot be refreshed".into(),
             });
         };
-        let Some(refresh) = tokens.refresh.as_deref() else {
-            return Err(WikiError::Revoked {
-                message: "the access token expired and came without a refresh token".into(),
-            });
+        let key = match tokens.refresh.as_deref() {
+            Some(refresh) => refresh.to_string(),
+            None if tokens.client_credentials => format!("client_credentials {}", client.id),
+            None => {
+                return Err(WikiError::Revoked {
+                    message: "the access token expired and came without a refresh token".into(),
+                })
+            }
         };
-        let flight = self.flights.flight(refresh);
+        let flight = self.flights.flight(&key);
         let result = flight
-            .get_or_init(|| oauth2::refresh(self, client, refresh))
+            .get_or_init(|| async {
+                match tokens.refresh.as_deref() {
+                    Some(refresh) => oauth2::refresh(self, client, refresh).await,
+                    None => oauth2::client_credentials(self, client).await,
+                }
+            })
             .await
             .clone();
         if matches!(
             result,
             Err(WikiError::Timeout | WikiError::Unreachable(_) | WikiError::Status(_))
         ) {
-            self.flights.forget(refresh);
+            // Transient failures are tried again.
+            self.flights.forget(&key);
         }
         result.map(|t| Credentials(Grant::OAuth2(t)))
     }
@@ -680,7 +715,7 @@ impl Protocol {
 
     /// Whether `credentials` can be refreshed (OAuth 2.0 with a refresh token).
     pub(crate) fn can_refresh(&self, credentials: &Credentials) -> bool {
-        matches!((&self.consumer, &credentials.0), (Consumer::OAuth2(_), Grant::OAuth2(t)) if t.refresh.is_some())
+        matches!((&self.consumer, &credentials.0), (Consumer::OAuth2(_), Grant::OAuth2(t)) if t.refresh.is_some() || t.client_credentials)
     }
 }
 

@@ -33,6 +33,10 @@ pub(crate) struct Tokens {
     /// Its lifetime as issued, in seconds (`expires_in`).
     #[serde(rename = "l", default, skip_serializing_if = "Option::is_none")]
     pub lifetime: Option<i64>,
+    /// Renewed with the `client_credentials` grant (an owner-only client),
+    /// not a refresh token.
+    #[serde(rename = "cc", default, skip_serializing_if = "std::ops::Not::not")]
+    pub client_credentials: bool,
 }
 
 impl fmt::Debug for Tokens {
@@ -207,6 +211,19 @@ pub(super) async fn refresh(
     })
 }
 
+/// Asks for a token with the `client_credentials` grant (confidential
+/// clients; an owner-only client's token acts as its owner).
+pub(super) async fn client_credentials(p: &Protocol, client: &Client) -> Result<Tokens, WikiError> {
+    let mut tokens = token_request(p, client, vec![("grant_type", "client_credentials")])
+        .await
+        .map_err(|e| match e {
+            WikiError::Refused { message, .. } => WikiError::Revoked { message },
+            other => other,
+        })?;
+    tokens.client_credentials = true;
+    Ok(tokens)
+}
+
 /// The token endpoint's success answer.
 #[derive(Deserialize)]
 struct TokenAnswer {
@@ -282,6 +299,7 @@ async fn token_request(
         refresh,
         expires_at: lifetime.map(|l| now().saturating_add(l)),
         lifetime,
+        client_credentials: false,
     })
 }
 
@@ -415,6 +433,7 @@ mod tests {
             refresh: refresh.then(|| "r".into()),
             expires_at: Some(expires_at),
             lifetime: Some(lifetime),
+            client_credentials: false,
         };
         // An hour-long token: refreshed in its last five minutes.
         assert!(!t(1000 + 3600, 3600, true).due(1000, 300));
