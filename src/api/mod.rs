@@ -241,11 +241,7 @@ impl ApiClient {
         access_secret: &str,
         user_agent: &str,
     ) -> Result<ApiClient, ApiError> {
-        let http = reqwest::Client::builder()
-            .user_agent(format!("{user_agent} {}", crate::config::CRATE_AGENT))
-            .timeout(Duration::from_secs(30))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+        let http = standalone_http(user_agent)?;
         let protocol = Protocol::for_api(
             http.clone(),
             Consumer::oauth1(consumer_key, consumer_secret),
@@ -266,11 +262,7 @@ impl ApiClient {
         access_token: &str,
         user_agent: &str,
     ) -> Result<ApiClient, ApiError> {
-        let http = reqwest::Client::builder()
-            .user_agent(format!("{user_agent} {}", crate::config::CRATE_AGENT))
-            .timeout(Duration::from_secs(30))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+        let http = standalone_http(user_agent)?;
         let protocol = Protocol::for_api(http.clone(), Consumer::Bearer);
         Ok(ApiClient::new(
             http,
@@ -755,6 +747,16 @@ pub(crate) fn classify_answer(
         return Err(ApiError::from_error_object(errors, retry_after));
     }
     Ok(value)
+}
+
+/// The HTTP client of an `ApiClient` made outside the fairing: the given
+/// User-Agent with the crate's, a 30 s timeout, no redirects.
+fn standalone_http(user_agent: &str) -> Result<reqwest::Client, ApiError> {
+    Ok(reqwest::Client::builder()
+        .user_agent(format!("{user_agent} {}", crate::config::CRATE_AGENT))
+        .timeout(Duration::from_secs(30))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?)
 }
 
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {

@@ -128,6 +128,20 @@ struct Signer<'a> {
     pub timestamp: Option<u64>,
 }
 
+impl<'a> Signer<'a> {
+    /// A request signed with an access token (identify, api.php).
+    fn access(consumer: &'a TokenPair, access: &'a TokenPair, nonce: &'a str) -> Signer<'a> {
+        Signer {
+            consumer,
+            token: Some(access),
+            callback: None,
+            verifier: None,
+            nonce,
+            timestamp: None,
+        }
+    }
+}
+
 /// The `Authorization: OAuth …` header value for a request.
 ///
 /// `url` is the request URL without its query; `params` are every query and
@@ -311,14 +325,7 @@ pub(super) async fn identify(
     access: &TokenPair,
 ) -> Result<VerifiedMwUser, WikiError> {
     let nonce = new_nonce();
-    let signer = Signer {
-        consumer,
-        token: Some(access),
-        callback: None,
-        verifier: None,
-        nonce: &nonce,
-        timestamp: None,
-    };
+    let signer = Signer::access(consumer, access, &nonce);
     let body = special_oauth(p, "identify", signer).await?;
     let body = body.trim();
     if body.starts_with('{') {
@@ -355,14 +362,7 @@ pub(super) fn sign_request<'a>(
     params: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> Result<String, RequestError> {
     let nonce = new_nonce();
-    let signer = Signer {
-        consumer,
-        token: Some(access),
-        callback: None,
-        verifier: None,
-        nonce: &nonce,
-        timestamp: None,
-    };
+    let signer = Signer::access(consumer, access, &nonce);
     authorization_header(signer, method, url, params)
 }
 

@@ -34,20 +34,9 @@ pub async fn start_wiki() -> DevWiki {
         .expect("the local wiki starts")
 }
 
-/// Registers an oob consumer whose callback is the app's `/oauth-callback`.
+/// Registers an oob OAuth 1.0a consumer whose callback is the app's `/oauth-callback`.
 pub async fn consumer_for(wiki: &DevWiki, app_port: u16) -> Consumer {
-    wiki.register_consumer(ConsumerSpec {
-        name: "Test App".into(),
-        callback: format!("http://127.0.0.1:{app_port}/oauth-callback"),
-        callback_is_prefix: false,
-        grants: vec![
-            "basic".into(),
-            "editpage".into(),
-            "createeditmovepage".into(),
-            "highvolume".into(),
-        ],
-        ..Default::default()
-    })
+    consumer_with(wiki, app_port, Proto::OAuth1, "/")
 }
 
 #[get("/")]
