@@ -18,7 +18,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 pub use self::error::ApiError;
-use crate::protocol::{AuthorizeError, Consumer, Credentials, Protocol};
+use crate::config::OwnerOnly;
+use crate::protocol::{self, AuthorizeError, Consumer, Credentials, Protocol};
 use crate::wire;
 
 /// Answers larger than this are parsed on a blocking thread, not on the
@@ -241,17 +242,16 @@ impl ApiClient {
         access_secret: &str,
         user_agent: &str,
     ) -> Result<ApiClient, ApiError> {
-        let http = standalone_http(user_agent)?;
-        let protocol = Protocol::for_api(
-            http.clone(),
-            Consumer::oauth1(consumer_key, consumer_secret),
-        );
-        Ok(ApiClient::new(
-            http,
+        Self::standalone(
             api_url,
-            Arc::new(protocol),
-            Credentials::oauth1(access_token, access_secret),
-        ))
+            user_agent,
+            &OwnerOnly::OAuth1 {
+                consumer_key: consumer_key.into(),
+                consumer_secret: consumer_secret.into(),
+                access_token: access_token.into(),
+                access_secret: access_secret.into(),
+            },
+        )
     }
 
     /// A client for an owner-only OAuth 2.0 client: its long-lived access
@@ -262,13 +262,29 @@ impl ApiClient {
         access_token: &str,
         user_agent: &str,
     ) -> Result<ApiClient, ApiError> {
+        Self::standalone(
+            api_url,
+            user_agent,
+            &OwnerOnly::OAuth2 {
+                access_token: access_token.into(),
+            },
+        )
+    }
+
+    /// An owner-only client outside the fairing.
+    fn standalone(
+        api_url: &str,
+        user_agent: &str,
+        owner: &OwnerOnly,
+    ) -> Result<ApiClient, ApiError> {
         let http = standalone_http(user_agent)?;
-        let protocol = Protocol::for_api(http.clone(), Consumer::Bearer);
+        let (consumer, credentials) = Consumer::owner(owner);
+        let protocol = Protocol::for_api(http.clone(), consumer);
         Ok(ApiClient::new(
             http,
             api_url,
             Arc::new(protocol),
-            Credentials::bearer(access_token),
+            credentials,
         ))
     }
 
@@ -602,7 +618,7 @@ impl ApiClient {
                 // early, or refreshed elsewhere): refresh once and retry.
                 Err(ApiError::Authorization { info, .. })
                     if !refreshed
-                        && info.contains("Invalid access token")
+                        && protocol::refusal_of_a_stale_token(info)
                         && self.protocol.can_refresh(&self.credentials()) =>
                 {
                     refreshed = true;

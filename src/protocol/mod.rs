@@ -719,6 +719,12 @@ impl Protocol {
     }
 }
 
+/// Whether an api.php refusal (`mwoauth-invalid-authorization`'s info) says
+/// the OAuth 2.0 access token is no longer taken, so that a refresh may help.
+pub(crate) fn refusal_of_a_stale_token(info: &str) -> bool {
+    info.contains("Invalid access token")
+}
+
 fn mismatch() -> WikiError {
     WikiError::BadRequest(
         "these credentials are of another protocol than the one this app is configured for".into(),
