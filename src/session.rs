@@ -322,7 +322,7 @@ pub(crate) fn take_pending(
             continue;
         }
         remove(req, policy, &name);
-        let fresh = now() - record.created <= PENDING_SECONDS;
+        let fresh = now().saturating_sub(record.created) <= PENDING_SECONDS;
         return (record.v == FORMAT && fresh).then_some((record.login, record.next));
     }
     None
@@ -374,7 +374,7 @@ fn truncate_chars(s: &mut String, max_chars: usize) {
 /// Whether a record confirmed by the wiki at `verified_at` is still within
 /// the sign-in lifetime: the browser's `Max-Age` is not trusted alone.
 fn fresh(verified_at: i64, policy: &CookiePolicy) -> bool {
-    now() - verified_at <= i64::from(policy.session_days) * 86_400
+    now().saturating_sub(verified_at) <= i64::from(policy.session_days) * 86_400
 }
 
 /// Reads the signed-in record; anything unreadable, or older than the

@@ -68,7 +68,10 @@ async fn records_of_other_formats_read_as_signed_out() {
     let flask_like =
         r#"{"mwoauth_access_token":{"key":"a","secret":"b"},"mwoauth_username":"Alice"}"#
             .to_string();
+    // Confirmed at the start of time (found by fuzzing: the age overflowed).
+    let ancient = RECORD.replace("AT", &i64::MIN.to_string());
     for value in [
+        ancient,
         expired,
         older,
         future,
@@ -84,6 +87,14 @@ async fn records_of_other_formats_read_as_signed_out() {
             "{value}"
         );
     }
+    // A login in progress started at the start of time (found by fuzzing).
+    let ancient_login = r#"{"v":1,"l":{"p":"o1","k":"abc","s":"x"},"n":"/","at":-9223372036854775808}"#;
+    let r = client
+        .get("/oauth-callback?oauth_token=abc&oauth_verifier=def")
+        .private_cookie(Cookie::new("mwoauth_login_0", ancient_login))
+        .dispatch()
+        .await;
+    assert_eq!(r.status().code, 400);
     // Not encrypted at all.
     assert_eq!(
         page(Cookie::new(SESSION_COOKIE, record(60)), false).await,
