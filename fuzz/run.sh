@@ -30,9 +30,10 @@ if [ "$#" -gt 0 ]; then
 else
   mapfile -t targets < <("${fuzz[@]}" list)
 fi
+listed="$("${fuzz[@]}" list)"
 for file in fuzz_targets/*.rs; do
   name="$(basename "$file" .rs)"
-  if ! "${fuzz[@]}" list | grep -qx "$name"; then
+  if ! grep -qx "$name" <<<"$listed"; then
     echo "warning: $file is not a target in fuzz/Cargo.toml (add it with cargo fuzz add)" >&2
   fi
 done
