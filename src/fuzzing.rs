@@ -232,3 +232,21 @@ pub fn initiate_answer(body: &[u8]) -> Result<String, String> {
             .map_err(|e| e.to_string())
     })
 }
+
+/// `session::take_pending`, reached as the callback reaches it: `value` is
+/// the decrypted `mwoauth_login_0` cookie (every `@` in it replaced by the
+/// current Unix time) and `key` the callback's login key. The key and `next`
+/// of the login it finishes, and the Unix time before and after.
+pub fn take_login(value: &str, key: &str) -> (Option<(String, String)>, i64, i64) {
+    let before = time::OffsetDateTime::now_utc().unix_timestamp();
+    let cookie = Cookie::new("mwoauth_login_0", value.replace('@', &before.to_string()));
+    let taken = with_request(
+        |r| r.private_cookie(cookie),
+        |req| {
+            session::take_pending(req, &policy(), key)
+                .map(|(login, next)| (login.key().to_string(), next))
+        },
+    );
+    let after = time::OffsetDateTime::now_utc().unix_timestamp();
+    (taken, before, after)
+}
