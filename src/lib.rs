@@ -6,6 +6,9 @@ mod api;
 mod config;
 mod error;
 mod fairing;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 mod guards;
 mod identity;
 mod protocol;
