@@ -97,6 +97,7 @@ fn policy() -> CookiePolicy {
         login_path: "/login".into(),
         callback_path: "/oauth-callback".into(),
         session_days: u32::MAX,
+        protocol: crate::config::OAuthVersion::OAuth1,
     }
 }
 
