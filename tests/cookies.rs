@@ -88,7 +88,8 @@ async fn records_of_other_formats_read_as_signed_out() {
         );
     }
     // A login in progress started at the start of time (found by fuzzing).
-    let ancient_login = r#"{"v":1,"l":{"p":"o1","k":"abc","s":"x"},"n":"/","at":-9223372036854775808}"#;
+    let ancient_login =
+        r#"{"v":1,"l":{"p":"o1","k":"abc","s":"x"},"n":"/","at":-9223372036854775808}"#;
     let r = client
         .get("/oauth-callback?oauth_token=abc&oauth_verifier=def")
         .private_cookie(Cookie::new("mwoauth_login_0", ancient_login))
