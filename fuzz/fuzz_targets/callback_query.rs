@@ -1,6 +1,7 @@
 //! The callback's query: an accepted callback (and a refused one that names
 //! its login) carries a login key that is safe in a cookie name, and it is
-//! the one `oauth_token` of the query.
+//! the one `oauth_token` of the query (OAuth 1.0a) or its one `state`
+//! (OAuth 2.0: a query with `code`, `state` or `error`).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -26,14 +27,28 @@ fuzz_target!(|data: &[u8]| {
     let Ok(query) = std::str::from_utf8(data) else {
         return;
     };
-    let tokens = values(query, "oauth_token");
-    let verifiers = values(query, "oauth_verifier");
+    let oauth2 = url::form_urlencoded::parse(query.as_bytes())
+        .any(|(k, _)| matches!(k.as_ref(), "code" | "state" | "error"));
+    let (tokens, verifiers) = if oauth2 {
+        (values(query, "state"), values(query, "code"))
+    } else {
+        (values(query, "oauth_token"), values(query, "oauth_verifier"))
+    };
     match read_callback(Some(query)) {
         Ok(key) => {
             assert!(safe_key(&key), "{key:?}");
             assert_eq!(tokens, [key.clone()], "{query:?}");
             assert_eq!(verifiers.len(), 1, "{query:?}");
-            assert!(safe_key(&verifiers[0]), "{query:?}");
+            if oauth2 {
+                // A code: printable ASCII, not empty.
+                assert!(
+                    !verifiers[0].is_empty() && verifiers[0].bytes().all(|b| b.is_ascii_graphic()),
+                    "{query:?}"
+                );
+                assert!(values(query, "error").is_empty(), "{query:?}");
+            } else {
+                assert!(safe_key(&verifiers[0]), "{query:?}");
+            }
         }
         Err(Some(key)) => {
             assert!(safe_key(&key), "{key:?}");
