@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::protocol::{PendingLogin, Protocol};
 use crate::session::{self, CookiePolicy, SessionRecord};
-use crate::{ApiError, Config, IdentityError, VerifiedMwUser};
+use crate::{ApiError, Config, IdentityError, OAuthVersion, VerifiedMwUser};
 
 /// `protocol::read_callback`: the accepted callback's login key, or the
 /// login key a [`BadCallback`](crate::protocol::BadCallback) carries.
@@ -97,6 +97,7 @@ fn policy() -> CookiePolicy {
         login_path: "/login".into(),
         callback_path: "/oauth-callback".into(),
         session_days: u32::MAX,
+        protocol: OAuthVersion::OAuth1,
     }
 }
 
@@ -113,12 +114,25 @@ fn with_request<T>(
 /// `session::decode_session`, reached as the crate reaches it: `value` is the
 /// decrypted `mwoauth_session` cookie of a request, read by
 /// `session::read_session` (which also drops records older than the sign-in
-/// lifetime; here that is `u32::MAX` days).
+/// lifetime; here that is `u32::MAX` days), as a site signing in with
+/// OAuth 1.0a reads it or else as one signing in with OAuth 2.0.
 pub fn decode_session(value: &str) -> Option<Session> {
     let cookie = Cookie::new(session::SESSION_COOKIE, value.to_string());
     with_request(
         |r| r.private_cookie(cookie),
-        |req| session::read_session(req.cookies(), &policy()).map(Session),
+        |req| {
+            // A site of either protocol: each reads its own sessions.
+            [OAuthVersion::OAuth1, OAuthVersion::OAuth2]
+                .into_iter()
+                .find_map(|protocol| {
+                    let policy = CookiePolicy {
+                        protocol,
+                        ..policy()
+                    };
+                    session::read_session(req.cookies(), &policy)
+                })
+                .map(Session)
+        },
     )
 }
 
