@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::protocol::{PendingLogin, Protocol};
 use crate::session::{self, CookiePolicy, SessionRecord};
-use crate::{ApiError, Config, IdentityError, OAuthVersion, VerifiedMwUser};
+use crate::{ApiError, Config, IdentityError, OAuthVersion, VerifiedMwUser, WikiError};
 
 /// `protocol::read_callback`: the accepted callback's login key, or the
 /// login key a [`BadCallback`](crate::protocol::BadCallback) carries.
@@ -263,4 +263,20 @@ pub fn take_login(value: &str, key: &str) -> (Option<(String, String)>, i64, i64
     );
     let after = time::OffsetDateTime::now_utc().unix_timestamp();
     (taken, before, after)
+}
+
+/// OAuth 2.0 `oauth2::parse_token_answer`: the answer of
+/// `rest.php/oauth2/access_token` with HTTP `status`. The access token, the
+/// refresh token and the lifetime (`expires_in`).
+pub fn oauth2_token_answer(
+    status: u16,
+    body: &str,
+) -> Result<(String, Option<String>, Option<i64>), WikiError> {
+    crate::protocol::oauth2_token_answer(status, body)
+}
+
+/// OAuth 2.0 `oauth2::read_profile`: the answer of
+/// `rest.php/oauth2/resource/profile`.
+pub fn oauth2_profile(body: &str) -> Result<VerifiedMwUser, WikiError> {
+    crate::protocol::oauth2_profile(body)
 }

@@ -255,11 +255,16 @@ async fn token_request(
         .await?;
     let status = response.status().as_u16();
     let body = wire::read_limited(response, MAX_ANSWER).await?;
+    parse_token_answer(status, &body)
+}
+
+/// The token endpoint's answer: its HTTP status and body.
+pub(super) fn parse_token_answer(status: u16, body: &str) -> Result<Tokens, WikiError> {
     if status != 200 {
-        return Err(refusal(status, &body));
+        return Err(refusal(status, body));
     }
     // Never quote the answer: it holds tokens.
-    let answer: TokenAnswer = serde_json::from_str(&body).map_err(|_| {
+    let answer: TokenAnswer = serde_json::from_str(body).map_err(|_| {
         WikiError::Unexpected("the wiki's token answer is not the JSON of OAuth 2.0".into())
     })?;
     if !answer
