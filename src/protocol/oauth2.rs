@@ -388,8 +388,12 @@ pub(super) fn read_profile(body: &str) -> Result<VerifiedMwUser, WikiError> {
     }
     let unexpected =
         |what: &str| WikiError::Unexpected(format!("the wiki's profile answer {what}"));
-    let p: Profile =
-        serde_json::from_str(body.trim()).map_err(|_| unexpected("is not a JSON object"))?;
+    let body = body.trim();
+    // serde reads a struct from an array too, by position: only an object is a profile.
+    if !body.starts_with('{') {
+        return Err(unexpected("is not a JSON object"));
+    }
+    let p: Profile = serde_json::from_str(body).map_err(|_| unexpected("is not a JSON object"))?;
     let central_id = match &p.sub {
         Some(Value::Number(n)) => n.as_u64(),
         Some(Value::String(s)) => s.parse().ok(),
@@ -484,6 +488,22 @@ mod tests {
         assert!(e.to_string().contains("hides this account"), "{e}");
         assert!(read_profile("<html>").is_err());
         assert!(read_profile(r#"{"username":"x"}"#).is_err());
+    }
+
+    #[test]
+    fn a_profile_is_an_object_not_an_array() {
+        // Found by fuzzing (oauth2_profile): serde read these by position.
+        for body in [r#"["3","Alice"]"#, r#"["0",""]"#, " [3, \"Alice\"] "] {
+            assert!(
+                matches!(read_profile(body), Err(WikiError::Unexpected(_))),
+                "{body}"
+            );
+        }
+        let user = read_profile(r#" {"sub":"3","username":"Alice"} "#).unwrap();
+        assert_eq!(
+            (user.user.name.as_str(), user.user.central_id),
+            ("Alice", 3)
+        );
     }
 
     #[test]
