@@ -72,7 +72,10 @@ pub fn post_params(content_type: &str, body: &[u8]) -> (Parameters, Parameters) 
     let mut req = crate::http::Req::new("POST", "/w/index.php");
     req.content_type = Some(content_type.to_string());
     req.body = body.to_vec();
-    (Parameters(req.post_params()), Parameters(req.oauth_params()))
+    (
+        Parameters(req.post_params()),
+        Parameters(req.oauth_params()),
+    )
 }
 
 /// One part of a multipart body (`http::Part`).

@@ -66,7 +66,9 @@ fuzz_target!(|data: &[u8]| {
             map.remove("access_token");
             map.remove("refresh_token");
             let stripped = serde_json::to_string(&map).unwrap();
-            let without = oauth2_token_answer(status, &stripped).unwrap_err().to_string();
+            let without = oauth2_token_answer(status, &stripped)
+                .unwrap_err()
+                .to_string();
             assert_eq!(without, reference, "{body:?}");
         }
     }

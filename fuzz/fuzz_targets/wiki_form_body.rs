@@ -59,8 +59,10 @@ struct Input<'a> {
 }
 
 fn check_form(pairs: &[(&[u8], &[u8])]) {
-    let pairs: Vec<(Vec<u8>, Vec<u8>)> =
-        pairs.iter().map(|(k, v)| (form_name(k), v.to_vec())).collect();
+    let pairs: Vec<(Vec<u8>, Vec<u8>)> = pairs
+        .iter()
+        .map(|(k, v)| (form_name(k), v.to_vec()))
+        .collect();
     let body = pairs
         .iter()
         .map(|(k, v)| format!("{}={}", encode(k), encode(v)))

@@ -44,13 +44,7 @@ fn header_of(pairs: &[(Vec<u8>, Vec<u8>)], separator: &str, realm: bool) -> Stri
     }
     let fields: Vec<String> = pairs
         .iter()
-        .map(|(k, v)| {
-            format!(
-                "{}=\"{}\"",
-                std::str::from_utf8(k).unwrap(),
-                encode(v)
-            )
-        })
+        .map(|(k, v)| format!("{}=\"{}\"", std::str::from_utf8(k).unwrap(), encode(v)))
         .collect();
     header.push_str(&fields.join(separator));
     header

@@ -13,7 +13,11 @@ use serde_json::Value;
 
 /// Depth-limited values (serde_json reads at most 128 levels).
 fn value(u: &mut Unstructured<'_>, depth: u32) -> arbitrary::Result<Json> {
-    let kind = if depth >= 16 { u.int_in_range(0..=3)? } else { u.int_in_range(0..=5)? };
+    let kind = if depth >= 16 {
+        u.int_in_range(0..=3)?
+    } else {
+        u.int_in_range(0..=5)?
+    };
     Ok(match kind {
         0 => Json::Null,
         1 => Json::Bool(u.arbitrary()?),
@@ -21,7 +25,11 @@ fn value(u: &mut Unstructured<'_>, depth: u32) -> arbitrary::Result<Json> {
         3 => Json::Str(u.arbitrary()?),
         4 => {
             let n = u.int_in_range(0..=8)?;
-            Json::Arr((0..n).map(|_| value(u, depth + 1)).collect::<Result<_, _>>()?)
+            Json::Arr(
+                (0..n)
+                    .map(|_| value(u, depth + 1))
+                    .collect::<Result<_, _>>()?,
+            )
         }
         _ => {
             let n = u.int_in_range(0..=8)?;
