@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::protocol::{PendingLogin, Protocol};
 use crate::session::{self, CookiePolicy, SessionRecord};
-use crate::{ApiError, Config, IdentityError, VerifiedMwUser};
+use crate::{ApiError, Config, IdentityError, OAuthVersion, VerifiedMwUser, WikiError};
 
 /// `protocol::read_callback`: the accepted callback's login key, or the
 /// login key a [`BadCallback`](crate::protocol::BadCallback) carries.
@@ -97,7 +97,7 @@ fn policy() -> CookiePolicy {
         login_path: "/login".into(),
         callback_path: "/oauth-callback".into(),
         session_days: u32::MAX,
-        protocol: crate::config::OAuthVersion::OAuth1,
+        protocol: OAuthVersion::OAuth1,
     }
 }
 
@@ -114,12 +114,25 @@ fn with_request<T>(
 /// `session::decode_session`, reached as the crate reaches it: `value` is the
 /// decrypted `mwoauth_session` cookie of a request, read by
 /// `session::read_session` (which also drops records older than the sign-in
-/// lifetime; here that is `u32::MAX` days).
+/// lifetime; here that is `u32::MAX` days), as a site signing in with
+/// OAuth 1.0a reads it or else as one signing in with OAuth 2.0.
 pub fn decode_session(value: &str) -> Option<Session> {
     let cookie = Cookie::new(session::SESSION_COOKIE, value.to_string());
     with_request(
         |r| r.private_cookie(cookie),
-        |req| session::read_session(req.cookies(), &policy()).map(Session),
+        |req| {
+            // A site of either protocol: each reads its own sessions.
+            [OAuthVersion::OAuth1, OAuthVersion::OAuth2]
+                .into_iter()
+                .find_map(|protocol| {
+                    let policy = CookiePolicy {
+                        protocol,
+                        ..policy()
+                    };
+                    session::read_session(req.cookies(), &policy)
+                })
+                .map(Session)
+        },
     )
 }
 
@@ -250,4 +263,20 @@ pub fn take_login(value: &str, key: &str) -> (Option<(String, String)>, i64, i64
     );
     let after = time::OffsetDateTime::now_utc().unix_timestamp();
     (taken, before, after)
+}
+
+/// OAuth 2.0 `oauth2::parse_token_answer`: the answer of
+/// `rest.php/oauth2/access_token` with HTTP `status`. The access token, the
+/// refresh token and the lifetime (`expires_in`).
+pub fn oauth2_token_answer(
+    status: u16,
+    body: &str,
+) -> Result<(String, Option<String>, Option<i64>), WikiError> {
+    crate::protocol::oauth2_token_answer(status, body)
+}
+
+/// OAuth 2.0 `oauth2::read_profile`: the answer of
+/// `rest.php/oauth2/resource/profile`.
+pub fn oauth2_profile(body: &str) -> Result<VerifiedMwUser, WikiError> {
+    crate::protocol::oauth2_profile(body)
 }

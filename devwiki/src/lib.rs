@@ -10,6 +10,9 @@ mod callback;
 pub mod cli;
 mod config;
 mod controls;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 mod http;
 mod jwt;
 mod messages;

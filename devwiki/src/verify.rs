@@ -27,6 +27,12 @@ pub(crate) struct Params {
 }
 
 impl Params {
+    /// The entries, in order (for the fuzz targets).
+    #[cfg(fuzzing)]
+    pub(crate) fn entries(&self) -> &[(Vec<u8>, PVal)] {
+        &self.entries
+    }
+
     /// The raw value of `name`.
     pub(crate) fn get(&self, name: &str) -> Option<&PVal> {
         self.entries

@@ -760,6 +760,22 @@ pub(crate) fn clock_advice(offset: i64) -> String {
 }
 
 /// Turns a wiki message (HTML-escaped text with bits of markup) into plain text.
+/// `oauth2::parse_token_answer`, for the fuzz targets: the access token,
+/// the refresh token and the lifetime.
+#[cfg(fuzzing)]
+pub(crate) fn oauth2_token_answer(
+    status: u16,
+    body: &str,
+) -> Result<(String, Option<String>, Option<i64>), WikiError> {
+    oauth2::parse_token_answer(status, body).map(|t| (t.access, t.refresh, t.lifetime))
+}
+
+/// `oauth2::read_profile`, for the fuzz targets.
+#[cfg(fuzzing)]
+pub(crate) fn oauth2_profile(body: &str) -> Result<VerifiedMwUser, WikiError> {
+    oauth2::read_profile(body)
+}
+
 fn clean_wiki_message(message: &str) -> String {
     fn strip_tags(s: &str) -> String {
         let mut out = String::with_capacity(s.len());

@@ -255,11 +255,16 @@ async fn token_request(
         .await?;
     let status = response.status().as_u16();
     let body = wire::read_limited(response, MAX_ANSWER).await?;
+    parse_token_answer(status, &body)
+}
+
+/// The token endpoint's answer: its HTTP status and body.
+pub(super) fn parse_token_answer(status: u16, body: &str) -> Result<Tokens, WikiError> {
     if status != 200 {
-        return Err(refusal(status, &body));
+        return Err(refusal(status, body));
     }
     // Never quote the answer: it holds tokens.
-    let answer: TokenAnswer = serde_json::from_str(&body).map_err(|_| {
+    let answer: TokenAnswer = from_object(body).ok_or_else(|| {
         WikiError::Unexpected("the wiki's token answer is not the JSON of OAuth 2.0".into())
     })?;
     if !answer
@@ -307,6 +312,13 @@ fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
+/// A JSON object read into `T`; `None` for anything else (serde would fill
+/// a struct from an array by position).
+fn from_object<T: serde::de::DeserializeOwned>(body: &str) -> Option<T> {
+    let map: serde_json::Map<String, Value> = serde_json::from_str(body.trim()).ok()?;
+    serde_json::from_value(Value::Object(map)).ok()
+}
+
 /// An OAuth 2.0 error answer (`{"error","error_description","hint"}`) as a
 /// refusal; anything else by its status.
 fn refusal(status: u16, body: &str) -> WikiError {
@@ -316,8 +328,8 @@ fn refusal(status: u16, body: &str) -> WikiError {
         error_description: Option<String>,
         hint: Option<String>,
     }
-    match serde_json::from_str::<ErrorAnswer>(body) {
-        Ok(e) => {
+    match from_object::<ErrorAnswer>(body) {
+        Some(e) => {
             let mut message = e.error_description.unwrap_or_else(|| e.error.clone());
             if let Some(hint) = e.hint.filter(|h| !h.is_empty()) {
                 message = format!("{message} ({hint})");
@@ -327,7 +339,7 @@ fn refusal(status: u16, body: &str) -> WikiError {
                 message: super::clean_wiki_message(&message),
             }
         }
-        Err(_) => WikiError::Status(status),
+        None => WikiError::Status(status),
     }
 }
 
@@ -383,8 +395,8 @@ pub(super) fn read_profile(body: &str) -> Result<VerifiedMwUser, WikiError> {
     }
     let unexpected =
         |what: &str| WikiError::Unexpected(format!("the wiki's profile answer {what}"));
-    let p: Profile =
-        serde_json::from_str(body.trim()).map_err(|_| unexpected("is not a JSON object"))?;
+    // serde reads a struct from an array too, by position: only an object is a profile.
+    let p: Profile = from_object(body).ok_or_else(|| unexpected("is not a JSON object"))?;
     let central_id = match &p.sub {
         Some(Value::Number(n)) => n.as_u64(),
         Some(Value::String(s)) => s.parse().ok(),
@@ -479,6 +491,36 @@ mod tests {
         assert!(e.to_string().contains("hides this account"), "{e}");
         assert!(read_profile("<html>").is_err());
         assert!(read_profile(r#"{"username":"x"}"#).is_err());
+    }
+
+    #[test]
+    fn a_profile_is_an_object_not_an_array() {
+        // Found by fuzzing (oauth2_profile): serde read these by position.
+        for body in [r#"["3","Alice"]"#, r#"["0",""]"#, " [3, \"Alice\"] "] {
+            assert!(
+                matches!(read_profile(body), Err(WikiError::Unexpected(_))),
+                "{body}"
+            );
+        }
+        let user = read_profile(r#" {"sub":"3","username":"Alice"} "#).unwrap();
+        assert_eq!(
+            (user.user.name.as_str(), user.user.central_id),
+            ("Alice", 3)
+        );
+    }
+
+    #[test]
+    fn token_and_error_answers_are_objects_not_arrays() {
+        assert!(parse_token_answer(200, r#"["Bearer","tok"]"#).is_err());
+        assert!(parse_token_answer(
+            200,
+            r#"{"token_type":"Bearer","access_token":"tok","expires_in":3600}"#
+        )
+        .is_ok());
+        assert!(matches!(
+            refusal(400, r#"["invalid_request","x"]"#),
+            WikiError::Status(400)
+        ));
     }
 
     #[test]
