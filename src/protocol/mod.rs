@@ -287,6 +287,25 @@ pub(crate) struct BadCallback {
     pub denied: Option<String>,
 }
 
+/// The decoded values of `names` in a query, each given at most once
+/// ("… is given twice" otherwise); other parameters are ignored.
+fn query_values<const N: usize>(
+    query: &str,
+    names: [&str; N],
+) -> Result<[Option<String>; N], String> {
+    let mut values: [Option<String>; N] = std::array::from_fn(|_| None);
+    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+        let Some(i) = names.iter().position(|n| *n == k) else {
+            continue;
+        };
+        if values[i].is_some() {
+            return Err(format!("{k} is given twice"));
+        }
+        values[i] = Some(v.into_owned());
+    }
+    Ok(values)
+}
+
 /// Reads the callback's query strictly: no duplicates of the protocol's
 /// parameters, nothing oversized or malformed. OAuth 1.0a answers with
 /// `oauth_token` + `oauth_verifier`, OAuth 2.0 with `code` + `state` or

@@ -43,19 +43,8 @@ pub(super) struct CallbackParams {
 /// Reads `oauth_token` and `oauth_verifier` from a callback query; either
 /// given twice is an error.
 pub(super) fn read_callback(query: &str) -> Result<CallbackParams, String> {
-    let mut params = CallbackParams::default();
-    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
-        let slot = match k.as_ref() {
-            "oauth_token" => &mut params.token,
-            "oauth_verifier" => &mut params.verifier,
-            _ => continue,
-        };
-        if slot.is_some() {
-            return Err(format!("{k} is given twice"));
-        }
-        *slot = Some(v.into_owned());
-    }
-    Ok(params)
+    let [token, verifier] = super::query_values(query, ["oauth_token", "oauth_verifier"])?;
+    Ok(CallbackParams { token, verifier })
 }
 
 /// The non-OAuth parameters of a request, encoded and sorted as RFC 5849

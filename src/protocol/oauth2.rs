@@ -108,21 +108,14 @@ pub(super) struct CallbackParams {
 /// Reads `code`, `state`, `error` and `error_description`; any of them given
 /// twice is an error.
 pub(super) fn read_callback(query: &str) -> Result<CallbackParams, String> {
-    let mut params = CallbackParams::default();
-    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
-        let slot = match k.as_ref() {
-            "code" => &mut params.code,
-            "state" => &mut params.state,
-            "error" => &mut params.error,
-            "error_description" => &mut params.error_description,
-            _ => continue,
-        };
-        if slot.is_some() {
-            return Err(format!("{k} is given twice"));
-        }
-        *slot = Some(v.into_owned());
-    }
-    Ok(params)
+    let [code, state, error, error_description] =
+        super::query_values(query, ["code", "state", "error", "error_description"])?;
+    Ok(CallbackParams {
+        code,
+        state,
+        error,
+        error_description,
+    })
 }
 
 /// A code, a state or a token: printable ASCII of a sane length.
