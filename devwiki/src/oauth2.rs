@@ -427,8 +427,10 @@ fn authorize(sh: &Shared, req: &Req) -> Resp {
     st.accept(&user, &client.key);
     let code = format!("def50200{}", random_hex(600));
     let now = st.now();
-    if st.o2_codes.len() > 4096 {
+    if st.o2_code_sweep.due(st.o2_codes.len()) {
         st.o2_codes.retain(|_, c| c.expires > now);
+        let left = st.o2_codes.len();
+        st.o2_code_sweep.swept(left);
     }
     st.o2_codes.insert(
         code.clone(),
@@ -830,7 +832,7 @@ fn issue_pair(
     let refresh = format!("def50200{}", random_hex(760));
     let now = st.now();
     let ttl = st.switches.oauth2_refresh_token_lifetime();
-    if st.o2_refresh.len() > 4096 {
+    if st.o2_refresh_sweep.due(st.o2_refresh.len()) {
         st.o2_refresh.retain(|_, r| r.expires > now);
         let live: std::collections::HashSet<String> = st
             .o2_refresh
@@ -839,6 +841,8 @@ fn issue_pair(
             .collect();
         st.o2_access
             .retain(|j, a| a.expires > now || live.contains(j));
+        let left = st.o2_refresh.len();
+        st.o2_refresh_sweep.swept(left);
     }
     st.o2_refresh.insert(
         refresh.clone(),

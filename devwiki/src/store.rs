@@ -233,7 +233,9 @@ pub(crate) struct Store {
     pub access_tokens: HashMap<String, (String, String)>,
     /// nonce key → expiry.
     nonces: HashMap<String, i64>,
-    nonce_sweep_at: usize,
+    nonce_sweep: SweepAt,
+    /// When `request_tokens` and `callbacks` are next swept.
+    request_sweep: SweepAt,
     pub wiki: Wiki,
     pub switches: Switches,
     pub jwt_email_verified: bool,
@@ -255,6 +257,10 @@ pub(crate) struct Store {
     pub o2_access: HashMap<String, O2Access>,
     /// OAuth 2.0 refresh tokens.
     pub o2_refresh: HashMap<String, O2Refresh>,
+    /// When `o2_codes` is next swept.
+    pub o2_code_sweep: SweepAt,
+    /// When `o2_refresh` (and the access tokens only they keep) is next swept.
+    pub o2_refresh_sweep: SweepAt,
     /// The long-lived Bearer token of each owner-only OAuth 2.0 client.
     pub o2_owner_tokens: HashMap<String, String>,
     /// Requests to `rest.php/oauth2/access_token` by `grant_type` (`*`: all).
@@ -328,7 +334,8 @@ impl Store {
             acceptances: HashMap::new(),
             access_tokens: HashMap::new(),
             nonces: HashMap::new(),
-            nonce_sweep_at: 1024,
+            nonce_sweep: SweepAt::new(1024),
+            request_sweep: SweepAt::new(4096),
             wiki,
             switches: Switches::new(config.auto_approve.clone()),
             jwt_email_verified: config.jwt_email_verified,
@@ -341,6 +348,8 @@ impl Store {
             o2_codes: HashMap::new(),
             o2_access: HashMap::new(),
             o2_refresh: HashMap::new(),
+            o2_code_sweep: SweepAt::new(4096),
+            o2_refresh_sweep: SweepAt::new(4096),
             o2_owner_tokens: HashMap::new(),
             o2_counts: HashMap::new(),
             o2_key: random_hex(64),
@@ -684,9 +693,10 @@ impl Store {
     }
 
     fn sweep_tokens(&mut self, now: i64) {
-        if self.request_tokens.len() > 4096 {
+        if self.request_sweep.due(self.request_tokens.len()) {
             self.request_tokens.retain(|_, t| t.expires > now);
             self.callbacks.retain(|_, (_, e)| *e > now);
+            self.request_sweep.swept(self.request_tokens.len());
         }
     }
 
@@ -738,9 +748,9 @@ impl Store {
         expires: i64,
     ) -> bool {
         let now = self.now();
-        if self.nonces.len() >= self.nonce_sweep_at {
+        if self.nonce_sweep.due(self.nonces.len()) {
             self.nonces.retain(|_, e| *e > now);
-            self.nonce_sweep_at = (self.nonces.len() * 2).max(1024);
+            self.nonce_sweep.swept(self.nonces.len());
         }
         let key = format!("{consumer}\u{0}{token}\u{0}{nonce}");
         match self.nonces.get(&key) {
@@ -781,6 +791,33 @@ pub(crate) fn dedup(grants: &[String]) -> Vec<String> {
     out
 }
 
+/// When to sweep the expired entries out of a table next: once it has grown
+/// to twice what the last sweep left (and at least a minimum). Sweeping at a
+/// fixed size instead would rescan the whole table on every insert once that
+/// many entries are live (refresh tokens live 30 days), which made every
+/// login slower than the last in a long benchmark.
+#[derive(Debug)]
+pub(crate) struct SweepAt {
+    at: usize,
+    min: usize,
+}
+
+impl SweepAt {
+    pub(crate) fn new(min: usize) -> SweepAt {
+        SweepAt { at: min, min }
+    }
+
+    /// Whether a table of `len` entries is due.
+    pub(crate) fn due(&self, len: usize) -> bool {
+        len >= self.at
+    }
+
+    /// Notes a sweep that left `len` entries.
+    pub(crate) fn swept(&mut self, len: usize) {
+        self.at = len.saturating_mul(2).max(self.min);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -817,5 +854,28 @@ mod tests {
         assert!(!s.record_nonce("c", "", "n", now + 300));
         assert!(s.record_nonce("c", "t", "n", now + 300));
         assert!(s.record_nonce("d", "", "n", now + 300));
+    }
+
+    #[test]
+    fn a_table_of_live_entries_is_swept_at_doubling_sizes() {
+        let mut sweep = SweepAt::new(4);
+        let mut sweeps = Vec::new();
+        // Every entry stays live: each sweep keeps all of them.
+        for len in 1..=100 {
+            if sweep.due(len) {
+                sweeps.push(len);
+                sweep.swept(len);
+            }
+        }
+        assert_eq!(sweeps, [4, 8, 16, 32, 64]);
+    }
+
+    #[test]
+    fn after_a_sweep_that_empties_the_table_the_minimum_holds() {
+        let mut sweep = SweepAt::new(4);
+        assert!(sweep.due(4));
+        sweep.swept(0);
+        assert!(!sweep.due(3));
+        assert!(sweep.due(4));
     }
 }
