@@ -163,32 +163,82 @@ fn authorization_header<'a>(
 /// The base string URI of RFC 5849 §3.4.1.2: lower-case scheme and host, no
 /// default port, no query or fragment.
 fn normalize_url(url: &str) -> Result<String, RequestError> {
-    // The usual case, `https://host/w/api.php`, is normal already: skip the
-    // parse. Only plain characters, no dot segments, a lower-case host.
-    let plain = |rest: &str| {
-        let host_end = rest.find('/').unwrap_or(rest.len());
-        let (host, path) = rest.split_at(host_end);
-        !host.is_empty()
-            && host
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
-            && path
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"/._~-".contains(&b))
-            && !path.split('/').any(|seg| seg == "." || seg == "..")
-    };
-    if let Some(rest) = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-    {
-        if rest.contains('/') && plain(rest) {
-            return Ok(url.to_string());
-        }
+    if already_normal(url) {
+        return Ok(url.to_string());
     }
     let mut u = url::Url::parse(url).map_err(|e| RequestError(format!("bad URL {url:?}: {e}")))?;
     u.set_query(None);
     u.set_fragment(None);
     Ok(u.to_string())
+}
+
+/// Whether `url` is its own base string URI already, as the usual API URLs
+/// (`https://host/w/api.php`, `http://127.0.0.1:8080/w/api.php`) are: then
+/// signing skips the URL parse, which was a sixth of the signing's cost.
+/// Only plain characters, a lower-case host, a port (if any) that is not the
+/// scheme's default and has no leading zero, a path without dot segments.
+fn already_normal(url: &str) -> bool {
+    let (rest, default_port) = match url.strip_prefix("https://") {
+        Some(rest) => (rest, "443"),
+        None => match url.strip_prefix("http://") {
+            Some(rest) => (rest, "80"),
+            None => return false,
+        },
+    };
+    let Some(path_start) = rest.find('/') else {
+        return false;
+    };
+    let (authority, path) = rest.split_at(path_start);
+    let (host, port) = match authority.split_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (authority, None),
+    };
+    let plain_host = plain_host(host);
+    let plain_port = port.is_none_or(|p| {
+        (1..=5).contains(&p.len())
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && !p.starts_with('0')
+            && p.parse::<u16>().is_ok()
+            && p != default_port
+    });
+    plain_host
+        && plain_port
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._~-".contains(&b))
+        && !path.split('/').any(|seg| seg == "." || seg == "..")
+}
+
+/// A host name the URL parser leaves as it is: lower-case letters, digits
+/// and hyphens in non-empty labels, no punycode; a host whose last label
+/// starts with a digit only as a canonical IPv4 address (the parser reads
+/// `127.1` or `0x7f.1` as IPv4 and rewrites it).
+fn plain_host(host: &str) -> bool {
+    let labels_ok = !host.is_empty()
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && !label.starts_with("xn--")
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        });
+    let numeric_end = host
+        .rsplit('.')
+        .next()
+        .is_some_and(|last| last.starts_with(|c: char| c.is_ascii_digit()));
+    labels_ok && (!numeric_end || canonical_ipv4(host))
+}
+
+/// `a.b.c.d`, each 0–255 in decimal without a leading zero.
+fn canonical_ipv4(host: &str) -> bool {
+    let parts: Vec<&str> = host.split('.').collect();
+    parts.len() == 4
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes().all(|b| b.is_ascii_digit())
+                && (p.len() == 1 || !p.starts_with('0'))
+                && p.parse::<u8>().is_ok()
+        })
 }
 
 /// Builds and sends a signed request to `Special:OAuth/<sub>` and returns the
@@ -389,6 +439,51 @@ mod tests {
         }
         assert_eq!(new_nonce().len(), 32);
         assert_ne!(new_nonce(), new_nonce());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
+
+        /// A URL the fast path takes as it is is what the URL parser makes of
+        /// it: the shortcut never changes a signature.
+        #[test]
+        fn the_fast_path_agrees_with_the_parser(
+            url in "(https?|HTTP)://[a-zA-Z0-9.:-]{0,12}(:[0-9]{0,6})?(/[a-z.~_%-]{0,6}){0,4}"
+        ) {
+            if already_normal(&url) {
+                let mut parsed = url::Url::parse(&url).unwrap();
+                parsed.set_query(None);
+                parsed.set_fragment(None);
+                proptest::prop_assert_eq!(parsed.as_str(), url.as_str());
+            }
+        }
+    }
+
+    #[test]
+    fn the_fast_path_takes_the_usual_api_urls() {
+        for url in [
+            "https://meta.wikimedia.org/w/api.php",
+            "http://127.0.0.1:8080/w/api.php",
+            "https://tools.wmflabs.org:8443/api.php",
+        ] {
+            assert!(already_normal(url), "{url}");
+        }
+        for url in [
+            "http://127.0.0.1:80/w/api.php",
+            "https://x.org:443/w/api.php",
+            "http://x.org:080/w/api.php",
+            "http://x.org:99999/w/api.php",
+            "http://x.org:/w/api.php",
+            "http://X.org/w/api.php",
+            "http://x.org",
+            "http://127.1/w/api.php",
+            "http://127.0.0.01/w/api.php",
+            "http://0x7f.0.0.1/w/api.php",
+            "http://x.org./w/api.php",
+            "http://xn--nxasmq6b.org/w/api.php",
+        ] {
+            assert!(!already_normal(url), "{url}");
+        }
     }
 
     /// The request of RFC 5849 §3.4.1 and its published signature
