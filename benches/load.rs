@@ -376,8 +376,21 @@ async fn paced_rounds_of(
     samples
 }
 
-/// CPU time (user + system) of a process so far, in seconds.
+/// CPU time (user + system) of a process and its children (gunicorn's
+/// workers) so far, in seconds.
 fn cpu_seconds(pid: u32) -> f64 {
+    let children =
+        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+    own_cpu_seconds(pid)
+        + children
+            .split_whitespace()
+            .filter_map(|c| c.parse().ok())
+            .map(own_cpu_seconds)
+            .sum::<f64>()
+}
+
+/// CPU time (user + system) of one process so far, in seconds.
+fn own_cpu_seconds(pid: u32) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // Fields after the command name (which is in parentheses).
     let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
