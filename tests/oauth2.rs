@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
+use devwiki::ProfileFlavour;
 use rocket::fairing::AdHoc;
 use rocket::{get, routes};
 use rocket_mediawiki_oauth::{Error, MwOAuth, OwnerApi};
@@ -242,6 +243,44 @@ async fn a_hidden_user_cannot_sign_in() {
     assert!(page.contains("hides this account"), "{page}");
     assert_eq!(text(&client, &app.at("/")).await.1, "anonymous");
     wiki.shutdown().await;
+}
+
+#[rocket::async_test]
+async fn the_profile_of_1_39_and_of_newer_mediawiki_both_sign_in() {
+    // 1.39 sends no `email_verified` (the Rust peers require it); 1.44+
+    // does; `sub` has been seen as a string and reported as a number.
+    for flavour in [
+        ProfileFlavour::Mw139,
+        ProfileFlavour::Mw144,
+        ProfileFlavour::SubAsNumber,
+    ] {
+        let (wiki, _consumer, app) = wiki_and_app_with(Proto::OAuth2).await;
+        wiki.set_profile_as(flavour);
+        let client = browser();
+        let (status, page) = login_as(&wiki, &client, &app, "Alice", "/").await;
+        assert_eq!(
+            (status, page.lines().next()),
+            (200, Some("user: Alice")),
+            "{flavour:?}"
+        );
+        let (status, me) = text(&client, &app.at("/me")).await;
+        assert_eq!(status, 200, "{flavour:?}");
+        let me: Value = serde_json::from_str(&me).unwrap();
+        assert_eq!(me["name"], "Alice", "{flavour:?}");
+        assert!(
+            me["central_id"].as_u64().is_some_and(|id| id > 0),
+            "{flavour:?}: {me}"
+        );
+        assert_eq!(me["confirmed_email"], true, "{flavour:?}: {me}");
+        // The identity asked again (the profile read once more).
+        let (status, verified) = text(&client, &app.at("/verified")).await;
+        assert_eq!(status, 200, "{flavour:?}");
+        assert!(
+            verified.starts_with("verified: Alice with "),
+            "{flavour:?}: {verified}"
+        );
+        wiki.shutdown().await;
+    }
 }
 
 #[get("/bot")]
