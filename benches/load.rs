@@ -280,9 +280,10 @@ async fn logins(
 /// Requests at a fixed rate (open loop, as `wrk2` does): `rate` per second
 /// over `conns` keep-alive connections for `seconds`, each connection on its
 /// own schedule. Every page then gets the same offered load, so the app's
-/// CPU per request and its latency compare like for like; at saturation
-/// (wrk) a page the wiki answers more slowly leaves the app's threads idle
-/// more often, and parking and waking them costs CPU of its own.
+/// CPU per request and its latency compare like for like: what a request
+/// costs depends on how busy the app's threads are (parking and waking them
+/// costs CPU of its own), and at saturation (wrk) pages of different speeds
+/// keep them busy to different degrees.
 ///
 /// Latency is measured from the moment a request is sent. Requests sent
 /// more than one period late (the connection fell behind its schedule) are
