@@ -256,17 +256,10 @@ async fn logins(
             (lat, errors, late)
         }));
     }
-    let (mut all, mut errors, mut late) = (Vec::new(), 0, 0);
-    for t in tasks {
-        let (l, e, n) = t.await.unwrap();
-        all.extend(l);
-        errors += e;
-        late += n;
-    }
+    let (all, errors, late) = gather(tasks).await;
     let elapsed = (tokio::time::Instant::now() - start)
         .as_secs_f64()
         .max(seconds as f64);
-    all.sort_by(|a, b| a.partial_cmp(b).unwrap());
     Stats {
         rps: all.len() as f64 / elapsed,
         p50_ms: percentile(&all, 0.5),
@@ -275,6 +268,20 @@ async fn logins(
         requests: all.len() as u64,
         late,
     }
+}
+
+/// What the connections of [`logins`] or [`paced`] measured, together: the
+/// latencies (sorted, ms), the errors and the requests sent late.
+async fn gather(tasks: Vec<tokio::task::JoinHandle<(Vec<f64>, u64, u64)>>) -> (Vec<f64>, u64, u64) {
+    let (mut all, mut errors, mut late) = (Vec::new(), 0, 0);
+    for t in tasks {
+        let (l, e, n) = t.await.unwrap();
+        all.extend(l);
+        errors += e;
+        late += n;
+    }
+    all.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    (all, errors, late)
 }
 
 /// Requests at a fixed rate (open loop, as `wrk2` does): `rate` per second
@@ -329,14 +336,7 @@ async fn paced(url: &str, cookie: Option<&str>, rate: f64, seconds: u64, conns: 
             (lat, errors, late)
         }));
     }
-    let (mut all, mut errors, mut late) = (Vec::new(), 0, 0);
-    for t in tasks {
-        let (l, e, n) = t.await.unwrap();
-        all.extend(l);
-        errors += e;
-        late += n;
-    }
-    all.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let (all, errors, late) = gather(tasks).await;
     let requests = all.len() as u64 + errors;
     Stats {
         rps: all.len() as f64 / seconds as f64,
@@ -346,6 +346,60 @@ async fn paced(url: &str, cookie: Option<&str>, rate: f64, seconds: u64, conns: 
         requests,
         late,
     }
+}
+
+/// Complete logins at each of `urls` (served by `pages[k].pid`), `rounds`
+/// rounds, each round rotating which one goes first: `samples[k][round]`.
+async fn login_rounds(
+    pages: &[Page],
+    urls: &[String],
+    rounds: usize,
+    secs: u64,
+    conns: u32,
+    rate: Option<f64>,
+) -> Vec<Vec<Sample>> {
+    let mut samples = vec![Vec::new(); urls.len()];
+    for round in 0..rounds {
+        for j in 0..urls.len() {
+            let k = (round + j) % urls.len();
+            let c0 = cpu_seconds(pages[k].pid);
+            let s = logins(&urls[k], "hello Alice", secs, conns, rate).await;
+            samples[k].push(sample_since(pages[k].pid, c0, s));
+        }
+    }
+    samples
+}
+
+/// The goal row of ours against a peer: the saturated req/s ratio, and the
+/// p99 at one offered load (and saturated) with `digits` decimals; met when
+/// ours is at least as fast and its open-loop p99 lower, every run valid.
+fn peer_goal(
+    rep: &mut Report,
+    what: &str,
+    saturated: [&[Sample]; 2],
+    paced: [&[Sample]; 2],
+    digits: usize,
+) {
+    let r = round_ratio(saturated[0], saturated[1], |s| s.s.rps);
+    let p99 = paced.map(|x| over(x, |s| s.s.p99_ms));
+    let p99_sat = saturated.map(|x| over(x, |s| s.s.p99_ms));
+    rep.goal(
+        what,
+        format!(
+            "{} (p99 {} vs {}; saturated {} vs {})",
+            fmt_spread(r, 2),
+            fmt_spread(p99[0], digits),
+            fmt_spread(p99[1], digits),
+            fmt_spread(p99_sat[0], digits),
+            fmt_spread(p99_sat[1], digits)
+        ),
+        "≥ 1.0, lower p99",
+        Some(
+            r.med >= 1.0
+                && p99[0].med < p99[1].med
+                && saturated.iter().chain(&paced).all(|x| valid(x)),
+        ),
+    );
 }
 
 /// Whether the runs of a page had no errors and kept their schedule (at
@@ -369,9 +423,7 @@ async fn paced_rounds_of(
         for (i, p) in pages.iter().enumerate() {
             let c0 = cpu_seconds(p.pid);
             let s = paced(&p.url, p.cookie.as_deref(), rate, secs, conns).await;
-            let c1 = cpu_seconds(p.pid);
-            let cpu_us = (c1 - c0) * 1e6 / s.requests.max(1) as f64;
-            samples[i].push(Sample { s, cpu_us });
+            samples[i].push(sample_since(p.pid, c0, s));
         }
     }
     samples
@@ -413,6 +465,13 @@ struct Sample {
     cpu_us: f64,
 }
 
+/// A run's sample: its stats and the CPU `pid` used per request since `c0`
+/// (a reading of [`cpu_seconds`] taken just before the run).
+fn sample_since(pid: u32, c0: f64, s: Stats) -> Sample {
+    let cpu_us = (cpu_seconds(pid) - c0) * 1e6 / s.requests.max(1) as f64;
+    Sample { s, cpu_us }
+}
+
 /// A page to load: where, with which `Cookie` header, served by which process.
 #[derive(Debug, Clone)]
 struct Page {
@@ -439,9 +498,7 @@ fn rounds_of(pages: &[Page], rounds: usize, secs: u64, conns: u32) -> Vec<Vec<Sa
         for (i, p) in pages.iter().enumerate() {
             let c0 = cpu_seconds(p.pid);
             let s = wrk(&p.url, p.cookie.as_deref(), secs, conns);
-            let c1 = cpu_seconds(p.pid);
-            let cpu_us = (c1 - c0) * 1e6 / s.requests.max(1) as f64;
-            samples[i].push(Sample { s, cpu_us });
+            samples[i].push(sample_since(p.pid, c0, s));
         }
     }
     samples
@@ -1622,8 +1679,7 @@ async fn orchestrate() {
     ] {
         let c0 = cpu_seconds(pid);
         let s = logins(&url, "hello Alice", secs, conns, None).await;
-        let cpu_us = (cpu_seconds(pid) - c0) * 1e6 / s.requests.max(1) as f64;
-        t.push_str(&page_row(name, &[Sample { s, cpu_us }]));
+        t.push_str(&page_row(name, &[sample_since(pid, c0, s)]));
     }
     rep.push(&t);
     let peak_kb = proc_kb(pid1, "VmHWM:");
@@ -1862,7 +1918,6 @@ async fn orchestrate() {
                             mw.0.id(),
                         ),
                     ];
-                    let ok = valid;
                     let res = rounds_of(&pages, rounds, secs, conns);
                     let mut t = String::from("Signed-in page:\n\n");
                     t.push_str(PAGE_HEADER);
@@ -1882,41 +1937,16 @@ async fn orchestrate() {
                         format!("{rm_base}/oauth/login"),
                         format!("{mw_base}/oauth/login"),
                     ];
-                    let mut lg: Vec<Vec<Sample>> = vec![Vec::new(); 3];
-                    for round in 0..rounds {
-                        for j in 0..3 {
-                            let k = (round + j) % 3;
-                            let c0 = cpu_seconds(pages[k].pid);
-                            let s = logins(&login_urls[k], "hello Alice", secs, conns, None).await;
-                            let cpu_us =
-                                (cpu_seconds(pages[k].pid) - c0) * 1e6 / s.requests.max(1) as f64;
-                            lg[k].push(Sample { s, cpu_us });
-                        }
-                    }
+                    let lg = login_rounds(&pages, &login_urls, rounds, secs, conns, None).await;
                     let mut t = String::from("\nComplete logins (authorize auto-approved → callback → profile → landing page showing the user), per second; the app CPU column is the app process's CPU time per complete login:\n\n");
                     t.push_str(PAGE_HEADER);
                     for (p, s) in pages.iter().zip(&lg) {
                         t.push_str(&page_row(&p.name, s));
                     }
                     rep.push(&t);
-                    let mut lg_paced: Vec<Vec<Sample>> = vec![Vec::new(); 3];
-                    for round in 0..rounds {
-                        for j in 0..3 {
-                            let k = (round + j) % 3;
-                            let c0 = cpu_seconds(pages[k].pid);
-                            let s = logins(
-                                &login_urls[k],
-                                "hello Alice",
-                                secs,
-                                conns,
-                                Some(login_rate),
-                            )
+                    let lg_paced =
+                        login_rounds(&pages, &login_urls, rounds, secs, conns, Some(login_rate))
                             .await;
-                            let cpu_us =
-                                (cpu_seconds(pages[k].pid) - c0) * 1e6 / s.requests.max(1) as f64;
-                            lg_paced[k].push(Sample { s, cpu_us });
-                        }
-                    }
                     let mut t = format!("\nThe same logins at one offered load for all, {login_rate} logins/s (open loop, {conns} browsers, each on its own schedule):\n\n");
                     t.push_str(PAGE_HEADER);
                     for (p, s) in pages.iter().zip(&lg_paced) {
@@ -1925,58 +1955,19 @@ async fn orchestrate() {
                     rep.push(&t);
                     rep.push("\n");
                     for (k, peer) in [(1usize, "rocket_mwoauth"), (2, "mwoauth")] {
-                        let r = round_ratio(&res[0], &res[k], |s| s.s.rps);
-                        let p99 = (
-                            over(&res_paced[0], |s| s.s.p99_ms),
-                            over(&res_paced[k], |s| s.s.p99_ms),
-                        );
-                        let p99_sat =
-                            (over(&res[0], |s| s.s.p99_ms), over(&res[k], |s| s.s.p99_ms));
-                        rep.goal(
+                        peer_goal(
+                            &mut rep,
                             &format!("ours / {peer}, signed-in page req/s (p99 ms, ours vs theirs: at {page_rate} req/s; saturated)"),
-                            format!(
-                                "{} (p99 {} vs {}; saturated {} vs {})",
-                                fmt_spread(r, 2),
-                                fmt_spread(p99.0, 2),
-                                fmt_spread(p99.1, 2),
-                                fmt_spread(p99_sat.0, 2),
-                                fmt_spread(p99_sat.1, 2)
-                            ),
-                            "≥ 1.0, lower p99",
-                            Some(
-                                r.med >= 1.0
-                                    && p99.0.med < p99.1.med
-                                    && ok(&res[0])
-                                    && ok(&res[k])
-                                    && ok(&res_paced[0])
-                                    && ok(&res_paced[k]),
-                            ),
+                            [&res[0], &res[k]],
+                            [&res_paced[0], &res_paced[k]],
+                            2,
                         );
-                        let r = round_ratio(&lg[0], &lg[k], |s| s.s.rps);
-                        let p99 = (
-                            over(&lg_paced[0], |s| s.s.p99_ms),
-                            over(&lg_paced[k], |s| s.s.p99_ms),
-                        );
-                        let p99_sat = (over(&lg[0], |s| s.s.p99_ms), over(&lg[k], |s| s.s.p99_ms));
-                        rep.goal(
+                        peer_goal(
+                            &mut rep,
                             &format!("ours / {peer}, logins/s (p99 ms, ours vs theirs: at {login_rate} logins/s; saturated)"),
-                            format!(
-                                "{} (p99 {} vs {}; saturated {} vs {})",
-                                fmt_spread(r, 2),
-                                fmt_spread(p99.0, 1),
-                                fmt_spread(p99.1, 1),
-                                fmt_spread(p99_sat.0, 1),
-                                fmt_spread(p99_sat.1, 1)
-                            ),
-                            "≥ 1.0, lower p99",
-                            Some(
-                                r.med >= 1.0
-                                    && p99.0.med < p99.1.med
-                                    && ok(&lg[0])
-                                    && ok(&lg[k])
-                                    && ok(&lg_paced[0])
-                                    && ok(&lg_paced[k]),
-                            ),
+                            [&lg[0], &lg[k]],
+                            [&lg_paced[0], &lg_paced[k]],
+                            1,
                         );
                     }
                     // Cookie sizes and four requests at expiry.
