@@ -100,7 +100,7 @@ pub struct Config {
     pub consumer_secret: String,
     /// OAuth 2.0: `public_client = true` for a client registered as not
     /// confidential (PKCE proves the login; no secret is needed to sign in).
-    /// MediaWiki 1.39 still gives such a client a secret and requires it to
+    /// MediaWiki (1.39 and 1.43) still gives such a client a secret and requires it to
     /// refresh tokens: set `client_secret` too, or users sign in again when
     /// their access token expires. A server-side Rocket app should register
     /// a confidential client and keep this `false`.

@@ -82,6 +82,20 @@ impl Fairing for MwOAuth {
                  User-Agent such as \"MyTool/1.0 (https://mytool.toolforge.org; me@example.org)\""
             );
         }
+        if config.sign_in
+            && config.oauth_version == crate::config::OAuthVersion::OAuth2
+            && config.public_client
+            && config.consumer_secret.is_empty()
+        {
+            log::warn!(
+                "MediaWiki OAuth: public_client = true without mwoauth.client_secret \
+                 (ROCKET_MWOAUTH_CLIENT_SECRET): users can sign in, but MediaWiki (1.39 and 1.43 \
+                 alike) refuses to refresh a public client's tokens without its secret, so every \
+                 sign-in ends when its first access token expires. Set client_secret to the \
+                 secret MediaWiki showed when the client was registered (it gives one to every \
+                 client)."
+            );
+        }
         let rocket_config = rocket::Config::from(rocket.figment());
         if !rocket_config.secret_key.is_provided() {
             let advice =

@@ -17,7 +17,10 @@ use sha2::Sha256;
 
 use crate::user::{MwUser, VerifiedMwUser};
 
-/// The longest identify JWT accepted (an admin's rights list fits many times over).
+/// The longest identify JWT accepted: 64 KiB. A plain user's is 1,285 bytes
+/// on MediaWiki 1.43 (32 rights); an administrator's (sysop, bureaucrat,
+/// interface-admin) adds about a hundred rights of ≈ 20 bytes each, so a
+/// few KB: 64 KiB is more than ten times that.
 pub(crate) const MAX_JWT_LEN: usize = 64 * 1024;
 
 /// Why an identify JWT was refused.

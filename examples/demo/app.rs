@@ -6,7 +6,8 @@ use rocket::form::{Form, FromForm};
 use rocket::request::FlashMessage;
 use rocket::{get, post, routes, Build, Rocket, State};
 use rocket_dyn_templates::{context, Template};
-use rocket_mediawiki_oauth::{Error, LoginRequired, MwApi, MwOAuth, MwUser};
+use rocket::fairing::AdHoc;
+use rocket_mediawiki_oauth::{Error, LoginRequired, MwApi, MwOAuth, MwUser, OAuthVersion};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -247,41 +248,46 @@ async fn sandbox_read(api: LoginRequired<MwApi>, site: &State<Site>) -> Result<T
     ))
 }
 
-/// The demo's Rocket: templates, the OAuth fairing, the tour's pages.
-pub fn rocket(figment: Figment) -> Rocket<Build> {
-    let site = Site {
-        wiki: figment
-            .extract_inner::<String>("mwoauth.base_url")
-            .unwrap_or_default(),
-        local: figment
-            .extract_inner::<bool>("demo_local_wiki")
-            .unwrap_or(false),
+/// What the pages say about the wiki and the protocol: read from the
+/// crate's checked configuration, however it was given (`Rocket.toml`,
+/// `ROCKET_MWOAUTH_*` variables, the local wiki).
+fn site(config: &rocket_mediawiki_oauth::Config, local: bool) -> Site {
+    let oauth2 = config.oauth_version == OAuthVersion::OAuth2;
+    Site {
+        wiki: config.base_url.clone(),
+        local,
         repository: env!("CARGO_PKG_REPOSITORY"),
         readme: format!("{}#readme", env!("CARGO_PKG_REPOSITORY")),
         docs: concat!("https://docs.rs/", env!("CARGO_PKG_NAME")),
-        protocol: "OAuth 1.0a",
-        authorization:
-            "signed with OAuth 1.0a (HMAC-SHA1, in the <code>Authorization</code> header)",
-    };
-    let oauth2 = figment.extract_inner::<u8>("mwoauth.oauth_version").ok() == Some(2)
-        || figment.find_value("mwoauth.client_id").is_ok();
-    let site = if oauth2 {
-        Site {
-            protocol: "OAuth 2.0",
-            authorization: "with the user's OAuth 2.0 access token (<code>Authorization: Bearer</code>, refreshed when due)",
-            ..site
-        }
-    } else {
-        site
-    };
+        protocol: if oauth2 { "OAuth 2.0" } else { "OAuth 1.0a" },
+        authorization: if oauth2 {
+            "with the user's OAuth 2.0 access token (<code>Authorization: Bearer</code>, refreshed when due)"
+        } else {
+            "signed with OAuth 1.0a (HMAC-SHA1, in the <code>Authorization</code> header)"
+        },
+    }
+}
+
+/// The demo's Rocket: templates, the OAuth fairing, the tour's pages.
+pub fn rocket(figment: Figment) -> Rocket<Build> {
+    let local = figment
+        .extract_inner::<bool>("demo_local_wiki")
+        .unwrap_or(false);
     let figment = figment.merge((
         "template_dir",
         concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo/templates"),
     ));
     rocket::custom(figment)
-        .manage(site)
         .attach(Template::fairing())
         .attach(MwOAuth::fairing())
+        // After the OAuth fairing: its configuration is checked by then.
+        .attach(AdHoc::try_on_ignite("demo site", move |rocket| async move {
+            let site = match MwOAuth::fetch(&rocket) {
+                Some(handle) => site(handle.config(), local),
+                None => return Err(rocket),
+            };
+            Ok(rocket.manage(site))
+        }))
         .mount(
             "/",
             routes![index, contributions, sandbox, sandbox_edit, sandbox_read],

@@ -253,8 +253,17 @@ impl PendingLogin {
     }
 }
 
-/// The longest callback query accepted.
-const MAX_CALLBACK_QUERY: usize = 1024;
+/// The longest callback query accepted: 16 KiB.
+///
+/// An OAuth 2.0 `code` is an encrypted league/oauth2-server payload, hex
+/// encoded, so it grows by two characters for every byte of the consumer's
+/// scopes, ids and `redirect_uri`. Real ones: 736–1,146 characters on
+/// MediaWiki 1.39 (12 grants: 1,146), 890–964 on 1.43; a consumer with every
+/// grant and a long callback URL stays under 4 KiB. 16 KiB is four times that
+/// and more than ten times the largest code seen (a callback query of 1,190
+/// bytes); beyond it a front proxy would refuse the request line anyway
+/// (nginx's default `large_client_header_buffers` is 8 KiB).
+pub(crate) const MAX_CALLBACK_QUERY: usize = 16 * 1024;
 
 /// A well-formed callback from the wiki.
 #[derive(Debug)]
@@ -502,10 +511,8 @@ impl Flights {
                 map.clear();
             }
         }
-        // A client-credentials token is shared until it expires.
-        let expired = |cell: &Arc<tokio::sync::OnceCell<Result<oauth2::Tokens, WikiError>>>| matches!(cell.get(), Some(Ok(t)) if t.client_credentials && t.due(now(), 0));
         match map.get(refresh) {
-            Some((at, cell)) if at.elapsed() < Self::KEEP && !expired(cell) => cell.clone(),
+            Some((at, cell)) if at.elapsed() < Self::KEEP => cell.clone(),
             _ => {
                 let cell = Arc::new(tokio::sync::OnceCell::new());
                 map.insert(refresh.to_string(), (Instant::now(), cell.clone()));
@@ -664,7 +671,11 @@ impl Protocol {
         };
         let key = match tokens.refresh.as_deref() {
             Some(refresh) => refresh.to_string(),
-            None if tokens.client_credentials => format!("client_credentials {}", client.id),
+            // Keyed by the token it replaces, as a refresh is: the requests
+            // holding that token share one renewal.
+            None if tokens.client_credentials => {
+                format!("client_credentials {} {}", client.id, tokens.access)
+            }
             None => {
                 return Err(WikiError::Revoked {
                     message: "the access token expired and came without a refresh token".into(),
@@ -708,7 +719,7 @@ impl Protocol {
             .unwrap_or_else(|e| e.into_inner())
             .clone();
         let current = match self
-            .refresh_if_due(&current, 0)
+            .refresh_if_due(&current, REFRESH_MARGIN)
             .await
             .map_err(AuthorizeError::Refresh)?
         {

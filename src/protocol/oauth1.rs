@@ -13,6 +13,12 @@ use crate::identity;
 use crate::user::VerifiedMwUser;
 use crate::wire::{self, encode_pairs};
 
+/// The largest `Special:OAuth` answer read: 256 KiB. Real ones are 120–134
+/// bytes (tokens, observed-1.43.md captures 1 and 4), error texts under
+/// 400 bytes, an identify JWT 1,285 bytes for a plain user on 1.43 (the JWT
+/// itself is then held to `identity::MAX_JWT_LEN`).
+const MAX_ANSWER: usize = 256 * 1024;
+
 /// A key and its secret (consumer, request token or access token).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct TokenPair {
@@ -259,7 +265,7 @@ async fn special_oauth(p: &Protocol, sub: &str, signer: Signer<'_>) -> Result<St
     if !status.is_success() {
         return Err(WikiError::Status(status.as_u16()));
     }
-    Ok(wire::read_limited(response, 256 * 1024).await?)
+    Ok(wire::read_limited(response, MAX_ANSWER).await?)
 }
 
 /// Parses `oauth_token=…&oauth_token_secret=…` or answers `Error: …`.

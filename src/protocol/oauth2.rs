@@ -15,8 +15,18 @@ use super::{Protocol, WikiError};
 use crate::user::{MwUser, VerifiedMwUser};
 use crate::wire::{self, encode_pairs};
 
-/// The largest token or profile answer read.
+/// The largest token, profile or error answer read: 256 KiB. Real token
+/// answers are ≈ 1.9 KB (an RS256 access token of 743–850 characters and a
+/// refresh token of 804–1,130), a profile with an administrator's rights
+/// list a few KB, error answers under 1 KB (observed on MediaWiki 1.39 and
+/// 1.43).
 const MAX_ANSWER: usize = 256 * 1024;
+
+/// The longest access or refresh token accepted: 4 KiB, 3.6 times the
+/// longest real one (a refresh token of ≈ 1,130 hex characters grows with
+/// the scopes; access tokens are 743–850). The session cookie must hold both
+/// inside a browser's 4 KB cookie limit, so this bound is also the cookie's.
+const MAX_TOKEN: usize = 4 * 1024;
 
 /// A token set as the token endpoint issued it.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,10 +61,12 @@ impl fmt::Debug for Tokens {
 
 impl Tokens {
     /// Whether the access token expires within `margin` seconds of `now`
-    /// (at most a quarter of its lifetime) and can be refreshed.
+    /// (at most a quarter of its lifetime) and can be renewed: with its
+    /// refresh token, or with the `client_credentials` grant (which also
+    /// fetches the first token, before the first request).
     pub fn due(&self, now: i64, margin: i64) -> bool {
         let margin = self.lifetime.map_or(margin, |l| margin.min(l / 4));
-        self.refresh.is_some()
+        (self.refresh.is_some() || self.client_credentials)
             && self
                 .expires_at
                 .is_some_and(|e| e.saturating_sub(margin) <= now)
@@ -118,9 +130,19 @@ pub(super) fn read_callback(query: &str) -> Result<CallbackParams, String> {
     })
 }
 
-/// A code, a state or a token: printable ASCII of a sane length.
+/// An authorization code: printable ASCII (its length is bounded by the
+/// callback query's, [`super::MAX_CALLBACK_QUERY`]).
 pub(super) fn valid_code(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 4096 && s.bytes().all(|b| b.is_ascii_graphic())
+    !s.is_empty() && s.len() <= super::MAX_CALLBACK_QUERY && printable(s)
+}
+
+/// An access or refresh token: printable ASCII, at most [`MAX_TOKEN`].
+fn valid_token(s: &str) -> bool {
+    !s.is_empty() && s.len() <= MAX_TOKEN && printable(s)
+}
+
+fn printable(s: &str) -> bool {
+    s.bytes().all(|b| b.is_ascii_graphic())
 }
 
 fn random_urlsafe(bytes: usize) -> String {
@@ -271,7 +293,7 @@ pub(super) fn parse_token_answer(status: u16, body: &str) -> Result<Tokens, Wiki
     }
     let access = answer
         .access_token
-        .filter(|t| valid_code(t))
+        .filter(|t| valid_token(t))
         .ok_or_else(|| {
             WikiError::Unexpected(
                 "the wiki's token answer is not usable: access_token is missing or malformed"
@@ -279,7 +301,7 @@ pub(super) fn parse_token_answer(status: u16, body: &str) -> Result<Tokens, Wiki
             )
         })?;
     let refresh = match answer.refresh_token {
-        Some(r) if valid_code(&r) => Some(r),
+        Some(r) if valid_token(&r) => Some(r),
         Some(_) => {
             return Err(WikiError::Unexpected(
                 "the wiki's token answer is not usable: refresh_token is malformed".into(),
@@ -447,8 +469,23 @@ mod tests {
         assert!(!t(1004, 4, true).due(1000, 300));
         assert!(t(1001, 4, true).due(1000, 300));
         assert!(t(999, 4, true).due(1000, 300));
-        // No refresh token (owner-only): never.
+        // No refresh token (a long-lived owner-only token): never.
         assert!(!t(999, 4, false).due(1000, 300));
+        // A client-credentials token: renewed with the same margin, and the
+        // first one (none yet, expired at 0) fetched before any request.
+        let cc = |expires_at, lifetime| Tokens {
+            client_credentials: true,
+            ..t(expires_at, lifetime, false)
+        };
+        assert!(!cc(1060, 60).due(1000, 300));
+        assert!(!cc(1016, 60).due(1000, 300));
+        assert!(cc(1015, 60).due(1000, 300));
+        assert!(cc(999, 60).due(1000, 300));
+        let first = Tokens {
+            lifetime: None,
+            ..cc(0, 0)
+        };
+        assert!(first.due(1000, 300));
     }
 
     #[test]
