@@ -4,18 +4,21 @@
 mod common;
 
 use common::*;
+use devwiki::MediaWikiVersion;
 /// The session cookie's name, as the README documents it.
 const SESSION_COOKIE: &str = "mwoauth_session";
 
 #[rocket::async_test]
 async fn login_user_api_edit_logout() {
-    for proto in PROTOCOLS {
-        login_user_api_edit_logout_with(proto).await;
+    for mw in VERSIONS {
+        for proto in PROTOCOLS {
+            login_user_api_edit_logout_with(mw, proto).await;
+        }
     }
 }
 
-async fn login_user_api_edit_logout_with(proto: Proto) {
-    let (wiki, _consumer, app) = wiki_and_app_with(proto).await;
+async fn login_user_api_edit_logout_with(mw: MediaWikiVersion, proto: Proto) {
+    let (wiki, _consumer, app) = wiki_and_app_on(mw, proto).await;
     let client = browser();
 
     assert_eq!(
@@ -153,13 +156,15 @@ async fn login_required_sends_anonymous_visitors_through_login_and_back_with(pro
 
 #[rocket::async_test]
 async fn parallel_logins_in_two_tabs_both_complete() {
-    for proto in PROTOCOLS {
-        parallel_logins_in_two_tabs_both_complete_with(proto).await;
+    for mw in VERSIONS {
+        for proto in PROTOCOLS {
+            parallel_logins_in_two_tabs_both_complete_with(mw, proto).await;
+        }
     }
 }
 
-async fn parallel_logins_in_two_tabs_both_complete_with(proto: Proto) {
-    let (wiki, _consumer, app) = wiki_and_app_with(proto).await;
+async fn parallel_logins_in_two_tabs_both_complete_with(mw: MediaWikiVersion, proto: Proto) {
+    let (wiki, _consumer, app) = wiki_and_app_on(mw, proto).await;
     let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
     let step = stepping_browser(jar.clone());
     wiki.set_auto_approve(Some("Alice"));
@@ -199,13 +204,15 @@ async fn parallel_logins_in_two_tabs_both_complete_with(proto: Proto) {
 
 #[rocket::async_test]
 async fn verified_user_after_a_revoked_grant_is_signed_out() {
-    for proto in PROTOCOLS {
-        verified_user_after_a_revoked_grant_is_signed_out_with(proto).await;
+    for mw in VERSIONS {
+        for proto in PROTOCOLS {
+            verified_user_after_a_revoked_grant_is_signed_out_with(mw, proto).await;
+        }
     }
 }
 
-async fn verified_user_after_a_revoked_grant_is_signed_out_with(proto: Proto) {
-    let (wiki, consumer, app) = wiki_and_app_with(proto).await;
+async fn verified_user_after_a_revoked_grant_is_signed_out_with(mw: MediaWikiVersion, proto: Proto) {
+    let (wiki, consumer, app) = wiki_and_app_on(mw, proto).await;
     let client = browser();
     login_as(&wiki, &client, &app, "Admin", "/").await;
     let (_, page) = text(&client, &app.at("/verified")).await;
@@ -228,13 +235,15 @@ async fn verified_user_after_a_revoked_grant_is_signed_out_with(proto: Proto) {
 
 #[rocket::async_test]
 async fn api_call_after_a_revoked_grant_signs_out_with_401() {
-    for proto in PROTOCOLS {
-        api_call_after_a_revoked_grant_signs_out_with_401_with(proto).await;
+    for mw in VERSIONS {
+        for proto in PROTOCOLS {
+            api_call_after_a_revoked_grant_signs_out_with_401_with(mw, proto).await;
+        }
     }
 }
 
-async fn api_call_after_a_revoked_grant_signs_out_with_401_with(proto: Proto) {
-    let (wiki, consumer, app) = wiki_and_app_with(proto).await;
+async fn api_call_after_a_revoked_grant_signs_out_with_401_with(mw: MediaWikiVersion, proto: Proto) {
+    let (wiki, consumer, app) = wiki_and_app_on(mw, proto).await;
     let client = browser();
     login_as(&wiki, &client, &app, "Alice", "/").await;
     assert!(wiki.revoke("Alice", &consumer.key));
@@ -414,13 +423,15 @@ async fn a_wiki_clock_a_minute_off_still_works() {
 
 #[rocket::async_test]
 async fn cookie_sizes_for_the_largest_identity() {
-    for proto in PROTOCOLS {
-        cookie_sizes_for_the_largest_identity_with(proto).await;
+    for mw in VERSIONS {
+        for proto in PROTOCOLS {
+            cookie_sizes_for_the_largest_identity_with(mw, proto).await;
+        }
     }
 }
 
-async fn cookie_sizes_for_the_largest_identity_with(proto: Proto) {
-    let (wiki, _consumer, app) = wiki_and_app_with(proto).await;
+async fn cookie_sizes_for_the_largest_identity_with(mw: MediaWikiVersion, proto: Proto) {
+    let (wiki, _consumer, app) = wiki_and_app_on(mw, proto).await;
     let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
     let step = stepping_browser(jar);
     wiki.set_auto_approve(Some("Admin"));
@@ -591,4 +602,159 @@ async fn no_flash_cookie_when_the_app_shows_no_flashes() {
     let r = step.get(app.at("/logout")).send().await.unwrap();
     assert!(!set_cookies(&r).iter().any(|c| c.starts_with("_flash=")));
     wiki.shutdown().await;
+}
+
+/// Twelve grants, as a consumer with many rights asks for: its codes and
+/// refresh tokens are the longest (1,146-character codes on a real 1.39).
+const TWELVE_GRANTS: [&str; 12] = [
+    "basic",
+    "highvolume",
+    "editpage",
+    "editprotected",
+    "createeditmovepage",
+    "uploadfile",
+    "uploadeditmovefile",
+    "patrol",
+    "rollback",
+    "blockusers",
+    "delete",
+    "protect",
+];
+
+/// Logs in through each redirect as a browser would; the code (or
+/// verifier) the wiki sent back and the final page.
+async fn login_stepping(
+    wiki: &devwiki::DevWiki,
+    app: &App,
+    user: &str,
+) -> (reqwest::Client, String, (u16, String)) {
+    let step = stepping_browser(std::sync::Arc::new(reqwest::cookie::Jar::default()));
+    wiki.set_auto_approve(Some(user));
+    let r = step.get(app.at("/login?next=%2F")).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let r = follow(&step, &r).await;
+    assert_eq!(r.status(), 302, "the wiki sends the browser back");
+    let callback = url::Url::parse(r.headers()["location"].to_str().unwrap()).unwrap();
+    let code = callback
+        .query_pairs()
+        .find(|(k, _)| k == "code" || k == "oauth_verifier")
+        .map(|(_, v)| v.into_owned())
+        .expect("a code or verifier");
+    let r = follow(&step, &r).await;
+    assert_eq!(r.status(), 303, "the callback signs the user in");
+    assert_eq!(r.headers()["location"], "/");
+    (step, code, page)
+}
+
+#[rocket::async_test]
+async fn every_version_signs_in_an_administrator_of_a_twelve_grant_consumer() {
+    // OAuth 1.0a (oob), OAuth 2.0 with `callback` set and with `oob`, a
+    // public client: against MediaWiki 1.39, 1.43 and 1.47.
+    let setups = [
+        (Proto::OAuth1, false),
+        (Proto::OAuth2, true),
+        (Proto::OAuth2, false),
+        (Proto::OAuth2Public, true),
+    ];
+    for mw in VERSIONS {
+        for (proto, callback_set) in setups {
+            println!("MediaWiki {}, {proto:?}, callback set: {callback_set}", mw.name());
+            let wiki = start_wiki_on(mw).await;
+            let port = free_port();
+            let registered = consumer_with(&wiki, port, proto, "/");
+            let consumer = wiki.register_consumer(devwiki::ConsumerSpec {
+                name: format!("Twelve grants ({proto:?})"),
+                callback: registered.callback.clone(),
+                grants: TWELVE_GRANTS.iter().map(|g| g.to_string()).collect(),
+                oauth2: proto != Proto::OAuth1,
+                confidential: proto != Proto::OAuth2Public,
+                ..Default::default()
+            });
+            let mut figment = figment_with(&wiki, &consumer, port, proto);
+            if proto != Proto::OAuth1 && !callback_set {
+                figment = figment.merge(("mwoauth.callback", "oob"));
+            }
+            let app = launch(app_rocket(figment)).await;
+            let (client, code, page) = login_stepping(&wiki, &app, "Admin").await;
+            assert_eq!(page.0, 200, "{page:?}");
+            assert!(page.1.starts_with("user: Admin"), "{page:?}");
+            if proto != Proto::OAuth1 {
+                // As long as a real wiki's: 1,146 characters for twelve
+                // grants on 1.39 (observed-1.39-more.md).
+                assert!(code.starts_with("def50200"), "{code}");
+                assert!(code.len() >= 1100, "a {}-character code", code.len());
+            }
+            let me: serde_json::Value = client
+                .get(app.at("/me"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(me["name"], "Admin");
+            let groups: Vec<&str> = me["groups"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|g| g.as_str())
+                .collect();
+            for group in ["sysop", "bureaucrat", "interface-admin"] {
+                assert!(groups.contains(&group), "{group} in {groups:?}");
+            }
+            let grants = me["grants"].as_array().unwrap();
+            assert_eq!(grants.len(), 12, "{me}");
+            // Asked of the wiki: VerifiedMwUser, MwApi, an edit.
+            let (status, verified) = text(&client, &app.at("/verified")).await;
+            assert_eq!(status, 200);
+            assert!(verified.starts_with("verified: Admin"), "{verified}");
+            let info: serde_json::Value = client
+                .get(app.at("/userinfo"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(info["query"]["userinfo"]["name"], "Admin", "{info}");
+            let edit: serde_json::Value = client
+                .post(app.at("/edit?title=Admin%20page&text=twelve"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(edit["edit"]["result"], "Success", "{edit}");
+            if proto == Proto::OAuth2 && callback_set {
+                // Past the first access token's lifetime: refreshed.
+                wiki.set_oauth2_access_token_lifetime(3);
+                let (client, _, _) = login_stepping(&wiki, &app, "Admin").await;
+                tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+                let (status, verified) = text(&client, &app.at("/verified")).await;
+                assert_eq!((status, &verified[..15]), (200, "verified: Admin"));
+                assert_eq!(wiki.oauth2_token_requests("refresh_token"), 1);
+            }
+            let (status, page) = text(&client, &app.at("/logout")).await;
+            assert_eq!(status, 303, "{page}");
+            drop(app);
+            wiki.shutdown().await;
+        }
+    }
+}
+
+#[rocket::async_test]
+async fn a_four_kib_code_signs_in() {
+    // A wiki whose codes carry more than the local wiki's consumers do
+    // (longer ids, more scopes, a long redirect_uri): 4 KiB and more.
+    for mw in VERSIONS {
+        let (wiki, _consumer, app) = wiki_and_app_on(mw, Proto::OAuth2).await;
+        wiki.set_oauth2_code_padding(1600);
+        let (client, code, page) = login_stepping(&wiki, &app, "Alice").await;
+        assert!(code.len() >= 4096, "a {}-character code", code.len());
+        assert_eq!(page.0, 200, "{page:?}");
+        assert!(page.1.starts_with("user: Alice"), "{page:?}");
+        assert_eq!(text(&client, &app.at("/")).await.1, "user: Alice");
+        wiki.shutdown().await;
+    }
 }

@@ -523,7 +523,8 @@ async fn callbacks_the_browser_got_wrong_are_400() {
             .unwrap()
             .1
             .into_owned();
-        let long = "a".repeat(2000);
+        // Beyond the 16 KiB a callback query may take (real codes: ≈ 1 KB).
+        let long = "a".repeat(17 * 1024);
         for query in [
             format!("code=abc&state={state}&state={state}"),
             format!("code=abc&code=def&state={state}"),

@@ -7,7 +7,7 @@ pub mod webdriver;
 
 use std::net::TcpListener;
 
-use devwiki::{Consumer, ConsumerSpec, DevWiki, DevWikiConfig};
+use devwiki::{Consumer, ConsumerSpec, DevWiki, DevWikiConfig, MediaWikiVersion};
 use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
 use rocket::request::FlashMessage;
@@ -29,9 +29,21 @@ pub fn free_port() -> u16 {
 }
 
 pub async fn start_wiki() -> DevWiki {
-    DevWiki::start(DevWikiConfig::default())
-        .await
-        .expect("the local wiki starts")
+    start_wiki_on(MediaWikiVersion::default()).await
+}
+
+/// The MediaWiki versions the local wiki imitates: the shared sign-in suite
+/// runs against each.
+pub const VERSIONS: [MediaWikiVersion; 3] = MediaWikiVersion::ALL;
+
+/// The local wiki, imitating `mediawiki`.
+pub async fn start_wiki_on(mediawiki: MediaWikiVersion) -> DevWiki {
+    DevWiki::start(DevWikiConfig {
+        mediawiki,
+        ..DevWikiConfig::default()
+    })
+    .await
+    .expect("the local wiki starts")
 }
 
 /// Registers an oob OAuth 1.0a consumer whose callback is the app's `/oauth-callback`.
@@ -195,8 +207,16 @@ pub fn figment_with(wiki: &DevWiki, consumer: &Consumer, port: u16, proto: Proto
 
 /// The local wiki, a consumer of `proto` for the app and the app, ready.
 pub async fn wiki_and_app_with(proto: Proto) -> (DevWiki, Consumer, App) {
-    println!("protocol: {proto:?}");
-    let wiki = start_wiki().await;
+    wiki_and_app_on(MediaWikiVersion::default(), proto).await
+}
+
+/// The same, with the local wiki imitating `mediawiki`.
+pub async fn wiki_and_app_on(
+    mediawiki: MediaWikiVersion,
+    proto: Proto,
+) -> (DevWiki, Consumer, App) {
+    println!("MediaWiki {}, protocol: {proto:?}", mediawiki.name());
+    let wiki = start_wiki_on(mediawiki).await;
     let port = free_port();
     let consumer = consumer_with(&wiki, port, proto, "/");
     let app = launch(app_rocket(figment_with(&wiki, &consumer, port, proto))).await;
