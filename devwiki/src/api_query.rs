@@ -874,7 +874,12 @@ fn userinfo(ctx: &mut Ctx<'_>, query: &mut J) {
     if has("rights") {
         o.set(
             "rights",
-            J::Arr(session.rights().into_iter().map(J::Str).collect()),
+            J::Arr(
+                crate::users::listed_rights(session.rights(), st.mediawiki.at_least_1_43())
+                    .into_iter()
+                    .map(J::Str)
+                    .collect(),
+            ),
         );
     }
     if has("changeablegroups") {

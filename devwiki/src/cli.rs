@@ -58,6 +58,8 @@ Options (each has an environment variable; a flag wins over it):
                          default 3600)
   --profile-as FLAVOUR   rest.php/oauth2/resource/profile as mw139 (default), mw144 (adds
                          email_verified) or sub-as-number (DEVWIKI_PROFILE_AS)
+  --mediawiki VERSION    the MediaWiki + Extension:OAuth release to imitate: 1.39 (default),
+                         1.43 or 1.47 (DEVWIKI_MEDIAWIKI)
   --auto-approve USER    approve every authorization as USER, no page (DEVWIKI_AUTO_APPROVE)
   --verbose              log every request (DEVWIKI_VERBOSE=1)
   --json                 print one JSON object (URLs, default consumer, OAuth 2.0 client, users)
@@ -149,6 +151,7 @@ pub fn parse(
     let mut o2_redirect = env_value(env, "DEVWIKI_OAUTH2_REDIRECT_URI");
     let mut o2_lifetime = env_value(env, "DEVWIKI_OAUTH2_TOKEN_LIFETIME");
     let mut profile_as = env_value(env, "DEVWIKI_PROFILE_AS");
+    let mut mediawiki = env_value(env, "DEVWIKI_MEDIAWIKI").map(|v| (v, "DEVWIKI_MEDIAWIKI"));
     let mut verbose = env_flag(env, "DEVWIKI_VERBOSE");
     let mut json = false;
 
@@ -230,6 +233,12 @@ pub fn parse(
                     "profile-as",
                 )?)
             }
+            Long("mediawiki") => {
+                mediawiki = Some((
+                    text(parser.value().map_err(|e| e.to_string())?, "mediawiki")?,
+                    "--mediawiki",
+                ))
+            }
             Long("verbose") => verbose = true,
             Long("json") => json = true,
             Short('h') | Long("help") => return Ok(Command::Help),
@@ -274,6 +283,11 @@ pub fn parse(
         })?,
         None => defaults.profile_as,
     };
+    let mediawiki = match mediawiki {
+        Some((v, from)) => crate::MediaWikiVersion::from_name(&v)
+            .ok_or_else(|| format!("{from}: one of 1.39, 1.43, 1.47, not {v:?}"))?,
+        None => defaults.mediawiki,
+    };
     let callback = callback.unwrap_or(defaults.callback.clone());
     if callback != "oob" && !(callback.starts_with("http://") || callback.starts_with("https://")) {
         return Err(format!(
@@ -296,6 +310,7 @@ pub fn parse(
         oauth2_redirect_uri: o2_redirect.unwrap_or(defaults.oauth2_redirect_uri.clone()),
         oauth2_access_token_lifetime: o2_lifetime,
         profile_as,
+        mediawiki,
         verbose,
         ..defaults
     };
@@ -423,6 +438,11 @@ fn human_text(wiki: &DevWiki) -> String {
     let _ = writeln!(
         s,
         "DevWiki (a local imitation of MediaWiki + Extension:OAuth) is running.\n"
+    );
+    let _ = writeln!(
+        s,
+        "  MediaWiki imitated:          {}",
+        wiki.mediawiki().name()
     );
     let _ = writeln!(s, "  server ($wgServer, JWT iss): {}", wiki.server());
     let _ = writeln!(s, "  base URL (script path):      {}", wiki.base_url());
@@ -576,6 +596,41 @@ mod tests {
             Ok(Command::Run(o)) => *o,
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn mediawiki_version_from_flag_or_env() {
+        assert_eq!(
+            options(&[], &[]).config.mediawiki,
+            crate::MediaWikiVersion::V1_39
+        );
+        assert_eq!(
+            options(&["--mediawiki", "1.43"], &[]).config.mediawiki,
+            crate::MediaWikiVersion::V1_43
+        );
+        assert_eq!(
+            options(&[], &[("DEVWIKI_MEDIAWIKI", "1.47")])
+                .config
+                .mediawiki,
+            crate::MediaWikiVersion::V1_47
+        );
+        // The flag wins over the environment.
+        assert_eq!(
+            options(&["--mediawiki", "1.39"], &[("DEVWIKI_MEDIAWIKI", "1.47")])
+                .config
+                .mediawiki,
+            crate::MediaWikiVersion::V1_39
+        );
+        let e = run_parse(&["--mediawiki", "1.40"], &[]).unwrap_err();
+        assert!(
+            e.contains("--mediawiki") && e.contains("1.39, 1.43, 1.47"),
+            "{e}"
+        );
+        let e = run_parse(&[], &[("DEVWIKI_MEDIAWIKI", "latest")]).unwrap_err();
+        assert!(
+            e.contains("DEVWIKI_MEDIAWIKI") && e.contains("\"latest\""),
+            "{e}"
+        );
     }
 
     #[test]

@@ -73,7 +73,99 @@ pub struct DevWikiConfig {
     /// releases; a stock 1.39 has `PT1M`, one minute).
     pub oauth2_refresh_token_lifetime: u64,
     /// Which MediaWiki's `rest.php/oauth2/resource/profile` to imitate.
+    /// Left at its default ([`ProfileFlavour::Mw139`]) it follows
+    /// [`DevWikiConfig::mediawiki`] (`Mw144`, with `email_verified`, on
+    /// 1.43 and 1.47).
     pub profile_as: ProfileFlavour,
+    /// Which MediaWiki + Extension:OAuth release to imitate (default 1.39).
+    /// It sets the defaults of the version-dependent switches (profile
+    /// flavour, refresh-token grace period) and the answers that differ
+    /// between releases; see the README's "MediaWiki versions".
+    pub mediawiki: MediaWikiVersion,
+}
+
+/// The MediaWiki (+ Extension:OAuth of the same branch) a wiki imitates.
+///
+/// ```
+/// use devwiki::MediaWikiVersion;
+/// assert_eq!(MediaWikiVersion::default(), MediaWikiVersion::V1_39);
+/// assert_eq!(MediaWikiVersion::from_name("1.43"), Some(MediaWikiVersion::V1_43));
+/// assert_eq!(MediaWikiVersion::V1_47.name(), "1.47");
+/// ```
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Deserialize,
+    serde::Serialize,
+)]
+pub enum MediaWikiVersion {
+    /// MediaWiki 1.39 (LTS) + Extension:OAuth REL1_39, as captured in
+    /// `observed-1.39-*.md`.
+    #[default]
+    #[serde(rename = "1.39")]
+    V1_39,
+    /// MediaWiki 1.43 (LTS) + Extension:OAuth REL1_43, as captured in
+    /// `observed-1.43.md`.
+    #[serde(rename = "1.43")]
+    V1_43,
+    /// MediaWiki 1.47 (Wikimedia production in 2026) + Extension:OAuth
+    /// master, from reading its source.
+    #[serde(rename = "1.47")]
+    V1_47,
+}
+
+impl MediaWikiVersion {
+    /// Every version, oldest first.
+    pub const ALL: [MediaWikiVersion; 3] = [
+        MediaWikiVersion::V1_39,
+        MediaWikiVersion::V1_43,
+        MediaWikiVersion::V1_47,
+    ];
+
+    /// `"1.39"`, `"1.43"` or `"1.47"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            MediaWikiVersion::V1_39 => "1.39",
+            MediaWikiVersion::V1_43 => "1.43",
+            MediaWikiVersion::V1_47 => "1.47",
+        }
+    }
+
+    /// The version of a name given by [`MediaWikiVersion::name`].
+    pub fn from_name(name: &str) -> Option<MediaWikiVersion> {
+        MediaWikiVersion::ALL
+            .into_iter()
+            .find(|v| v.name() == name.trim())
+    }
+
+    /// The profile flavour of this version (when none is chosen).
+    pub(crate) fn profile_flavour(self) -> ProfileFlavour {
+        match self {
+            MediaWikiVersion::V1_39 => ProfileFlavour::Mw139,
+            _ => ProfileFlavour::Mw144,
+        }
+    }
+
+    /// `$wgOAuth2RefreshTokenGracePeriod` of this version: 600 s on
+    /// Extension:OAuth master (1.47), none before.
+    pub(crate) fn refresh_grace(self) -> u64 {
+        match self {
+            MediaWikiVersion::V1_47 => 600,
+            _ => 0,
+        }
+    }
+
+    /// Whether this is 1.43 or newer (the differences of observed-1.43.md).
+    pub(crate) fn at_least_1_43(self) -> bool {
+        self >= MediaWikiVersion::V1_43
+    }
 }
 
 /// The shape of `rest.php/oauth2/resource/profile`, by MediaWiki version.
@@ -135,6 +227,7 @@ impl Default for DevWikiConfig {
             oauth2_access_token_lifetime: 3600,
             oauth2_refresh_token_lifetime: 30 * 24 * 3600,
             profile_as: ProfileFlavour::Mw139,
+            mediawiki: MediaWikiVersion::V1_39,
         }
     }
 }

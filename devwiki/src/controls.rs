@@ -48,6 +48,7 @@ pub(crate) fn info(sh: &Shared) -> Value {
         "index_url": format!("{}/index.php", sh.script_url()),
         "api_url": format!("{}/api.php", sh.script_url()),
         "script_path": sh.script_path,
+        "mediawiki": st.mediawiki.name(),
         "rest_url": rest,
         "default_consumer": default,
         "oauth2_client": oauth2_client,
@@ -60,7 +61,7 @@ pub(crate) fn info(sh: &Shared) -> Value {
             "POST /devwiki/invalidate-tokens", "POST /devwiki/readonly", "POST /devwiki/ratelimit",
             "POST /devwiki/reject-nonce", "GET /devwiki/stats", "GET /devwiki/file?name=...",
             "POST /devwiki/oauth2-lifetime", "POST /devwiki/oauth2-refresh-grace",
-            "POST /devwiki/profile-as", "POST /devwiki/hidden"
+            "POST /devwiki/profile-as", "POST /devwiki/hidden", "POST /devwiki/oauth2-code-padding"
         ],
     })
 }
@@ -269,6 +270,16 @@ pub(crate) fn handle(sh: &Shared, req: &Req) -> Resp {
                     .and_then(Value::as_u64)
                     .ok_or_else(|| bad("missing integer field \"seconds\" (0: off)"))?;
                 sh.lock().switches.set_oauth2_refresh_grace(seconds);
+                reply(200, json!({ "ok": true }))
+            }
+            ("/devwiki/oauth2-code-padding", true) => {
+                let v = body_json(req)?;
+                let bytes = v
+                    .get("bytes")
+                    .and_then(Value::as_u64)
+                    .ok_or_else(|| bad("missing integer field \"bytes\" (0: off)"))?;
+                let bytes = usize::try_from(bytes.min(1 << 20)).unwrap_or(1 << 20);
+                sh.lock().switches.set_oauth2_code_padding(bytes);
                 reply(200, json!({ "ok": true }))
             }
             ("/devwiki/profile-as", true) => {

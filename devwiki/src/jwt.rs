@@ -1,4 +1,5 @@
-//! HS256 JWT encoding as firebase/php-jwt does it (`JWT::encode`).
+//! HS256 JWT encoding as firebase/php-jwt does it (`JWT::encode`), and the
+//! RS256 access tokens of Extension:OAuth's OAuth 2.0 (lcobucci/jwt).
 
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
@@ -27,29 +28,57 @@ pub(crate) fn encode_hs256(claims: &J, key: &str) -> String {
     format!("{signing_input}.{}", b64url(&sig))
 }
 
-/// Encodes a `serde_json` value as a compact HS256 JWT (for claims with
-/// fractional times, like the OAuth 2.0 access tokens of lcobucci/jwt).
-pub(crate) fn encode_hs256_value(claims: &serde_json::Value, key: &str) -> String {
-    let header = b64url(br#"{"typ":"JWT","alg":"HS256"}"#);
-    let payload = b64url(claims.to_string().as_bytes());
+/// The wiki's OAuth 2.0 signing key (`$wgOAuth2PrivateKey`): a THROWAWAY
+/// 2048-bit RSA key generated for devwiki with `openssl genpkey -algorithm
+/// RSA -pkeyopt rsa_keygen_bits:2048 -outform DER`, then `openssl pkcs8
+/// -topk8 -nocrypt -inform DER -outform DER` (ring reads PKCS#8). It is public
+/// in this repository and signs nothing but local development tokens;
+/// never use it anywhere else.
+const DEV_OAUTH2_KEY_PKCS8: &[u8] = include_bytes!("dev_oauth2_key.der");
+
+fn dev_key() -> Option<&'static ring::signature::RsaKeyPair> {
+    static KEY: std::sync::OnceLock<Option<ring::signature::RsaKeyPair>> =
+        std::sync::OnceLock::new();
+    KEY.get_or_init(|| ring::signature::RsaKeyPair::from_pkcs8(DEV_OAUTH2_KEY_PKCS8).ok())
+        .as_ref()
+}
+
+/// The public half of the development key (DER `RSAPublicKey`), what a
+/// client would configure as `$wgOAuth2PublicKey`.
+pub(crate) fn dev_public_key_der() -> Vec<u8> {
+    use ring::signature::KeyPair as _;
+    dev_key()
+        .map(|k| k.public_key().as_ref().to_vec())
+        .unwrap_or_default()
+}
+
+/// Encodes an OAuth 2.0 access token as lcobucci/jwt does: header
+/// `{"typ":"JWT","alg":"RS256"}`, the claims JSON as given (already
+/// encoded, in the wiki's order), RSASSA-PKCS1-v1_5 SHA-256 with the
+/// development key (a 256-byte signature).
+pub(crate) fn encode_rs256(claims_json: &str) -> String {
+    let header = b64url(br#"{"typ":"JWT","alg":"RS256"}"#);
+    let payload = b64url(claims_json.as_bytes());
     let signing_input = format!("{header}.{payload}");
-    format!("{signing_input}.{}", b64url(&hs256(&signing_input, key)))
+    let sig = dev_key()
+        .and_then(|k| {
+            let mut sig = vec![0u8; k.public().modulus_len()];
+            k.sign(
+                &ring::signature::RSA_PKCS1_SHA256,
+                &ring::rand::SystemRandom::new(),
+                signing_input.as_bytes(),
+                &mut sig,
+            )
+            .ok()
+            .map(|()| sig)
+        })
+        .unwrap_or_default();
+    format!("{signing_input}.{}", b64url(&sig))
 }
 
-fn hs256(input: &str, key: &str) -> Vec<u8> {
-    match Hmac::<Sha256>::new_from_slice(key.as_bytes()) {
-        Ok(mut mac) => {
-            mac.update(input.as_bytes());
-            mac.finalize().into_bytes().to_vec()
-        }
-        Err(_) => Vec::new(),
-    }
-}
-
-/// Checks an HS256 JWT made by [`encode_hs256_value`] and returns its
-/// claims, or the lcobucci/jwt-style reason it is refused. An empty `key`
-/// skips the signature check.
-pub(crate) fn decode_hs256_value(token: &str, key: &str) -> Result<serde_json::Value, String> {
+/// The parts and claims of a compact JWT, or the lcobucci/jwt-style
+/// reason it cannot be read.
+fn parse(token: &str) -> Result<(Vec<&str>, serde_json::Value, Vec<u8>), String> {
     let parts: Vec<&str> = token.split('.').collect();
     if parts.len() != 3 {
         return Err("The JWT string must have two dots".into());
@@ -63,21 +92,56 @@ pub(crate) fn decode_hs256_value(token: &str, key: &str) -> Result<serde_json::V
     };
     let claims: serde_json::Value = serde_json::from_slice(&payload)
         .map_err(|_| "Error while decoding from JSON".to_string())?;
-    if key.is_empty() {
-        // A token accepted as it is (imported from another wiki).
-        return Ok(claims);
-    }
-    let expected = hs256(&format!("{}.{}", parts[0], parts[1]), key);
-    use subtle::ConstantTimeEq as _;
-    if expected.ct_eq(&sig).unwrap_u8() != 1 {
-        return Err("Access token could not be verified".into());
-    }
+    Ok((parts, claims, sig))
+}
+
+/// The claims of a JWT, without checking its signature (a token of
+/// another wiki of the farm, `DevWiki::import_oauth2_token`).
+pub(crate) fn claims_unverified(token: &str) -> Result<serde_json::Value, String> {
+    parse(token).map(|(_, claims, _)| claims)
+}
+
+/// Checks an RS256 access token made by [`encode_rs256`] with the
+/// development key's public half, and returns its claims, or the
+/// lcobucci/jwt-style reason it is refused.
+pub(crate) fn decode_rs256(token: &str) -> Result<serde_json::Value, String> {
+    let (parts, claims, sig) = parse(token)?;
+    let public = dev_public_key_der();
+    let key = ring::signature::UnparsedPublicKey::new(
+        &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+        public.as_slice(),
+    );
+    let input = format!("{}.{}", parts[0], parts[1]);
+    key.verify(input.as_bytes(), &sig)
+        .map_err(|_| "Access token could not be verified".to_string())?;
     Ok(claims)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rs256_signs_and_verifies_with_the_dev_key() {
+        let token = encode_rs256(r#"{"aud":"x","jti":"y"}"#);
+        let (head, rest) = token.split_once('.').unwrap();
+        assert_eq!(head, "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9");
+        // A 2048-bit key: 256 signature bytes, 342 base64url characters.
+        assert_eq!(rest.rsplit_once('.').unwrap().1.len(), 342);
+        assert_eq!(decode_rs256(&token).unwrap()["jti"], "y");
+        let mut tampered = token.clone();
+        tampered.replace_range(token.len() - 4.., "AAAA");
+        assert_eq!(
+            decode_rs256(&tampered).unwrap_err(),
+            "Access token could not be verified"
+        );
+        let hs = encode_hs256(&J::obj().with("jti", J::s("y")), "k");
+        assert!(decode_rs256(&hs).is_err());
+        assert_eq!(
+            decode_rs256("a.b").unwrap_err(),
+            "The JWT string must have two dots"
+        );
+    }
 
     /// The JWT captured from MediaWiki 1.39 (observed-1.39-oauth1.md §5):
     /// re-encoding its claims must give the same header and payload.

@@ -37,7 +37,7 @@ use rocket::route::{Handler, Outcome, Route};
 use rocket::shield::Shield;
 use rocket::{Data, Request, Response};
 
-pub use config::{Consumer, ConsumerSpec, DevWikiConfig, ProfileFlavour};
+pub use config::{Consumer, ConsumerSpec, DevWikiConfig, MediaWikiVersion, ProfileFlavour};
 pub use store::RecordedRequest;
 
 use http::{Req, Resp};
@@ -264,12 +264,31 @@ impl DevWiki {
 
     /// `$wgOAuth2RefreshTokenGracePeriod`: for how many seconds after its
     /// use a refresh token may be used again. Default `0`: single use, as
-    /// on MediaWiki ≤ 1.46 (newer releases use 600).
+    /// on MediaWiki ≤ 1.46; 600 when the wiki imitates 1.47
+    /// ([`MediaWikiVersion::V1_47`]).
     pub fn set_oauth2_refresh_grace_period(&self, seconds: u64) {
         self.shared
             .lock()
             .switches
             .set_oauth2_refresh_grace(seconds);
+    }
+
+    /// The MediaWiki release this wiki imitates
+    /// ([`DevWikiConfig::mediawiki`]).
+    pub fn mediawiki(&self) -> MediaWikiVersion {
+        self.shared.lock().mediawiki
+    }
+
+    /// Makes the OAuth 2.0 authorization codes issued from now on longer,
+    /// as if their encrypted payload carried `extra_payload_bytes` more
+    /// bytes (a wiki whose codes carry more: Wikimedia's longer ids and
+    /// scopes). Each byte adds two hex characters to the code. `0` (the
+    /// default) gives the length a stock wiki gives.
+    pub fn set_oauth2_code_padding(&self, extra_payload_bytes: usize) {
+        self.shared
+            .lock()
+            .switches
+            .set_oauth2_code_padding(extra_payload_bytes);
     }
 
     /// Which MediaWiki's `rest.php/oauth2/resource/profile` to answer as.

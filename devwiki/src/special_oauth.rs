@@ -372,6 +372,7 @@ fn identify(sh: &Shared, req: &Req) -> Resp {
                 .iter()
                 .any(|g| g == "mwoauth-authonlyprivate" || g == "privateinfo");
             let confirmed = user.email_authenticated.is_some();
+            let newer = st.mediawiki.at_least_1_43();
             let mut claims = J::obj()
                 .with("iss", J::s(server.clone()))
                 .with("aud", J::s(c.key.clone()))
@@ -379,9 +380,14 @@ fn identify(sh: &Shared, req: &Req) -> Resp {
                 .with("iat", J::Int(now))
                 .with("sub", J::s(user.id.to_string()))
                 .with("username", J::s(user.name.clone()))
-                .with("editcount", J::Int(user.editcount))
-                .with("confirmed_email", J::Bool(confirmed));
-            if st.jwt_email_verified {
+                .with("editcount", J::Int(user.editcount));
+            // `$profile['confirmed_email'] = $profile['email_verified'] = …`
+            // inserts email_verified first (observed-1.43.md capture 5).
+            if newer && st.jwt_email_verified {
+                claims.set("email_verified", J::Bool(confirmed));
+            }
+            claims.set("confirmed_email", J::Bool(confirmed));
+            if !newer && st.jwt_email_verified {
                 claims.set("email_verified", J::Bool(confirmed));
             }
             claims.set("blocked", J::Bool(user.block.is_some()));
@@ -392,7 +398,12 @@ fn identify(sh: &Shared, req: &Req) -> Resp {
             );
             claims.set(
                 "rights",
-                J::Arr(user.rights.iter().cloned().map(J::Str).collect()),
+                J::Arr(
+                    crate::users::listed_rights(user.rights.clone(), newer)
+                        .into_iter()
+                        .map(J::Str)
+                        .collect(),
+                ),
             );
             claims.set("grants", grants_claim(&acc.grants, c.grants_as_object));
             if private {

@@ -7,7 +7,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use rand::RngCore;
 
-use crate::config::{Consumer, ConsumerSpec, DevWikiConfig};
+use crate::config::{Consumer, ConsumerSpec, DevWikiConfig, MediaWikiVersion, ProfileFlavour};
 use crate::jwt;
 use crate::messages::{self, Msg};
 use crate::pages::{self, Wiki};
@@ -97,6 +97,17 @@ pub(crate) struct ConsumerRec {
 
 /// Lifetime of an OAuth 2.0 authorization code (hard-coded `PT10M`).
 pub(crate) const AUTH_CODE_TTL: i64 = 600;
+
+/// A float of seconds as PHP's `json_encode` writes it (shortest form;
+/// a whole number without a fraction, as lcobucci/jwt turns `.000000`
+/// into an int).
+fn php_float(f: f64) -> String {
+    if f.fract() == 0.0 && f.abs() < 1e15 {
+        format!("{}", f as i64)
+    } else {
+        serde_json::Value::from(f).to_string()
+    }
+}
 
 /// Lifetime of an owner-only OAuth 2.0 access token (`P1000Y`).
 pub(crate) const OWNER_ONLY_TOKEN_TTL: i64 = 1000 * 365 * 24 * 3600;
@@ -239,6 +250,8 @@ pub(crate) struct Store {
     pub wiki: Wiki,
     pub switches: Switches,
     pub jwt_email_verified: bool,
+    /// The MediaWiki release imitated.
+    pub mediawiki: MediaWikiVersion,
     /// Per-wiki secret for CSRF tokens.
     pub secret: String,
     /// Uploaded files by name (database key, e.g. `My_chart.png`).
@@ -265,8 +278,6 @@ pub(crate) struct Store {
     pub o2_owner_tokens: HashMap<String, String>,
     /// Requests to `rest.php/oauth2/access_token` by `grant_type` (`*`: all).
     pub o2_counts: HashMap<String, u64>,
-    /// The key of the access-token JWTs (HS256).
-    pub o2_key: String,
     /// Access tokens of another wiki of the farm, accepted as they are
     /// (`DevWiki::import_oauth2_token`).
     pub o2_imported: std::collections::HashSet<String>,
@@ -339,6 +350,7 @@ impl Store {
             wiki,
             switches: Switches::new(config.auto_approve.clone()),
             jwt_email_verified: config.jwt_email_verified,
+            mediawiki: config.mediawiki,
             secret: random_hex(40),
             files: HashMap::new(),
             stash: HashMap::new(),
@@ -352,7 +364,6 @@ impl Store {
             o2_refresh_sweep: SweepAt::new(4096),
             o2_owner_tokens: HashMap::new(),
             o2_counts: HashMap::new(),
-            o2_key: random_hex(64),
             o2_imported: std::collections::HashSet::new(),
             issuer: format!("http://{}", config.host),
         };
@@ -362,7 +373,17 @@ impl Store {
         store
             .switches
             .set_oauth2_refresh_token_lifetime(config.oauth2_refresh_token_lifetime);
-        store.switches.set_profile_as(config.profile_as);
+        // An explicit flavour wins; the default one follows the version.
+        store
+            .switches
+            .set_profile_as(if config.profile_as == ProfileFlavour::Mw139 {
+                config.mediawiki.profile_flavour()
+            } else {
+                config.profile_as
+            });
+        store
+            .switches
+            .set_oauth2_refresh_grace(config.mediawiki.refresh_grace());
         let default = store.register(ConsumerSpec {
             name: "DevWiki default app".into(),
             callback: config.callback.clone(),
@@ -473,8 +494,13 @@ impl Store {
             self.accept(&owner, &key);
             if spec.oauth2 {
                 let grants = dedup(&spec.grants);
-                let (token, _) =
-                    self.mint_access_token(&key, Some(&owner), &grants, OWNER_ONLY_TOKEN_TTL);
+                let (token, _) = self.mint_access_token(
+                    &key,
+                    Some(&owner),
+                    &grants,
+                    OWNER_ONLY_TOKEN_TTL,
+                    "client_credentials",
+                );
                 self.o2_owner_tokens.insert(key.clone(), token);
             }
         }
@@ -613,6 +639,7 @@ impl Store {
         user: Option<&str>,
         scopes: &[String],
         lifetime: i64,
+        grant_type: &str,
     ) -> (String, String) {
         let now_f = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -625,22 +652,45 @@ impl Store {
             .map(str::to_string)
             .or_else(|| self.consumers.get(client).map(|c| c.owner.clone()))
             .unwrap_or_default();
-        let sub = self
-            .user(&sub_user)
-            .map(|u| u.id.to_string())
-            .unwrap_or_else(|| "0".into());
+        let central_id = self.user(&sub_user).map(|u| u.id).unwrap_or(0);
+        let owner_only = self
+            .consumers
+            .get(client)
+            .is_some_and(|c| c.owner_only.is_some());
+        let newest = self.mediawiki == MediaWikiVersion::V1_47;
+        // Extension:OAuth REL1_46+ `getUserIdentifierForJwt()`: short-lived
+        // tokens of a user say `mw:<lookup scope>:<id>`; Wikimedia's
+        // CentralAuth scope is `CentralAuth:`. Owner-only tokens and id 0
+        // keep the plain id.
+        let sub = if newest && !owner_only && central_id != 0 {
+            format!("mw:CentralAuth::{central_id}")
+        } else {
+            central_id.to_string()
+        };
         let round = |f: f64| (f * 1e6).round() / 1e6;
-        let claims = serde_json::json!({
-            "aud": client,
-            "jti": jti,
-            "iat": round(now_f),
-            "nbf": round(now_f),
-            "exp": round(now_f + lifetime as f64),
-            "sub": sub,
-            "iss": self.issuer.clone(),
-            "scopes": scopes,
-        });
-        let token = jwt::encode_hs256_value(&claims, &self.o2_key);
+        let exp = now_f + lifetime as f64;
+        let js = |v: &str| serde_json::Value::from(v).to_string();
+        // lcobucci/jwt's order (aud, jti, iat, nbf, exp, sub, iss, custom
+        // claims, scopes) and its float seconds with microseconds.
+        let mut claims = format!(
+            "{{\"aud\":{},\"jti\":{},\"iat\":{},\"nbf\":{},\"exp\":{},\"sub\":{},\"iss\":{}",
+            js(client),
+            js(&jti),
+            php_float(round(now_f)),
+            php_float(round(now_f)),
+            php_float(round(exp)),
+            js(&sub),
+            js(&self.issuer),
+        );
+        if newest && !owner_only {
+            // Extension:OAuth master `ClaimStore::getClaims()` (1.47).
+            claims.push_str(&format!(",\"grant_type\":{}", js(grant_type)));
+        }
+        claims.push_str(&format!(
+            ",\"scopes\":{}}}",
+            serde_json::Value::from(scopes.to_vec())
+        ));
+        let token = jwt::encode_rs256(&claims);
         self.o2_access.insert(
             jti.clone(),
             O2Access {

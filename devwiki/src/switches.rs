@@ -36,6 +36,8 @@ pub(crate) struct Switches {
     oauth2_refresh_grace: u64,
     /// The shape of `rest.php/oauth2/resource/profile`.
     profile_as: ProfileFlavour,
+    /// Extra bytes of payload in the OAuth 2.0 authorization codes.
+    oauth2_code_padding: usize,
 }
 
 /// Counts down a `times` switch: whether it applies to this request, and
@@ -117,6 +119,16 @@ impl Switches {
     /// See `DevWiki::set_oauth2_refresh_grace_period`.
     pub(crate) fn set_oauth2_refresh_grace(&mut self, seconds: u64) {
         self.oauth2_refresh_grace = seconds;
+    }
+
+    /// See `DevWiki::set_oauth2_code_padding`.
+    pub(crate) fn set_oauth2_code_padding(&mut self, extra_payload_bytes: usize) {
+        self.oauth2_code_padding = extra_payload_bytes;
+    }
+
+    /// Extra payload bytes of the OAuth 2.0 authorization codes.
+    pub(crate) fn oauth2_code_padding(&self) -> usize {
+        self.oauth2_code_padding
     }
 
     /// See `DevWiki::set_profile_as`.
@@ -225,6 +237,7 @@ impl Switches {
             "oauth2_refresh_token_lifetime": self.oauth2_refresh_token_lifetime,
             "oauth2_refresh_grace_period": self.oauth2_refresh_grace,
             "profile_as": self.profile_as.name(),
+            "oauth2_code_padding": self.oauth2_code_padding,
         })
     }
 }

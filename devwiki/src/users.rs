@@ -557,6 +557,20 @@ pub(crate) fn grant_rights(grants: &[String]) -> Vec<&'static str> {
     out
 }
 
+/// A rights list as a release shows it: MediaWiki 1.43 core no longer has
+/// the `writeapi` and `purge` rights in its lists (observed-1.43.md,
+/// "Differences from 1.39" 8); devwiki still checks `writeapi` internally.
+pub(crate) fn listed_rights(rights: Vec<String>, without_writeapi_purge: bool) -> Vec<String> {
+    if without_writeapi_purge {
+        rights
+            .into_iter()
+            .filter(|r| r != "writeapi" && r != "purge")
+            .collect()
+    } else {
+        rights
+    }
+}
+
 /// The user's rights restricted to what the grants allow (an OAuth session).
 pub(crate) fn session_rights(user_rights: &[String], grants: &[String]) -> Vec<String> {
     let allowed = grant_rights(grants);
