@@ -641,8 +641,11 @@ async fn login_stepping(
         .map(|(_, v)| v.into_owned())
         .expect("a code or verifier");
     let r = follow(&step, &r).await;
-    assert_eq!(r.status(), 303, "the callback signs the user in");
+    if r.status() != 303 {
+        panic!("the callback answers {}: {}", r.status(), r.text().await.unwrap());
+    }
     assert_eq!(r.headers()["location"], "/");
+    let page = text(&step, &app.at("/")).await;
     (step, code, page)
 }
 
@@ -680,9 +683,12 @@ async fn every_version_signs_in_an_administrator_of_a_twelve_grant_consumer() {
             assert!(page.1.starts_with("user: Admin"), "{page:?}");
             if proto != Proto::OAuth1 {
                 // As long as a real wiki's: 1,146 characters for twelve
-                // grants on 1.39 (observed-1.39-more.md).
+                // grants on 1.39 (observed-1.39-more.md); `redirect_uri`
+                // (callback set) adds twice its JSON length.
                 assert!(code.starts_with("def50200"), "{code}");
-                assert!(code.len() >= 1100, "a {}-character code", code.len());
+                let least = if callback_set { 1100 } else { 1000 };
+                println!("code: {} characters", code.len());
+                assert!(code.len() >= least, "a {}-character code", code.len());
             }
             let me: serde_json::Value = client
                 .get(app.at("/me"))
