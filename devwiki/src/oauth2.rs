@@ -20,7 +20,7 @@ use crate::messages::escape_html;
 use crate::phpjson::{self, Flags, J};
 use crate::special_oauth::grants_claim;
 use crate::store::{
-    dedup, random_hex, AuthCode, ConsumerRec, O2Refresh, Shared, Store, AUTH_CODE_TTL,
+    dedup, http_date, random_hex, AuthCode, ConsumerRec, O2Refresh, Shared, Store, AUTH_CODE_TTL,
 };
 use crate::users;
 use crate::verify::{self, Params};
@@ -96,8 +96,37 @@ impl O2Error {
         )
     }
 
-    /// `getPayload()`: error, error_description, [hint], message.
-    fn payload(&self) -> Vec<(&'static str, String)> {
+    /// The same error as league/oauth2-server 9.x (Extension:OAuth
+    /// REL1_46+, so 1.47) raises it, where it differs from the
+    /// wikimedia/oauth2-server fork of 1.39/1.43: `invalidRefreshToken`
+    /// is 400 `invalid_grant`; a revoked or expired code is
+    /// `invalidGrant`; an undecryptable code has another hint
+    /// (research-19 Q2, Q7).
+    fn for_version(mut self, version: MediaWikiVersion) -> O2Error {
+        if version < MediaWikiVersion::V1_47 {
+            return self;
+        }
+        if self.error == "invalid_request" && self.description == DESC_REFRESH_INVALID {
+            self.error = "invalid_grant";
+            self.status = 400;
+        }
+        match self.hint.as_deref() {
+            Some("Authorization code has been revoked" | "Authorization code has expired") => {
+                self.error = "invalid_grant";
+                self.description = DESC_INVALID_GRANT.to_string();
+                self.status = 400;
+            }
+            Some("Cannot decrypt the authorization code") => {
+                self.hint = Some("Issue decrypting the authorization code".into());
+            }
+            _ => {}
+        }
+        self
+    }
+
+    /// `getPayload()`: error, error_description, [hint], message (the
+    /// fork of 1.39/1.43; league 9.x of 1.47 has no `message`).
+    fn payload(&self, version: MediaWikiVersion) -> Vec<(&'static str, String)> {
         let mut p = vec![
             ("error", self.error.to_string()),
             ("error_description", self.description.clone()),
@@ -105,14 +134,16 @@ impl O2Error {
         if let Some(h) = &self.hint {
             p.push(("hint", h.clone()));
         }
-        p.push(("message", self.description.clone()));
+        if version < MediaWikiVersion::V1_47 {
+            p.push(("message", self.description.clone()));
+        }
         p
     }
 
     /// The JSON answer (`generateHttpResponse` for a POST).
-    fn json(&self, basic_auth_sent: bool) -> Resp {
+    fn json(&self, basic_auth_sent: bool, version: MediaWikiVersion) -> Resp {
         let body = J::Obj(
-            self.payload()
+            self.payload(version)
                 .into_iter()
                 .map(|(k, v)| (k.to_string(), J::Str(v)))
                 .collect(),
@@ -183,6 +214,18 @@ fn rest_error(status: u16, reason: &str, key: &str, text: &str) -> Resp {
 
 /// Serves `rest.php` (`path` is what follows `rest.php`).
 pub(crate) fn handle(sh: &Shared, req: &Req, path: &str) -> Resp {
+    let version = sh.lock().mediawiki;
+    let resp = route(sh, req, path);
+    if version.at_least_1_43() {
+        // observed-1.43.md, "Differences from 1.39" 6: every REST answer
+        // varies on x-restbase-compat.
+        resp.header("Vary", "x-restbase-compat")
+    } else {
+        resp
+    }
+}
+
+fn route(sh: &Shared, req: &Req, path: &str) -> Resp {
     let get = req.method == "GET" || req.method == "HEAD";
     match path {
         "/oauth2/authorize" if get => authorize(sh, req),
@@ -219,7 +262,7 @@ pub(crate) fn handle(sh: &Shared, req: &Req, path: &str) -> Resp {
 
 /// `AuthenticationHandler::errorResponse` for a browser: the "Application
 /// Connection Error" page, HTTP 200 as captured (OE5, OE6, OE7).
-fn error_page(e: &O2Error) -> Resp {
+fn error_page(e: &O2Error, version: MediaWikiVersion) -> Resp {
     let hint = e
         .hint
         .as_deref()
@@ -230,20 +273,26 @@ fn error_page(e: &O2Error) -> Resp {
         e.error,
         escape_html(e.page_text())
     );
-    Resp::new(
-        200,
-        "text/html;charset=UTF-8",
-        http::page_html("Application Connection Error", &body),
-    )
-    .header("Content-language", "en")
-    .header("X-Frame-Options", "DENY")
-    .header("Vary", "Accept-Encoding, Cookie, Authorization")
-    .header("Expires", "Thu, 01 Jan 1970 00:00:00 GMT")
-    .header(
-        "Cache-Control",
-        "no-cache, no-store, max-age=0, must-revalidate",
-    )
-    .header("Pragma", "no-cache")
+    let html = http::page_html("Application Connection Error", &body);
+    if version.at_least_1_43() {
+        // observed-1.43.md OE5/OE7/O7x/OE6: the league error's status
+        // (401 invalid_client, 400 otherwise) and REST caching headers.
+        return Resp::new(e.status, "text/html;charset=UTF-8", html)
+            .header("Content-language", "en")
+            .header("X-Frame-Options", "DENY")
+            .header("Expires", "Thu, 01 Jan 1970 00:00:00 GMT")
+            .header("Cache-Control", "private,must-revalidate,s-maxage=0");
+    }
+    Resp::new(200, "text/html;charset=UTF-8", html)
+        .header("Content-language", "en")
+        .header("X-Frame-Options", "DENY")
+        .header("Vary", "Accept-Encoding, Cookie, Authorization")
+        .header("Expires", "Thu, 01 Jan 1970 00:00:00 GMT")
+        .header(
+            "Cache-Control",
+            "no-cache, no-store, max-age=0, must-revalidate",
+        )
+        .header("Pragma", "no-cache")
 }
 
 /// Scheme, host and the rest of a URL with its port removed, if it is an
@@ -331,14 +380,18 @@ fn authorize(sh: &Shared, req: &Req) -> Resp {
     let q = req.get_params();
     let get = |n: &str| http::val(&q, n);
     let mut st = sh.lock();
+    let version = st.mediawiki;
     let client_id = get("client_id");
     if get("response_type").as_deref() != Some("code") || client_id.is_none() {
-        return error_page(&O2Error::new(
-            "unsupported_grant_type",
-            DESC_UNSUPPORTED_GRANT,
-            Some("Check that all required parameters have been provided".into()),
-            400,
-        ));
+        return error_page(
+            &O2Error::new(
+                "unsupported_grant_type",
+                DESC_UNSUPPORTED_GRANT,
+                Some("Check that all required parameters have been provided".into()),
+                400,
+            ),
+            version,
+        );
     }
     let client = match client_id
         .as_deref()
@@ -346,16 +399,16 @@ fn authorize(sh: &Shared, req: &Req) -> Resp {
         .filter(|c| c.oauth2)
     {
         Some(c) => c.clone(),
-        None => return error_page(&O2Error::invalid_client()),
+        None => return error_page(&O2Error::invalid_client(), version),
     };
     // Owner-only clients have no callback: invalid_client.
     if client.owner_only.is_some() || client.callback.is_empty() {
-        return error_page(&O2Error::invalid_client());
+        return error_page(&O2Error::invalid_client(), version);
     }
     let redirect_sent = get("redirect_uri");
     if let Some(r) = &redirect_sent {
         if !redirect_uri_matches(&client.callback, r) {
-            return error_page(&O2Error::invalid_client());
+            return error_page(&O2Error::invalid_client(), version);
         }
     }
     let redirect = redirect_sent.clone().unwrap_or(client.callback.clone());
@@ -363,7 +416,7 @@ fn authorize(sh: &Shared, req: &Req) -> Resp {
         Ok(s) => s,
         Err(e) => {
             // invalid_scope carries the client's registered redirect URI.
-            let q = build_query(&e.payload());
+            let q = build_query(&e.payload(version));
             return Resp::redirect(&callback::append_query(&client.callback, &q));
         }
     };
@@ -372,24 +425,33 @@ fn authorize(sh: &Shared, req: &Req) -> Resp {
         Some(c) => {
             let method = get("code_challenge_method").unwrap_or_else(|| "plain".into());
             if method != "plain" && method != "S256" {
-                return error_page(&O2Error::invalid_request(
-                    "code_challenge_method",
-                    Some("Code challenge method must be one of `plain`, `S256`"),
-                ));
+                return error_page(
+                    &O2Error::invalid_request(
+                        "code_challenge_method",
+                        Some("Code challenge method must be one of `plain`, `S256`"),
+                    ),
+                    version,
+                );
             }
             if !pkce_shaped(&c) {
-                return error_page(&O2Error::invalid_request(
-                    "code_challenge",
-                    Some("Code challenge must follow the specifications of RFC-7636."),
-                ));
+                return error_page(
+                    &O2Error::invalid_request(
+                        "code_challenge",
+                        Some("Code challenge must follow the specifications of RFC-7636."),
+                    ),
+                    version,
+                );
             }
             Some((c, method))
         }
         None if !client.confidential => {
-            return error_page(&O2Error::invalid_request(
-                "code_challenge",
-                Some("Code challenge must be provided for public clients"),
-            ))
+            return error_page(
+                &O2Error::invalid_request(
+                    "code_challenge",
+                    Some("Code challenge must be provided for public clients"),
+                ),
+                version,
+            )
         }
         None => None,
     };
@@ -397,15 +459,13 @@ fn authorize(sh: &Shared, req: &Req) -> Resp {
         return match &redirect_sent {
             Some(r) => {
                 let e = O2Error::new("unauthorized_client", DESC_USER_REJECTED, None, 400);
-                let q = build_query(&e.payload());
+                let q = build_query(&e.payload(version));
                 Resp::redirect(&callback::append_query(r, &q))
             }
-            None => error_page(&O2Error::new(
-                "unauthorized_client",
-                DESC_USER_REJECTED,
-                None,
-                400,
-            )),
+            None => error_page(
+                &O2Error::new("unauthorized_client", DESC_USER_REJECTED, None, 400),
+                version,
+            ),
         };
     }
     let remembered = req
@@ -502,11 +562,67 @@ fn dialog(
     let error = error_html
         .map(|e| format!("<div class=\"errorbox\" id=\"mw-mwoauth-error\">{e}</div>\n"))
         .unwrap_or_default();
+    // 1.47 (Extension:OAuth master 5cc52b0b): `ui_locales` becomes
+    // `uselang` of the consent screen.
+    let uselang = (st.mediawiki == MediaWikiVersion::V1_47)
+        .then(|| http::val(q, "ui_locales"))
+        .flatten()
+        .and_then(|l| uselang_from_ui_locales(&l));
+    if let Some(lang) = &uselang {
+        hidden.push_str(&format!(
+            "<input type=\"hidden\" name=\"uselang\" value=\"{}\">\n",
+            escape_html(lang)
+        ));
+    }
     let body = format!(
         "<div id=\"mw-mwoauth-authorize-dialog\" class=\"mw-ui-container\">\n<form id=\"mw-mwoauth-authorize-form\" class=\"mw-htmlform\" action=\"{action}\" method=\"get\">\n{error}<p><label for=\"user\">You are (DevWiki has no passwords: pick a seeded user):</label>\n<select name=\"user\" id=\"user\">{options}</select></p>\n<p>Hi,</p>\n{description}\n<input type=\"hidden\" name=\"oauth_version\" value=\"2\">\n{hidden}<p><button type=\"submit\" name=\"approval_pass\" id=\"accept\" value=\"1\" class=\"mw-mwoauth-authorize-button\">Allow</button>\n<button type=\"submit\" name=\"approval_cancel\" id=\"cancel\" value=\"1\" class=\"mw-mwoauth-authorize-button\">Cancel</button></p>\n</form>\n</div>\n<p id=\"footer-places-privacy\"><a href=\"/wiki/DevWiki:Privacy_policy\">Privacy policy</a></p>",
         action = escape_html(&format!("{}/rest.php/oauth2/authorize", sh.script_path)),
     );
-    Resp::page(200, "OAuth", &body)
+    let page = Resp::page(200, "OAuth", &body);
+    match uselang {
+        Some(lang) => {
+            let html = String::from_utf8_lossy(&page.body).replacen(
+                "lang=\"en\"",
+                &format!("lang=\"{}\"", escape_html(&lang)),
+                1,
+            );
+            let mut page = page;
+            page.body = html.into_bytes();
+            for (name, value) in page.headers.iter_mut() {
+                if name.eq_ignore_ascii_case("Content-language") {
+                    *value = lang.clone();
+                }
+            }
+            page
+        }
+        None => page,
+    }
+}
+
+/// Language codes devwiki knows (a part of MediaWiki's
+/// `LanguageNameUtils::isKnownLanguageTag`).
+const KNOWN_LANGUAGES: &[&str] = &[
+    "ar", "bg", "bn", "ca", "cs", "cy", "da", "de", "el", "en", "eo", "es", "et", "eu", "fa", "fi",
+    "fr", "ga", "gl", "he", "hi", "hr", "hu", "hy", "id", "is", "it", "ja", "ka", "ko", "la", "lt",
+    "lv", "mk", "ms", "nb", "nl", "nn", "pl", "pt", "ro", "ru", "sk", "sl", "sq", "sr", "sv", "sw",
+    "ta", "th", "tr", "uk", "ur", "vi", "zh",
+];
+
+/// `Authorize::getUselangFromUiLocales` (Extension:OAuth master): the
+/// first known tag of the space-separated list, BCP 47 turned into
+/// MediaWiki's internal code (lowercase).
+fn uselang_from_ui_locales(ui_locales: &str) -> Option<String> {
+    ui_locales
+        .split(' ')
+        .map(str::to_ascii_lowercase)
+        .find(|tag| {
+            let mut parts = tag.split('-');
+            let primary = parts.next().unwrap_or("");
+            KNOWN_LANGUAGES.contains(&primary)
+                && parts.all(|p| {
+                    (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric())
+                })
+        })
 }
 
 // --------------------------------------------------------- access_token --
@@ -574,9 +690,26 @@ fn access_token(sh: &Shared, req: &Req) -> Resp {
     if let Some(g) = &grant {
         *st.o2_counts.entry(g.clone()).or_insert(0) += 1;
     }
+    let version = st.mediawiki;
     match token_grant(&mut st, req, &body, grant.as_deref()) {
+        Ok(resp) if version.at_least_1_43() => {
+            // observed-1.43.md O3: only `UseDC=master` is set.
+            let expires = http_date(st.now() + 10);
+            resp.header(
+                "Set-Cookie",
+                format!("UseDC=master; expires={expires}; Max-Age=10; path=/; HttpOnly"),
+            )
+        }
         Ok(resp) => resp,
-        Err(e) => e.json(basic_sent),
+        Err(e) => {
+            let r = e.for_version(version).json(basic_sent, version);
+            if version.at_least_1_43() {
+                // observed-1.43.md OE1, O3x, O6x.
+                r.header("Cache-Control", "private,no-cache,s-maxage=0")
+            } else {
+                r
+            }
+        }
     }
 }
 
@@ -1035,42 +1168,79 @@ pub(crate) fn bearer_token(authorization: &str) -> Option<&str> {
 // ------------------------------------------------------------ resources --
 
 fn resource(sh: &Shared, req: &Req, profile: bool) -> Resp {
-    let Some(token) = req.authorization.as_deref().and_then(bearer_token) else {
-        // An upstream bug: no Authorization header gives HTTP 500.
-        let body = J::obj()
-            .with("message", J::s("Error: exception of type TypeError"))
-            .with("httpCode", J::Int(500))
-            .with("httpReason", J::s("Internal Server Error"));
-        return json_resp(500, "application/json", &body);
-    };
     let st = sh.lock();
+    let version = st.mediawiki;
+    let Some(token) = req.authorization.as_deref().and_then(bearer_token) else {
+        return match version {
+            // An upstream bug: no Authorization header gives HTTP 500.
+            MediaWikiVersion::V1_39 => {
+                let body = J::obj()
+                    .with("message", J::s("Error: exception of type TypeError"))
+                    .with("httpCode", J::Int(500))
+                    .with("httpReason", J::s("Internal Server Error"));
+                json_resp(500, "application/json", &body)
+            }
+            // observed-1.43.md O4b: the empty header reaches lcobucci/jwt.
+            MediaWikiVersion::V1_43 => {
+                O2Error::access_denied("The JWT string must have two dots").json(false, version)
+            }
+            // Extension:OAuth master b9be5eb3: no header is passed on, so
+            // league 9.4.1's BearerTokenValidator answers.
+            MediaWikiVersion::V1_47 => {
+                O2Error::access_denied("Missing \"Authorization\" header").json(false, version)
+            }
+        };
+    };
     let b = match verify_bearer(&st, token) {
         Ok(b) => b,
-        Err(hint) => return O2Error::access_denied(&hint).json(false),
+        Err(hint) => return O2Error::access_denied(&hint).json(false, version),
     };
     let body = if profile {
         let Some(user) = b.user.as_deref().and_then(|u| st.user(u)) else {
-            return O2Error::access_denied("The access token is not tied to a user").json(false);
+            return O2Error::access_denied("The access token is not tied to a user")
+                .json(false, version);
         };
-        profile_json(user, &b.scopes, st.switches.profile_as())
+        profile_json(user, &b.scopes, st.switches.profile_as(), version)
     } else {
         let c = st.consumers.get(&b.client);
         let grants = c.map(|c| c.grants.clone()).unwrap_or_default();
         let as_object = c.is_some_and(|c| c.grants_as_object);
         J::obj().with("scopes", grants_claim(&grants, as_object))
     };
+    let body = phpjson::encode(&body, Flags::FORMATJSON_DEFAULT).into_bytes();
+    if version.at_least_1_43() {
+        // observed-1.43.md O4, O5b, O8b.
+        return Resp {
+            status: 200,
+            headers: vec![
+                ("X-Content-Type-Options".into(), "nosniff".into()),
+                ("Content-Type".into(), "application/json".into()),
+                (
+                    "Cache-Control".into(),
+                    "private,must-revalidate,s-maxage=0".into(),
+                ),
+            ],
+            body,
+        };
+    }
     Resp {
         status: 200,
         headers: vec![
             ("X-Content-Type-Options".into(), "nosniff".into()),
             ("Content-type".into(), "text/html; charset=UTF-8".into()),
         ],
-        body: phpjson::encode(&body, Flags::FORMATJSON_DEFAULT).into_bytes(),
+        body,
     }
 }
 
 /// `UserStatementProvider::getUserProfile`.
-fn profile_json(user: &users::UserRec, scopes: &[String], flavour: ProfileFlavour) -> J {
+fn profile_json(
+    user: &users::UserRec,
+    scopes: &[String],
+    flavour: ProfileFlavour,
+    version: MediaWikiVersion,
+) -> J {
+    let newer = version.at_least_1_43();
     let sub = if flavour == ProfileFlavour::SubAsNumber {
         J::Int(i64::from(user.id))
     } else {
@@ -1083,9 +1253,15 @@ fn profile_json(user: &users::UserRec, scopes: &[String], flavour: ProfileFlavou
     let mut p = J::obj()
         .with("sub", sub)
         .with("username", J::s(user.name.clone()))
-        .with("editcount", J::Int(user.editcount))
-        .with("confirmed_email", J::Bool(confirmed));
-    if flavour != ProfileFlavour::Mw139 {
+        .with("editcount", J::Int(user.editcount));
+    // `$profile['confirmed_email'] = $profile['email_verified'] = …` puts
+    // email_verified first (observed-1.43.md O4); devwiki's 1.39 wiki keeps
+    // its older order for the Mw144 flavour.
+    if newer && flavour != ProfileFlavour::Mw139 {
+        p.set("email_verified", J::Bool(confirmed));
+    }
+    p.set("confirmed_email", J::Bool(confirmed));
+    if !newer && flavour != ProfileFlavour::Mw139 {
         p.set("email_verified", J::Bool(confirmed));
     }
     p.set("blocked", J::Bool(user.block.is_some()));
@@ -1097,7 +1273,7 @@ fn profile_json(user: &users::UserRec, scopes: &[String], flavour: ProfileFlavou
     p.set(
         "rights",
         J::Arr(
-            users::session_rights(&user.rights, scopes)
+            users::listed_rights(users::session_rights(&user.rights, scopes), newer)
                 .into_iter()
                 .map(J::Str)
                 .collect(),

@@ -53,6 +53,18 @@ pub(crate) fn iso8601(ts: i64) -> String {
     format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
 }
 
+/// An HTTP date (`Wed, 02 Dec 2026 11:43:43 GMT`), as in cookie expiries.
+pub(crate) fn http_date(ts: i64) -> String {
+    let (y, mo, d, h, mi, s) = civil(ts);
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let day = DAYS[ts.div_euclid(86_400).rem_euclid(7) as usize];
+    let month = MONTHS[(mo as usize).saturating_sub(1) % 12];
+    format!("{day}, {d:02} {month} {y:04} {h:02}:{mi:02}:{s:02} GMT")
+}
+
 /// `TS_MW`: `20261128015621`.
 pub(crate) fn ts_mw(ts: i64) -> String {
     let (y, mo, d, h, mi, s) = civil(ts);

@@ -557,18 +557,41 @@ pub(crate) fn grant_rights(grants: &[String]) -> Vec<&'static str> {
     out
 }
 
-/// A rights list as a release shows it: MediaWiki 1.43 core no longer has
-/// the `writeapi` and `purge` rights in its lists (observed-1.43.md,
-/// "Differences from 1.39" 8); devwiki still checks `writeapi` internally.
-pub(crate) fn listed_rights(rights: Vec<String>, without_writeapi_purge: bool) -> Vec<String> {
-    if without_writeapi_purge {
-        rights
-            .into_iter()
-            .filter(|r| r != "writeapi" && r != "purge")
-            .collect()
-    } else {
-        rights
+/// A rights list as a release shows it. MediaWiki 1.43 core no longer has
+/// the `writeapi` and `purge` rights (observed-1.43.md, "Differences from
+/// 1.39" 8; devwiki still checks `writeapi` internally), lists the
+/// watchlist rights later, and the captured 1.43 wiki gave group `user`
+/// Extension:OAuth's `mwoauthproposeconsumer` and `mwoauthupdateownconsumer`
+/// too: a user's list is then the captured one (observed-1.43.md, 5.).
+pub(crate) fn listed_rights(rights: Vec<String>, newer: bool) -> Vec<String> {
+    if !newer {
+        return rights;
     }
+    const LATER: [&str; 4] = [
+        "viewmywatchlist",
+        "editmywatchlist",
+        "mwoauthproposeconsumer",
+        "mwoauthupdateownconsumer",
+    ];
+    let mut out: Vec<String> = Vec::with_capacity(rights.len() + 2);
+    for r in rights.iter() {
+        if r == "writeapi" || r == "purge" || LATER.contains(&r.as_str()) {
+            continue;
+        }
+        if r == "mwoauthmanagemygrants" {
+            out.extend(LATER.iter().map(|l| l.to_string()));
+        }
+        out.push(r.clone());
+    }
+    if !rights.iter().any(|r| r == "mwoauthmanagemygrants") {
+        // Not a user's whole list (an OAuth session's): keep what it had.
+        for l in ["viewmywatchlist", "editmywatchlist"] {
+            if rights.iter().any(|r| r == l) {
+                out.push(l.to_string());
+            }
+        }
+    }
+    out
 }
 
 /// The user's rights restricted to what the grants allow (an OAuth session).

@@ -45,8 +45,11 @@ async fn json_line_describes_a_working_wiki() {
         "Bob",
         "--script-path",
         "/mw",
+        "--mediawiki",
+        "1.43",
     ]);
     let info: serde_json::Value = serde_json::from_str(&line).expect(&line);
+    assert_eq!(info["mediawiki"], "1.43");
     let server = info["server"].as_str().unwrap();
     assert!(server.starts_with("http://127.0.0.1:"), "{server}");
     assert_eq!(info["base_url"], format!("{server}/mw"));
@@ -110,6 +113,7 @@ fn bad_flags_exit_2_with_a_hint() {
         &["--port", "eighty"][..],
         &["--frobnicate"],
         &["--script-path", "w/"],
+        &["--mediawiki", "1.40"],
     ] {
         let out = Command::new(BIN).args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
@@ -117,6 +121,16 @@ fn bad_flags_exit_2_with_a_hint() {
         assert!(err.starts_with("devwiki: "), "{err}");
         assert!(err.contains("--help"), "{err}");
     }
+    let out = Command::new(BIN)
+        .env("DEVWIKI_MEDIAWIKI", "latest")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("DEVWIKI_MEDIAWIKI: one of 1.39, 1.43, 1.47"),
+        "{err}"
+    );
     let out = Command::new(BIN)
         .args(["--auto-approve", "Nobody", "--port", "0"])
         .output()
