@@ -211,7 +211,10 @@ async fn verified_user_after_a_revoked_grant_is_signed_out() {
     }
 }
 
-async fn verified_user_after_a_revoked_grant_is_signed_out_with(mw: MediaWikiVersion, proto: Proto) {
+async fn verified_user_after_a_revoked_grant_is_signed_out_with(
+    mw: MediaWikiVersion,
+    proto: Proto,
+) {
     let (wiki, consumer, app) = wiki_and_app_on(mw, proto).await;
     let client = browser();
     login_as(&wiki, &client, &app, "Admin", "/").await;
@@ -242,7 +245,10 @@ async fn api_call_after_a_revoked_grant_signs_out_with_401() {
     }
 }
 
-async fn api_call_after_a_revoked_grant_signs_out_with_401_with(mw: MediaWikiVersion, proto: Proto) {
+async fn api_call_after_a_revoked_grant_signs_out_with_401_with(
+    mw: MediaWikiVersion,
+    proto: Proto,
+) {
     let (wiki, consumer, app) = wiki_and_app_on(mw, proto).await;
     let client = browser();
     login_as(&wiki, &client, &app, "Alice", "/").await;
@@ -642,7 +648,11 @@ async fn login_stepping(
         .expect("a code or verifier");
     let r = follow(&step, &r).await;
     if r.status() != 303 {
-        panic!("the callback answers {}: {}", r.status(), r.text().await.unwrap());
+        panic!(
+            "the callback answers {}: {}",
+            r.status(),
+            r.text().await.unwrap()
+        );
     }
     assert_eq!(r.headers()["location"], "/");
     let page = text(&step, &app.at("/")).await;
@@ -661,7 +671,10 @@ async fn every_version_signs_in_an_administrator_of_a_twelve_grant_consumer() {
     ];
     for mw in VERSIONS {
         for (proto, callback_set) in setups {
-            println!("MediaWiki {}, {proto:?}, callback set: {callback_set}", mw.name());
+            println!(
+                "MediaWiki {}, {proto:?}, callback set: {callback_set}",
+                mw.name()
+            );
             let wiki = start_wiki_on(mw).await;
             let port = free_port();
             let registered = consumer_with(&wiki, port, proto, "/");

@@ -95,10 +95,7 @@ async fn a_public_client_needs_its_secret_to_outlive_the_first_token() {
             // user is signed out at the first expiry.
             assert_eq!(status, 401);
             assert_eq!(wiki.oauth2_token_requests("refresh_token"), 1);
-            assert_eq!(
-                text(&client, &app.at("/")).await,
-                (200, "anonymous".into())
-            );
+            assert_eq!(text(&client, &app.at("/")).await, (200, "anonymous".into()));
         }
         wiki.shutdown().await;
     }

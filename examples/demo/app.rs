@@ -1,12 +1,12 @@
 //! The demo app itself, shared by `cargo run --example demo` and the browser test.
 
 use devwiki::{DevWiki, DevWikiConfig};
+use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
 use rocket::form::{Form, FromForm};
 use rocket::request::FlashMessage;
 use rocket::{get, post, routes, Build, Rocket, State};
 use rocket_dyn_templates::{context, Template};
-use rocket::fairing::AdHoc;
 use rocket_mediawiki_oauth::{Error, LoginRequired, MwApi, MwOAuth, MwUser, OAuthVersion};
 use serde::Serialize;
 use serde_json::Value;
@@ -281,13 +281,16 @@ pub fn rocket(figment: Figment) -> Rocket<Build> {
         .attach(Template::fairing())
         .attach(MwOAuth::fairing())
         // After the OAuth fairing: its configuration is checked by then.
-        .attach(AdHoc::try_on_ignite("demo site", move |rocket| async move {
-            let site = match MwOAuth::fetch(&rocket) {
-                Some(handle) => site(handle.config(), local),
-                None => return Err(rocket),
-            };
-            Ok(rocket.manage(site))
-        }))
+        .attach(AdHoc::try_on_ignite(
+            "demo site",
+            move |rocket| async move {
+                let site = match MwOAuth::fetch(&rocket) {
+                    Some(handle) => site(handle.config(), local),
+                    None => return Err(rocket),
+                };
+                Ok(rocket.manage(site))
+            },
+        ))
         .mount(
             "/",
             routes![index, contributions, sandbox, sandbox_edit, sandbox_read],
