@@ -1,56 +1,119 @@
-//! The `mwoauth` configuration table: read from Rocket's figment, checked, and
-//! turned into the URLs the rest of the crate uses.
+//! The `mwoauth` configuration table: read from Rocket's figment over its
+//! documented defaults, checked, and turned into the URLs the rest of the
+//! crate uses.
 //!
 //! ```toml
 //! # Rocket.toml
 //! [default.mwoauth]
-//! base_url = "https://meta.wikimedia.org/w"   # index.php and api.php live here
-//! consumer_key = "0123456789abcdef0123456789abcdef"
-//! consumer_secret = "…"                        # better: ROCKET_MWOAUTH_CONSUMER_SECRET
+//! base_url = "https://meta.wikimedia.org/w"   # index.php, api.php and rest.php live here
+//! client_id = "0123456789abcdef0123456789abcdef"
+//! client_secret = "…"                          # better: ROCKET_MWOAUTH_CLIENT_SECRET
+//! callback = "https://mytool.toolforge.org/oauth-callback"
 //! user_agent = "MyTool/1.0 (https://mytool.toolforge.org; me@example.org)"
 //! ```
 //!
 //! Every key can be overridden by an environment variable `ROCKET_MWOAUTH_<KEY>`
-//! (for example `ROCKET_MWOAUTH_CONSUMER_SECRET`).
+//! (for example `ROCKET_MWOAUTH_CLIENT_SECRET`).
 
 use std::fmt;
 use std::time::Duration;
 
-use rocket::figment::providers::Env;
+use rocket::figment::providers::{Env, Serialized};
 use rocket::figment::Figment;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The crate's name and version, appended to every User-Agent it sends.
-pub const CRATE_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
+pub(crate) const CRATE_AGENT: &str =
+    concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
 
-/// The `mwoauth` table as written by the user, before it is checked.
-#[derive(Deserialize, Default)]
-#[serde(default, deny_unknown_fields)]
-struct RawConfig {
-    base_url: Option<String>,
-    consumer_key: Option<String>,
-    consumer_secret: Option<String>,
-    callback: Option<String>,
-    default_return: Option<String>,
-    mount: Option<String>,
-    user_agent: Option<String>,
-    timeout: Option<u64>,
-    jwt_leeway: Option<u64>,
+/// The `mwoauth` table as written, read over [`Table::default`] (the
+/// documented defaults). An empty string is a key not given.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct Table {
+    base_url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    oauth_version: Option<OAuthVersion>,
+    consumer_key: String,
+    consumer_secret: String,
+    client_id: String,
+    client_secret: String,
+    public_client: bool,
+    owner_consumer_key: String,
+    owner_consumer_secret: String,
+    owner_access_token: String,
+    owner_access_secret: String,
+    owner_client_id: String,
+    owner_client_secret: String,
+    callback: Callback,
+    default_return: String,
+    mount: String,
+    user_agent: String,
+    timeout: u64,
+    jwt_leeway: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
     secure_cookies: Option<bool>,
-    session_days: Option<u32>,
-    error_pages: Option<String>,
-    flash: Option<bool>,
-    oauth_version: Option<u8>,
-    client_id: Option<String>,
-    client_secret: Option<String>,
-    public_client: Option<bool>,
-    owner_consumer_key: Option<String>,
-    owner_consumer_secret: Option<String>,
-    owner_access_token: Option<String>,
-    owner_access_secret: Option<String>,
-    owner_client_id: Option<String>,
-    owner_client_secret: Option<String>,
+    session_days: u32,
+    error_pages: ErrorPages,
+    flash: bool,
 }
+
+impl Default for Table {
+    fn default() -> Self {
+        Table {
+            base_url: String::new(),
+            oauth_version: None,
+            consumer_key: String::new(),
+            consumer_secret: String::new(),
+            client_id: String::new(),
+            client_secret: String::new(),
+            public_client: false,
+            owner_consumer_key: String::new(),
+            owner_consumer_secret: String::new(),
+            owner_access_token: String::new(),
+            owner_access_secret: String::new(),
+            owner_client_id: String::new(),
+            owner_client_secret: String::new(),
+            callback: Callback::Oob,
+            default_return: "/".into(),
+            mount: "/".into(),
+            user_agent: String::new(),
+            timeout: 30,
+            jwt_leeway: 120,
+            secure_cookies: None,
+            session_days: 7,
+            error_pages: ErrorPages::Builtin,
+            flash: true,
+        }
+    }
+}
+
+/// The keys of the table, for "did you mean".
+const KEYS: [&str; 23] = [
+    "base_url",
+    "oauth_version",
+    "consumer_key",
+    "consumer_secret",
+    "client_id",
+    "client_secret",
+    "public_client",
+    "owner_consumer_key",
+    "owner_consumer_secret",
+    "owner_access_token",
+    "owner_access_secret",
+    "owner_client_id",
+    "owner_client_secret",
+    "callback",
+    "default_return",
+    "mount",
+    "user_agent",
+    "timeout",
+    "jwt_leeway",
+    "secure_cookies",
+    "session_days",
+    "error_pages",
+    "flash",
+];
 
 /// The checked configuration of the fairing: the `mwoauth` table.
 ///
@@ -60,15 +123,15 @@ struct RawConfig {
 /// an environment variable `ROCKET_MWOAUTH_<KEY>`.
 ///
 /// ```
-/// use rocket_mediawiki_oauth::Config;
+/// use rocket_mediawiki_oauth::{Callback, Config};
 ///
 /// let figment = rocket::Config::figment()
 ///     .merge(("mwoauth.base_url", "https://meta.wikimedia.org/w"))
 ///     .merge(("mwoauth.consumer_key", "0123456789abcdef0123456789abcdef"))
 ///     .merge(("mwoauth.consumer_secret", "s3cr3t"));
 /// let config = Config::from_figment(&figment).unwrap();
-/// assert_eq!(config.api_url(), "https://meta.wikimedia.org/w/api.php");
-/// assert_eq!(config.callback, "oob");
+/// assert_eq!(config.base_url, "https://meta.wikimedia.org/w");
+/// assert_eq!(config.callback, Callback::Oob);
 /// assert_eq!(config.session_days, 7);
 /// ```
 #[derive(Clone)]
@@ -109,7 +172,7 @@ pub struct Config {
     pub public_client: bool,
     /// Whether users sign in (`/login` is mounted): `false` only when the
     /// configuration has no sign-in keys, just an owner-only consumer.
-    pub sign_in: bool,
+    pub(crate) sign_in: bool,
     /// An owner-only consumer, acting as its owner with no login (bots,
     /// background jobs): OAuth 1.0a `owner_consumer_key`,
     /// `owner_consumer_secret`, `owner_access_token`, `owner_access_secret`;
@@ -119,12 +182,14 @@ pub struct Config {
     ///
     /// _Default:_ none.
     pub owner: Option<OwnerOnly>,
-    /// `callback`: `oob` (the wiki sends the user to the callback URL
-    /// registered with the consumer) or a full URL below the registered one,
-    /// for consumers registered with "Allow consumer to specify a callback".
+    /// `callback`: `"oob"` (the wiki sends the user to the callback URL
+    /// registered with the consumer) or a full URL. OAuth 1.0a: a URL below
+    /// the registered one, for consumers registered with "Allow consumer to
+    /// specify a callback". OAuth 2.0: sent as `redirect_uri`, equal to the
+    /// registered one (set it, so that a Cancel comes back to the app).
     ///
-    /// _Default:_ `"oob"`.
-    pub callback: String,
+    /// _Default:_ [`Callback::Oob`].
+    pub callback: Callback,
     /// `default_return`: where users land after login/logout when no (safe)
     /// `next` is given; a path on this site.
     ///
@@ -143,7 +208,7 @@ pub struct Config {
     /// _Default:_ the crate's name and version alone, with a warning at launch.
     pub user_agent: String,
     /// Whether `user_agent` was set (not a key of its own).
-    pub user_agent_set: bool,
+    pub(crate) user_agent_set: bool,
     /// `timeout`: seconds for each HTTP request to the wiki.
     ///
     /// _Default:_ `30`.
@@ -179,13 +244,99 @@ pub struct Config {
     pub flash: bool,
 }
 
-/// The protocol of user sign-in.
+/// The protocol of user sign-in: `oauth_version = 1` or `2` (also read:
+/// `"1.0a"`, `"1.0"`, `"2.0"`, `2.0`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OAuthVersion {
     /// OAuth 1.0a (`Special:OAuth`, signed requests).
     OAuth1,
     /// OAuth 2.0 (`rest.php/oauth2`, authorization code with PKCE, Bearer tokens).
     OAuth2,
+}
+
+impl OAuthVersion {
+    /// `1` or `2`, as spelled in many ways.
+    fn from_spelling(s: &str) -> Option<OAuthVersion> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "1" | "1.0" | "1.0a" | "oauth1" | "oauth 1.0a" => Some(OAuthVersion::OAuth1),
+            "2" | "2.0" | "oauth2" | "oauth 2.0" => Some(OAuthVersion::OAuth2),
+            _ => None,
+        }
+    }
+}
+
+impl Serialize for OAuthVersion {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u8(match self {
+            OAuthVersion::OAuth1 => 1,
+            OAuthVersion::OAuth2 => 2,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for OAuthVersion {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = OAuthVersion;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("1 (OAuth 1.0a) or 2 (OAuth 2.0)")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<OAuthVersion, E> {
+                OAuthVersion::from_spelling(v)
+                    .ok_or_else(|| E::invalid_value(serde::de::Unexpected::Str(v), &self))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<OAuthVersion, E> {
+                self.visit_str(&v.to_string())
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<OAuthVersion, E> {
+                self.visit_str(&v.to_string())
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<OAuthVersion, E> {
+                self.visit_str(&format!("{v:.1}"))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+/// Where the wiki sends the browser after the user's answer: the `callback`
+/// key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Callback {
+    /// `"oob"`: to the callback URL registered with the consumer (no
+    /// callback or `redirect_uri` is sent).
+    Oob,
+    /// A full URL: sent as the OAuth 1.0a `oauth_callback` (below the
+    /// registered one, for consumers that may specify one) or the OAuth 2.0
+    /// `redirect_uri` (equal to the registered one).
+    Url(String),
+}
+
+impl Callback {
+    /// `"oob"`, or the URL.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Callback::Oob => "oob",
+            Callback::Url(url) => url,
+        }
+    }
+}
+
+impl Serialize for Callback {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Callback {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Ok(match s.trim() {
+            "" | "oob" => Callback::Oob,
+            url => Callback::Url(url.to_string()),
+        })
+    }
 }
 
 /// An owner-only consumer's credentials (secrets: `Debug` redacts them).
@@ -239,14 +390,17 @@ impl fmt::Debug for OwnerOnly {
     }
 }
 
-/// Who renders the crate's error pages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Who renders the crate's error pages: `error_pages = "builtin"` or
+/// `"catchers"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ErrorPages {
     /// A small built-in page (the default). JSON when the request asks for JSON.
     Builtin,
     /// The app's catcher for the status (e.g. a `#[catch(502)]` rendering a
-    /// template); it reads the details with [`error_info`](crate::error_info).
-    /// JSON requests still get the crate's JSON.
+    /// template); it reads the details with
+    /// [`error_info`](crate::response::error_info). JSON requests still get
+    /// the crate's JSON.
     Catchers,
 }
 
@@ -274,7 +428,7 @@ impl fmt::Debug for Config {
     }
 }
 
-/// A bad or missing setting, naming the key.
+/// A bad or missing setting, naming the key (and so its environment variable).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
     /// The key in the `mwoauth` table, e.g. `mwoauth.consumer_key`.
@@ -290,6 +444,56 @@ impl ConfigError {
             message: message.into(),
         }
     }
+
+    /// A figment error: the key it names, its message in words, and for an
+    /// unknown key the known one it is closest to.
+    fn from_figment(e: rocket::figment::Error) -> Self {
+        use rocket::figment::error::Kind;
+        let key = e
+            .path
+            .iter()
+            .find(|p| p.as_str() != "mwoauth")
+            .cloned()
+            .unwrap_or_default();
+        match &e.kind {
+            Kind::UnknownField(field, _) => {
+                let hint = did_you_mean(field)
+                    .map(|k| format!(": did you mean {k}?"))
+                    .unwrap_or_else(|| format!(" (the keys are {})", KEYS.join(", ")));
+                ConfigError::new(
+                    field,
+                    format!("{field} is not a setting of this crate{hint}"),
+                )
+            }
+            kind => ConfigError::new(&key, kind.to_string()),
+        }
+    }
+}
+
+/// The known key within two edits of `field` (a typo), if any.
+fn did_you_mean(field: &str) -> Option<&'static str> {
+    fn distance(a: &str, b: &str) -> usize {
+        let b: Vec<char> = b.chars().collect();
+        let mut row: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.chars().enumerate() {
+            let mut prev = row[0];
+            row[0] = i + 1;
+            for (j, cb) in b.iter().enumerate() {
+                let next = (row[j + 1] + 1)
+                    .min(row[j] + 1)
+                    .min(prev + usize::from(ca != *cb));
+                prev = row[j + 1];
+                row[j + 1] = next;
+            }
+        }
+        row[b.len()]
+    }
+    let field = field.to_ascii_lowercase();
+    KEYS.iter()
+        .map(|k| (distance(&field, k), *k))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, k)| k)
 }
 
 impl fmt::Display for ConfigError {
@@ -306,12 +510,16 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// The owner-only consumer of the raw table, if any.
-fn read_owner(raw: &RawConfig) -> Result<Option<OwnerOnly>, ConfigError> {
-    let given = |v: &Option<String>| v.as_ref().filter(|s| !s.trim().is_empty()).cloned();
-    let token = given(&raw.owner_access_token);
-    let client_id = given(&raw.owner_client_id);
-    let client_secret = given(&raw.owner_client_secret);
+/// A key given (not empty).
+fn given(v: &str) -> Option<String> {
+    (!v.trim().is_empty()).then(|| v.to_string())
+}
+
+/// The owner-only consumer of the table, if any.
+fn read_owner(t: &Table) -> Result<Option<OwnerOnly>, ConfigError> {
+    let token = given(&t.owner_access_token);
+    let client_id = given(&t.owner_client_id);
+    let client_secret = given(&t.owner_client_secret);
     if client_id.is_some() || client_secret.is_some() {
         if token.is_some() {
             return Err(ConfigError::new(
@@ -338,9 +546,9 @@ fn read_owner(raw: &RawConfig) -> Result<Option<OwnerOnly>, ConfigError> {
         };
     }
     let oauth1 = [
-        &raw.owner_consumer_key,
-        &raw.owner_consumer_secret,
-        &raw.owner_access_secret,
+        &t.owner_consumer_key,
+        &t.owner_consumer_secret,
+        &t.owner_access_secret,
     ]
     .iter()
     .any(|v| given(v).is_some());
@@ -348,51 +556,96 @@ fn read_owner(raw: &RawConfig) -> Result<Option<OwnerOnly>, ConfigError> {
         (None, false) => Ok(None),
         (None, true) => Err(ConfigError::new(
             "owner_access_token",
-            "is required with owner_consumer_key, owner_consumer_secret and owner_access_secret              (an OAuth 1.0a owner-only consumer)",
+            "is required with owner_consumer_key, owner_consumer_secret and \
+             owner_access_secret (an OAuth 1.0a owner-only consumer)",
         )),
         (Some(access_token), false) => Ok(Some(OwnerOnly::OAuth2 { access_token })),
         (Some(access_token), true) => {
-            let need = |v: &Option<String>, key: &str| {
+            let need = |v: &str, key: &str| {
                 given(v).ok_or_else(|| {
                     ConfigError::new(
                         key,
-                        "is required for an OAuth 1.0a owner-only consumer (owner_consumer_key,                          owner_consumer_secret, owner_access_token, owner_access_secret)",
+                        "is required for an OAuth 1.0a owner-only consumer (owner_consumer_key, \
+                         owner_consumer_secret, owner_access_token, owner_access_secret)",
                     )
                 })
             };
             Ok(Some(OwnerOnly::OAuth1 {
-                consumer_key: need(&raw.owner_consumer_key, "owner_consumer_key")?,
-                consumer_secret: need(&raw.owner_consumer_secret, "owner_consumer_secret")?,
+                consumer_key: need(&t.owner_consumer_key, "owner_consumer_key")?,
+                consumer_secret: need(&t.owner_consumer_secret, "owner_consumer_secret")?,
                 access_token,
-                access_secret: need(&raw.owner_access_secret, "owner_access_secret")?,
+                access_secret: need(&t.owner_access_secret, "owner_access_secret")?,
             }))
         }
     }
+}
+
+/// Which protocol signs users in, from `oauth_version` and the keys given
+/// (`None`: no sign-in, an owner-only consumer alone).
+fn read_version(t: &Table, owner: bool) -> Result<Option<OAuthVersion>, ConfigError> {
+    let oauth1_keys = given(&t.consumer_key).is_some() || given(&t.consumer_secret).is_some();
+    let oauth2_keys =
+        given(&t.client_id).is_some() || given(&t.client_secret).is_some() || t.public_client;
+    Ok(match (t.oauth_version, oauth1_keys, oauth2_keys) {
+        (Some(OAuthVersion::OAuth1), _, true) => {
+            return Err(ConfigError::new(
+                "client_id",
+                "client_id, client_secret and public_client are OAuth 2.0 keys, but \
+                 oauth_version = 1: use consumer_key and consumer_secret",
+            ))
+        }
+        (Some(OAuthVersion::OAuth2), true, _) => {
+            return Err(ConfigError::new(
+                "consumer_key",
+                "consumer_key and consumer_secret are OAuth 1.0a keys, but oauth_version = 2: \
+                 use client_id and client_secret",
+            ))
+        }
+        (Some(v), ..) => Some(v),
+        (None, true, true) => {
+            return Err(ConfigError::new(
+                "oauth_version",
+                "both consumer_key/consumer_secret (OAuth 1.0a) and client_id/client_secret \
+                 (OAuth 2.0) are set: keep one pair, or say which with oauth_version = 1 or 2",
+            ))
+        }
+        (None, true, false) => Some(OAuthVersion::OAuth1),
+        (None, false, true) => Some(OAuthVersion::OAuth2),
+        (None, false, false) if owner => None,
+        (None, false, false) => {
+            return Err(ConfigError::new(
+                "client_id",
+                "is required: set client_id and client_secret (an OAuth 2.0 client) or \
+                 consumer_key and consumer_secret (an OAuth 1.0a consumer)",
+            ))
+        }
+    })
 }
 
 impl Config {
     /// An OAuth 1.0a configuration with the defaults for everything but the
     /// wiki and the consumer. Check it with [`Config::validate`] (the fairing does).
     pub fn new(base_url: &str, consumer_key: &str, consumer_secret: &str) -> Config {
+        let d = Table::default();
         Config {
             base_url: base_url.trim_end_matches('/').to_string(),
             oauth_version: OAuthVersion::OAuth1,
             consumer_key: consumer_key.to_string(),
             consumer_secret: consumer_secret.to_string(),
-            public_client: false,
+            public_client: d.public_client,
             sign_in: true,
             owner: None,
-            callback: "oob".into(),
-            default_return: "/".into(),
-            mount: "/".into(),
+            callback: d.callback,
+            default_return: d.default_return,
+            mount: d.mount,
             user_agent: CRATE_AGENT.into(),
             user_agent_set: false,
-            timeout: Duration::from_secs(30),
-            jwt_leeway: Duration::from_secs(120),
-            secure_cookies: None,
-            session_days: 7,
-            error_pages: ErrorPages::Builtin,
-            flash: true,
+            timeout: Duration::from_secs(d.timeout),
+            jwt_leeway: Duration::from_secs(d.jwt_leeway),
+            secure_cookies: d.secure_cookies,
+            session_days: d.session_days,
+            error_pages: d.error_pages,
+            flash: d.flash,
         }
     }
 
@@ -419,110 +672,64 @@ impl Config {
         self
     }
 
-    /// Reads the `mwoauth` table from Rocket's figment, with
-    /// `ROCKET_MWOAUTH_<KEY>` environment variables on top, and checks it.
+    /// Reads the `mwoauth` table from Rocket's figment over the documented
+    /// defaults, with `ROCKET_MWOAUTH_<KEY>` environment variables on top,
+    /// and checks it.
     pub fn from_figment(figment: &Figment) -> Result<Config, ConfigError> {
-        let figment = figment.clone().merge(
-            Env::prefixed("ROCKET_MWOAUTH_").map(|key| format!("mwoauth.{}", key.as_str()).into()),
-        );
-        let raw: RawConfig = if figment.contains("mwoauth") {
-            figment.extract_inner("mwoauth").map_err(|e| {
-                let key = e
-                    .path
-                    .iter()
-                    .find(|p| p.as_str() != "mwoauth")
-                    .cloned()
-                    .unwrap_or_default();
-                ConfigError::new(&key, e.kind.to_string())
-            })?
-        } else {
+        let env = Env::prefixed("ROCKET_MWOAUTH_").global();
+        if !figment.contains("mwoauth") && env.iter().next().is_none() {
             let top_level = figment.profiles().any(|p| p.as_str() == "mwoauth");
             let hint = if top_level {
                 "Rocket.toml has a top-level [mwoauth] table, which Rocket reads as a profile \
                  named \"mwoauth\": rename it [default.mwoauth]"
             } else {
-                "add a [default.mwoauth] table to Rocket.toml with base_url, consumer_key and \
-                 consumer_secret (`cargo run -p devwiki` prints one for the local wiki), or set \
-                 ROCKET_MWOAUTH_BASE_URL, ROCKET_MWOAUTH_CONSUMER_KEY and ROCKET_MWOAUTH_CONSUMER_SECRET"
+                "add a [default.mwoauth] table to Rocket.toml with base_url, client_id and \
+                 client_secret (`cargo run -p devwiki` prints one for the local wiki), or set \
+                 ROCKET_MWOAUTH_BASE_URL, ROCKET_MWOAUTH_CLIENT_ID and ROCKET_MWOAUTH_CLIENT_SECRET"
             };
             return Err(ConfigError::new(
                 "base_url",
                 format!("the mwoauth settings are missing: {hint}"),
             ));
-        };
-        let given = |v: &Option<String>| v.as_ref().filter(|s| !s.trim().is_empty()).cloned();
-        let required = |v: &Option<String>, key: &str, why: &str| {
+        }
+        let table: Table = Figment::from(Serialized::defaults(Table::default()))
+            .merge(figment.focus("mwoauth"))
+            .merge(env)
+            .extract()
+            .map_err(ConfigError::from_figment)?;
+        let base_url =
+            given(&table.base_url).ok_or_else(|| ConfigError::new("base_url", "is required"))?;
+        let owner = read_owner(&table)?;
+        let required = |v: &str, key: &str, why: &str| {
             given(v).ok_or_else(|| ConfigError::new(key, format!("is required{why}")))
         };
-        let base_url = required(&raw.base_url, "base_url", "")?;
-        let owner = read_owner(&raw)?;
-        let oauth1_keys =
-            given(&raw.consumer_key).is_some() || given(&raw.consumer_secret).is_some();
-        let oauth2_keys = given(&raw.client_id).is_some()
-            || given(&raw.client_secret).is_some()
-            || raw.public_client.is_some();
-        let version = match (raw.oauth_version, oauth1_keys, oauth2_keys) {
-            (Some(1), _, true) => {
-                return Err(ConfigError::new(
-                    "client_id",
-                    "client_id, client_secret and public_client are OAuth 2.0 keys, but                      oauth_version = 1: use consumer_key and consumer_secret",
-                ))
-            }
-            (Some(2), true, _) => {
-                return Err(ConfigError::new(
-                    "consumer_key",
-                    "consumer_key and consumer_secret are OAuth 1.0a keys, but oauth_version = 2:                      use client_id and client_secret",
-                ))
-            }
-            (Some(1), ..) => Some(OAuthVersion::OAuth1),
-            (Some(2), ..) => Some(OAuthVersion::OAuth2),
-            (Some(other), ..) => {
-                return Err(ConfigError::new(
-                    "oauth_version",
-                    format!("must be 1 (OAuth 1.0a) or 2 (OAuth 2.0), not {other}"),
-                ))
-            }
-            (None, true, true) => {
-                return Err(ConfigError::new(
-                    "oauth_version",
-                    "both consumer_key/consumer_secret (OAuth 1.0a) and client_id/client_secret                      (OAuth 2.0) are set: keep one pair, or say which with oauth_version = 1 or 2",
-                ))
-            }
-            (None, true, false) => Some(OAuthVersion::OAuth1),
-            (None, false, true) => Some(OAuthVersion::OAuth2),
-            (None, false, false) if owner.is_some() => None,
-            (None, false, false) => {
-                return Err(ConfigError::new(
-                    "consumer_key",
-                    "is required: set consumer_key and consumer_secret (an OAuth 1.0a consumer)                      or client_id and client_secret (an OAuth 2.0 client)",
-                ))
-            }
-        };
-        let mut config = match version {
+        let mut config = match read_version(&table, owner.is_some())? {
             Some(OAuthVersion::OAuth1) => Config::new(
                 &base_url,
                 &required(
-                    &raw.consumer_key,
+                    &table.consumer_key,
                     "consumer_key",
                     " with consumer_secret (OAuth 1.0a)",
                 )?,
                 &required(
-                    &raw.consumer_secret,
+                    &table.consumer_secret,
                     "consumer_secret",
                     " with consumer_key (OAuth 1.0a)",
                 )?,
             ),
             Some(OAuthVersion::OAuth2) => {
-                let id = required(&raw.client_id, "client_id", " (OAuth 2.0)")?;
-                let public = raw.public_client.unwrap_or(false);
-                let secret = given(&raw.client_secret);
-                if secret.is_none() && !public {
+                let id = required(&table.client_id, "client_id", " (OAuth 2.0)")?;
+                let secret = given(&table.client_secret);
+                if secret.is_none() && !table.public_client {
                     return Err(ConfigError::new(
                         "client_secret",
-                        "is required for a confidential OAuth 2.0 client (set public_client = true                          for a client registered as public)",
+                        "is required for a confidential OAuth 2.0 client (set public_client = \
+                         true for a client registered as public)",
                     ));
                 }
-                Config::oauth2(&base_url, &id, secret.as_deref())
+                let mut c = Config::oauth2(&base_url, &id, secret.as_deref());
+                c.public_client = table.public_client;
+                c
             }
             None => {
                 let mut c = Config::new(&base_url, "", "");
@@ -530,42 +737,22 @@ impl Config {
                 c
             }
         };
-        config.owner = owner;
-        if let Some(v) = raw.callback {
-            config.callback = v;
+        if let Some(agent) = given(&table.user_agent) {
+            config = config.with_user_agent(&agent);
         }
-        if let Some(v) = raw.default_return {
-            config.default_return = v;
-        }
-        if let Some(v) = raw.mount {
-            config.mount = v;
-        }
-        if let Some(v) = raw.user_agent.filter(|s| !s.trim().is_empty()) {
-            config = config.with_user_agent(&v);
-        }
-        if let Some(v) = raw.timeout {
-            config.timeout = Duration::from_secs(v);
-        }
-        if let Some(v) = raw.jwt_leeway {
-            config.jwt_leeway = Duration::from_secs(v);
-        }
-        config.secure_cookies = raw.secure_cookies;
-        if let Some(v) = raw.session_days {
-            config.session_days = v;
-        }
-        if let Some(v) = raw.flash {
-            config.flash = v;
-        }
-        match raw.error_pages.as_deref() {
-            None | Some("builtin") => {}
-            Some("catchers") => config.error_pages = ErrorPages::Catchers,
-            Some(other) => {
-                return Err(ConfigError::new(
-                    "error_pages",
-                    format!("must be \"builtin\" or \"catchers\", not {other:?}"),
-                ))
-            }
-        }
+        let config = Config {
+            owner,
+            callback: table.callback,
+            default_return: table.default_return,
+            mount: table.mount,
+            timeout: Duration::from_secs(table.timeout),
+            jwt_leeway: Duration::from_secs(table.jwt_leeway),
+            secure_cookies: table.secure_cookies,
+            session_days: table.session_days,
+            error_pages: table.error_pages,
+            flash: table.flash,
+            ..config
+        };
         config.validate()?;
         Ok(config)
     }
@@ -661,8 +848,8 @@ impl Config {
             }
             None => {}
         }
-        if self.callback != "oob" {
-            let cb = url::Url::parse(&self.callback).map_err(|e| {
+        if let Callback::Url(url) = &self.callback {
+            let cb = url::Url::parse(url).map_err(|e| {
                 ConfigError::new("callback", format!("must be \"oob\" or a full URL ({e})"))
             })?;
             if !matches!(cb.scheme(), "http" | "https") {
@@ -700,29 +887,29 @@ impl Config {
     }
 
     /// `…/index.php` of the wiki.
-    pub fn index_url(&self) -> String {
+    pub(crate) fn index_url(&self) -> String {
         format!("{}/index.php", self.base_url)
     }
 
     /// `…/api.php` of the wiki.
-    pub fn api_url(&self) -> String {
+    pub(crate) fn api_url(&self) -> String {
         format!("{}/api.php", self.base_url)
     }
 
     /// `…/rest.php` of the wiki (OAuth 2.0 lives below it).
-    pub fn rest_url(&self) -> String {
+    pub(crate) fn rest_url(&self) -> String {
         format!("{}/rest.php", self.base_url)
     }
 
     /// `scheme://host[:port]` of the wiki: what its identity JWT's `iss` must be.
-    pub fn wiki_origin(&self) -> String {
+    pub(crate) fn wiki_origin(&self) -> String {
         url::Url::parse(&self.base_url)
             .map(|u| u.origin().ascii_serialization())
             .unwrap_or_default()
     }
 
     /// The path of a route below the mount point, e.g. `/auth/oauth-callback`.
-    pub fn route_path(&self, name: &str) -> String {
+    pub(crate) fn route_path(&self, name: &str) -> String {
         format!("{}/{}", self.mount.trim_end_matches('/'), name)
     }
 }
@@ -744,7 +931,7 @@ mod tests {
         .unwrap();
         assert_eq!(c.api_url(), "https://meta.wikimedia.org/w/api.php");
         assert_eq!(c.wiki_origin(), "https://meta.wikimedia.org");
-        assert_eq!(c.callback, "oob");
+        assert_eq!(c.callback, Callback::Oob);
         assert!(!c.user_agent_set);
         assert!(format!("{c:?}").contains("[redacted]"));
         assert!(!format!("{c:?}").contains("s3cr3t-value"));
@@ -823,8 +1010,82 @@ mod tests {
         let e = read("owner_client_id='i'\nowner_client_secret='s'\nowner_access_token='t'\n")
             .unwrap_err();
         assert_eq!(e.key, "mwoauth.owner_client_id");
+        // Nothing given: OAuth 2.0 is named first (what MediaWiki recommends).
         let e = read("").unwrap_err();
-        assert_eq!(e.key, "mwoauth.consumer_key");
+        assert_eq!(e.key, "mwoauth.client_id");
+        assert!(
+            e.message.contains("consumer_key and consumer_secret"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn oauth_version_in_every_spelling() {
+        let base = "[mwoauth]\nbase_url='https://x.org/w'\nclient_id='a'\nclient_secret='b'\n";
+        for spelling in ["2", "'2'", "'2.0'", "2.0", "'OAuth2'"] {
+            let c = Config::from_figment(&figment(&format!("{base}oauth_version={spelling}\n")))
+                .unwrap_or_else(|e| panic!("{spelling}: {e}"));
+            assert_eq!(c.oauth_version, OAuthVersion::OAuth2, "{spelling}");
+        }
+        let e = Config::from_figment(&figment(&format!("{base}oauth_version='3'\n"))).unwrap_err();
+        assert_eq!(e.key, "mwoauth.oauth_version");
+        assert!(e.message.contains("1 (OAuth 1.0a) or 2 (OAuth 2.0)"), "{e}");
+    }
+
+    #[test]
+    fn a_misspelled_key_gets_a_suggestion() {
+        let base = "[mwoauth]\nbase_url='https://x.org/w'\nclient_id='a'\nclient_secret='b'\n";
+        let e = Config::from_figment(&figment(&format!("{base}cliend_secret='b'\n"))).unwrap_err();
+        assert_eq!(e.key, "mwoauth.cliend_secret");
+        assert!(e.message.ends_with("did you mean client_secret?"), "{e}");
+        let e = Config::from_figment(&figment(&format!("{base}frobnicate=1\n"))).unwrap_err();
+        assert!(
+            e.message.contains("the keys are base_url, oauth_version"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn no_message_has_a_run_of_spaces() {
+        let base = "[mwoauth]\nbase_url='https://x.org/w'\n";
+        let cases = [
+            "",
+            "client_id='a'\n",
+            "consumer_key='a'\n",
+            "oauth_version=1\nclient_id='a'\nclient_secret='b'\n",
+            "oauth_version=2\nconsumer_key='a'\nconsumer_secret='b'\n",
+            "consumer_key='a'\nconsumer_secret='b'\nclient_id='c'\nclient_secret='d'\n",
+            "owner_consumer_key='k'\n",
+            "owner_consumer_key='k'\nowner_access_token='t'\n",
+            "owner_client_id='i'\n",
+            "owner_client_id='i'\nowner_client_secret='s'\nowner_access_token='t'\n",
+            "client_id='a'\nclient_secret='b'\ncallback='sometimes'\n",
+            "client_id='a'\nclient_secret='b'\nmount='no'\n",
+            "client_id='a'\nclient_secret='b'\ntimeout=0\n",
+            "client_id='a'\nclient_secret='b'\nerror_pages='mine'\n",
+            "client_id='a'\nclient_secret='b'\nconsumer_kye='x'\n",
+        ];
+        let mut seen = 0;
+        for case in cases {
+            let e = Config::from_figment(&figment(&format!("{base}{case}"))).unwrap_err();
+            let text = e.to_string();
+            assert!(!text.contains("  "), "{case:?}: {text}");
+            assert!(text.contains(&e.key), "{text}");
+            assert!(
+                text.contains(&format!(
+                    "ROCKET_{}",
+                    e.key.to_uppercase().replace('.', "_")
+                )),
+                "{text}"
+            );
+            seen += 1;
+        }
+        let text = Config::from_figment(&figment("[other]\nx=1\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(!text.contains("  "), "{text}");
+        seen += 1;
+        assert_eq!(seen, cases.len() + 1);
     }
 
     #[test]

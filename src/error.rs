@@ -53,6 +53,17 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether logging in again can help: not when the wiki refused this
+    /// app's settings (a wrong secret or callback), nor for a mistake in the
+    /// app's own request.
+    pub(crate) fn login_again_helps(&self) -> bool {
+        match self {
+            Error::Wiki(e) => !e.is_a_setting() && !matches!(e, WikiError::BadRequest(_)),
+            Error::Api(ApiError::InvalidRequest(_)) => false,
+            _ => true,
+        }
+    }
+
     /// The HTTP status this error answers with.
     pub fn status(&self) -> Status {
         match self {
@@ -140,7 +151,16 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    /// The wiki's or the API's error this one wraps.
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Wiki(e) => Some(e),
+            Error::Api(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 impl From<WikiError> for Error {
     fn from(e: WikiError) -> Self {
@@ -151,5 +171,31 @@ impl From<WikiError> for Error {
 impl From<ApiError> for Error {
     fn from(e: ApiError) -> Self {
         Error::Api(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+    use crate::protocol::IdentityError;
+
+    #[test]
+    fn the_chain_of_sources_reaches_the_first_cause() {
+        let e = Error::Wiki(WikiError::Identity(IdentityError::Malformed("too long")));
+        let wiki = e.source().expect("the wiki's error");
+        assert!(
+            wiki.to_string().contains("identity answer was rejected"),
+            "{wiki}"
+        );
+        let identity = wiki.source().expect("the identity error");
+        assert_eq!(
+            identity.to_string(),
+            IdentityError::Malformed("too long").to_string()
+        );
+        assert!(identity.source().is_none());
+        assert!(Error::Api(ApiError::Timeout).source().is_some());
+        assert!(Error::NoPendingLogin.source().is_none());
     }
 }

@@ -18,13 +18,26 @@ use crate::session::{self, CookiePolicy, SessionRecord};
 use crate::{ApiError, Config, IdentityError, OAuthVersion, VerifiedMwUser, WikiError};
 
 /// `protocol::read_callback`: the accepted callback's login key, or the
-/// login key a [`BadCallback`](crate::protocol::BadCallback) carries.
+/// login key a `BadCallback` carries.
 pub fn read_callback(query: Option<&str>) -> Result<String, Option<String>> {
     match crate::protocol::read_callback(query) {
         Ok(callback) => Ok(callback.login_key().to_string()),
         Err(bad) => Err(bad.login_key),
     }
 }
+
+/// `redirect::is_local_path`.
+pub fn is_local_path(s: &str) -> bool {
+    crate::redirect::is_local_path(s)
+}
+
+/// `redirect::safe_next`.
+pub fn safe_next(next: Option<&str>, default: &str) -> String {
+    crate::redirect::safe_next(next, default)
+}
+
+/// `redirect::MAX_NEXT_LEN`.
+pub const MAX_NEXT_LEN: usize = crate::redirect::MAX_NEXT_LEN;
 
 /// `api::parse_answer`.
 pub fn parse_answer(body: &str) -> Result<Value, ApiError> {
@@ -55,9 +68,9 @@ pub struct Expected<'a> {
 
 /// `identity::verify`.
 pub fn verify_identity(jwt: &str, e: &Expected<'_>) -> Result<VerifiedMwUser, IdentityError> {
-    crate::identity::verify(
+    crate::protocol::identity::verify(
         jwt,
-        &crate::identity::Expected {
+        &crate::protocol::identity::Expected {
             consumer_key: e.consumer_key,
             consumer_secret: e.consumer_secret,
             issuer_origin: e.issuer_origin,

@@ -15,7 +15,7 @@ use rocket::{Ignite, Rocket, Sentinel};
 
 use crate::api::ApiClient;
 use crate::error::Error;
-use crate::protocol::{Credentials, REFRESH_MARGIN};
+use crate::protocol::{Credentials, Renew};
 use crate::response;
 use crate::session::{self, SessionRecord};
 use crate::state::OAuthState;
@@ -89,7 +89,7 @@ async fn fresh_credentials<'r>(
     };
     match state
         .protocol
-        .refresh_if_due(&record.credentials, REFRESH_MARGIN)
+        .fresh(&record.credentials, Renew::IfDue)
         .await
     {
         Ok(None) => Ok((record.credentials.clone(), record)),

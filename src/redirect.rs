@@ -6,18 +6,12 @@
 //! overlong values — falls back to the configured default.
 
 /// The longest `next` accepted, in bytes.
-pub const MAX_NEXT_LEN: usize = 2048;
+pub(crate) const MAX_NEXT_LEN: usize = 2048;
 
 /// Whether `s` is a path on this site that is safe to redirect to.
-///
-/// ```
-/// use rocket_mediawiki_oauth::redirect::is_local_path;
-/// assert!(is_local_path("/tools/page?x=1#top"));
-/// assert!(!is_local_path("//evil.example/"));
-/// assert!(!is_local_path("https://evil.example/"));
-/// assert!(!is_local_path("/\\evil.example"));
-/// ```
-pub fn is_local_path(s: &str) -> bool {
+/// (`/tools/page?x=1#top` is; `//evil.example/`, `https://evil.example/`
+/// and `/\\evil.example` are not: see the tests.)
+pub(crate) fn is_local_path(s: &str) -> bool {
     if s.is_empty() || s.len() > MAX_NEXT_LEN || !s.starts_with('/') {
         return false;
     }
@@ -39,14 +33,7 @@ pub fn is_local_path(s: &str) -> bool {
 }
 
 /// `next` if it is a safe local path, else `default`.
-///
-/// ```
-/// use rocket_mediawiki_oauth::redirect::safe_next;
-/// assert_eq!(safe_next(Some("/edit?page=Main"), "/"), "/edit?page=Main");
-/// assert_eq!(safe_next(Some("javascript:alert(1)"), "/"), "/");
-/// assert_eq!(safe_next(None, "/home"), "/home");
-/// ```
-pub fn safe_next(next: Option<&str>, default: &str) -> String {
+pub(crate) fn safe_next(next: Option<&str>, default: &str) -> String {
     match next {
         Some(n) if is_local_path(n) => n.to_string(),
         _ => default.to_string(),
@@ -56,6 +43,17 @@ pub fn safe_next(next: Option<&str>, default: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_examples_of_the_docs() {
+        assert!(is_local_path("/tools/page?x=1#top"));
+        assert!(!is_local_path("//evil.example/"));
+        assert!(!is_local_path("https://evil.example/"));
+        assert!(!is_local_path("/\\evil.example"));
+        assert_eq!(safe_next(Some("/edit?page=Main"), "/"), "/edit?page=Main");
+        assert_eq!(safe_next(Some("javascript:alert(1)"), "/"), "/");
+        assert_eq!(safe_next(None, "/home"), "/home");
+    }
 
     #[test]
     fn accepts_plain_paths() {

@@ -102,7 +102,12 @@ impl<'r> Responder<'r, 'static> for Error {
         } else {
             (
                 ContentType::HTML,
-                render_page(status, self.title(), &self.to_string(), &login_url(req)),
+                render_page(
+                    status,
+                    self.title(),
+                    &self.to_string(),
+                    self.login_again_helps().then(|| login_url(req)).as_deref(),
+                ),
             )
         };
         Response::build()
@@ -125,19 +130,21 @@ fn escape(s: &str) -> std::borrow::Cow<'_, str> {
     RawStr::new(s).html_escape()
 }
 
-/// The default error page.
-fn render_page(status: Status, title: &str, message: &str, login: &str) -> String {
+/// The default error page; a "Log in again" link when `login` is given.
+fn render_page(status: Status, title: &str, message: &str, login: Option<&str>) -> String {
+    let again = login
+        .map(|l| format!("<a href=\"{}\">Log in again</a> · ", escape(l)))
+        .unwrap_or_default();
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
          <meta name=\"viewport\" content=\"width=device-width\"><style>body{{font-family:system-ui,\
          sans-serif;max-width:40em;margin:3em auto;padding:0 1em;line-height:1.5;color:#202122}}\
          h1{{font-size:1.5em}}a{{color:#36c}}</style></head>\n<body>\
          <h1>{title}</h1>\n<p id=\"mwoauth-error\" data-status=\"{code}\">{message}</p>\n\
-         <p><a href=\"{login}\">Log in again</a> · <a href=\"/\">Home</a></p></body></html>\n",
+         <p>{again}<a href=\"/\">Home</a></p></body></html>\n",
         title = escape(title),
         code = status.code,
         message = escape(&capitalized(message)),
-        login = escape(login),
     )
 }
 
@@ -197,10 +204,16 @@ mod tests {
             Status::BadGateway,
             "The wiki could not be used",
             "the wiki refused: <script>alert(\"x\")</script> & more",
-            "/auth/login",
+            Some("/auth/login?next=\"x"),
         );
         assert!(page.contains("The wiki refused: &lt;script&gt;"), "{page}");
         assert!(!page.contains("<script>"), "{page}");
         assert!(page.contains("data-status=\"502\""), "{page}");
+        assert!(
+            page.contains("href=\"/auth/login?next=&quot;x\">Log in again"),
+            "{page}"
+        );
+        let page = render_page(Status::BadGateway, "x", "y", None);
+        assert!(!page.contains("Log in again"), "{page}");
     }
 }

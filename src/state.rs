@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use rocket::{Phase, Request, Rocket};
 
+use crate::api::ApiError;
 use crate::api::{ApiClient, TokenCache};
 use crate::config::Config;
 use crate::protocol::{Consumer, Credentials, Protocol};
 use crate::session::{CookiePolicy, UserCache};
-use crate::ApiError;
 
 /// The state behind the handle; guards and routes read it.
 pub(crate) struct OAuthState {
@@ -42,7 +42,7 @@ impl OAuthState {
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         let secure = config
             .secure_cookies
-            .unwrap_or_else(|| tls || config.callback.starts_with("https://"));
+            .unwrap_or_else(|| tls || config.callback.as_str().starts_with("https://"));
         let cookies = CookiePolicy {
             secure,
             login_path: config.route_path("login"),

@@ -28,7 +28,7 @@ fn env_overrides_the_toml_table() {
     std::env::set_var("ROCKET_MWOAUTH_BASE_URL", "https://en.wikipedia.org/w");
     std::env::set_var("ROCKET_MWOAUTH_CONSUMER_SECRET", "env-secret");
     let c = Config::from_figment(&Figment::new()).unwrap();
-    assert_eq!(c.api_url(), "https://en.wikipedia.org/w/api.php");
+    assert_eq!(c.base_url, "https://en.wikipedia.org/w");
     for k in ["CONSUMER_KEY", "TIMEOUT", "BASE_URL", "CONSUMER_SECRET"] {
         std::env::remove_var(format!("ROCKET_MWOAUTH_{k}"));
     }

@@ -84,7 +84,6 @@ async fn callbacks_the_browser_got_wrong_are_400() {
         "oauth_verifier=x&oauth_token=ffffffffffffffffffffffffffffffff".to_string(),
         format!("oauth_token={REQUEST_TOKEN}"),
         "oauth_verifier=x".to_string(),
-        String::new(),
         format!("oauth_verifier=x&oauth_token={REQUEST_TOKEN}&oauth_token={REQUEST_TOKEN}"),
         format!("oauth_verifier=x&oauth_verifier=y&oauth_token={REQUEST_TOKEN}"),
         format!("oauth_verifier={long}&oauth_token={REQUEST_TOKEN}"),
@@ -103,6 +102,23 @@ async fn callbacks_the_browser_got_wrong_are_400() {
         );
         assert_signed_out(&c, &app).await;
     }
+}
+
+#[rocket::async_test]
+async fn coming_back_from_the_wikis_cancel_page_reads_as_cancelled() {
+    // MediaWiki's OAuth 1.0a Cancel page links back to the registered
+    // callback, bare ("You can go back to …").
+    let (_h, app) = setup().await;
+    let c = client();
+    let (status, body, _) = callback_with(&c, &app, "").await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body.contains("<title>Sign-in was cancelled</title>"),
+        "{body}"
+    );
+    assert!(body.contains("without allowing the app"), "{body}");
+    assert!(body.contains(">Log in again</a>"), "{body}");
+    assert_signed_out(&c, &app).await;
 }
 
 #[rocket::async_test]

@@ -535,7 +535,6 @@ async fn callbacks_the_browser_got_wrong_are_400() {
             "code=abc&state=..%2F..%2Fetc".to_string(),
             "code=abc&state=%3Bmwoauth_session%3D1".to_string(),
             "state=ffffffffffffffffffffffffffffffff&code=abc".to_string(),
-            String::new(),
         ] {
             let r = step
                 .get(app.at(&format!("/oauth-callback?{query}")))

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use common::hostile::{self, Answer, CONSUMER_SECRET, REQUEST_TOKEN};
 use common::*;
-use rocket_mediawiki_oauth::{ApiClient, Config, Credentials};
+use rocket_mediawiki_oauth::{ApiClient, Config, Credentials, OwnerOnly};
 
 /// Captures every log record of the process (installed before Rocket's logger).
 struct Capture(Arc<Mutex<Vec<String>>>);
@@ -37,13 +37,15 @@ async fn secrets_stay_secret() {
 
     // Debug output.
     let config = Config::new("https://meta.wikimedia.org/w", "key", CONSUMER_SECRET);
-    let client = ApiClient::owner_only(
+    let client = ApiClient::owner(
         "https://x.org/w/api.php",
-        "key",
-        CONSUMER_SECRET,
-        "k",
-        ACCESS_SECRET,
         "tests/0",
+        OwnerOnly::OAuth1 {
+            consumer_key: "key".into(),
+            consumer_secret: CONSUMER_SECRET.into(),
+            access_token: "k".into(),
+            access_secret: ACCESS_SECRET.into(),
+        },
     )
     .unwrap();
     let creds: Credentials = client.credentials().clone();

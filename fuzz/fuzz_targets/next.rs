@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rocket_mediawiki_oauth::redirect::{is_local_path, safe_next, MAX_NEXT_LEN};
+use rocket_mediawiki_oauth::fuzzing::{is_local_path, safe_next, MAX_NEXT_LEN};
 
 const DEFAULT: &str = "/default/after-login";
 

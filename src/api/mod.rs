@@ -19,7 +19,7 @@ use serde_json::Value;
 
 pub use self::error::ApiError;
 use crate::config::OwnerOnly;
-use crate::protocol::{self, AuthorizeError, Consumer, Credentials, Protocol};
+use crate::protocol::{self, Consumer, Credentials, Protocol, Renew};
 use crate::wire;
 
 /// Answers larger than this are parsed on a blocking thread, not on the
@@ -165,17 +165,18 @@ impl TokenCache {
 
 /// Signed api.php requests as one user (or owner-only consumer) on one wiki.
 ///
+/// In a handler, the [`MwApi`](crate::guards::MwApi) guard is one, for the
+/// signed-in user; outside a request, [`MwOAuthHandle::api`](crate::state::MwOAuthHandle::api)
+/// makes one from stored [`Credentials`] and [`ApiClient::owner`] one for an
+/// owner-only consumer.
+///
 /// ```no_run
-/// # async fn demo() -> Result<(), rocket_mediawiki_oauth::ApiError> {
-/// use rocket_mediawiki_oauth::ApiClient;
-/// // An owner-only consumer, e.g. in a background job:
-/// let api = ApiClient::owner_only(
-///     "https://meta.wikimedia.org/w/api.php",
-///     "consumer key", "consumer secret", "access token", "access secret",
-///     "MyBot/1.0 (https://mybot.toolforge.org; me@example.org)",
-/// )?;
+/// # async fn demo(api: rocket_mediawiki_oauth::ApiClient) -> Result<(), rocket_mediawiki_oauth::ApiError> {
 /// let me = api.get(&[("action", "query"), ("meta", "userinfo")]).await?;
 /// println!("{}", me["query"]["userinfo"]["name"]);
+/// let edit = api
+///     .post_with_token("csrf", &[("action", "edit"), ("title", "Sandbox"), ("appendtext", "\nHello")])
+///     .await?;
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
@@ -202,7 +203,7 @@ impl std::fmt::Debug for ApiClient {
 impl ApiClient {
     /// Longest GET URL sent; longer requests go as a signed form POST
     /// (MediaWiki and proxies refuse very long URLs).
-    pub const MAX_GET_URL: usize = 2000;
+    const MAX_GET_URL: usize = 2000;
 
     /// A client from its parts. `http` carries the User-Agent and timeouts.
     pub(crate) fn new(
@@ -232,53 +233,44 @@ impl ApiClient {
         }
     }
 
-    /// A client for an owner-only OAuth 1.0a consumer: its four tokens, no
-    /// handshake. `user_agent` is e.g. `MyBot/1.0 (contact)`.
-    pub fn owner_only(
-        api_url: &str,
-        consumer_key: &str,
-        consumer_secret: &str,
-        access_token: &str,
-        access_secret: &str,
-        user_agent: &str,
-    ) -> Result<ApiClient, ApiError> {
-        Self::standalone(
-            api_url,
-            user_agent,
-            &OwnerOnly::OAuth1 {
-                consumer_key: consumer_key.into(),
-                consumer_secret: consumer_secret.into(),
-                access_token: access_token.into(),
-                access_secret: access_secret.into(),
-            },
-        )
-    }
-
-    /// A client for an owner-only OAuth 2.0 client: its long-lived access
-    /// token, sent as `Authorization: Bearer`. `user_agent` is e.g.
-    /// `MyBot/1.0 (contact)`.
-    pub fn owner_only_bearer(
-        api_url: &str,
-        access_token: &str,
-        user_agent: &str,
-    ) -> Result<ApiClient, ApiError> {
-        Self::standalone(
-            api_url,
-            user_agent,
-            &OwnerOnly::OAuth2 {
-                access_token: access_token.into(),
-            },
-        )
-    }
-
-    /// An owner-only client outside the fairing.
-    fn standalone(
-        api_url: &str,
-        user_agent: &str,
-        owner: &OwnerOnly,
-    ) -> Result<ApiClient, ApiError> {
+    /// A client for an owner-only consumer outside the fairing (a bot, a
+    /// job): it acts as the consumer's owner, with no login. `user_agent` is
+    /// e.g. `MyBot/1.0 (https://mybot.toolforge.org; me@example.org)`; the
+    /// crate's name and version are appended.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), rocket_mediawiki_oauth::ApiError> {
+    /// use rocket_mediawiki_oauth::{ApiClient, OwnerOnly};
+    ///
+    /// // OAuth 2.0: the client's key and secret (tokens from the
+    /// // client_credentials grant, renewed before they expire) …
+    /// let api = ApiClient::owner(
+    ///     "https://meta.wikimedia.org/w/api.php",
+    ///     "MyBot/1.0 (https://mybot.toolforge.org; me@example.org)",
+    ///     OwnerOnly::OAuth2ClientCredentials {
+    ///         client_id: "client key".into(),
+    ///         client_secret: std::env::var("BOT_CLIENT_SECRET").unwrap_or_default(),
+    ///     },
+    /// )?;
+    /// let me = api.get(&[("action", "query"), ("meta", "userinfo")]).await?;
+    /// println!("{}", me["query"]["userinfo"]["name"]);
+    ///
+    /// // … or OAuth 1.0a: the four tokens the registration page shows.
+    /// let api = ApiClient::owner(
+    ///     "https://meta.wikimedia.org/w/api.php",
+    ///     "MyBot/1.0 (https://mybot.toolforge.org; me@example.org)",
+    ///     OwnerOnly::OAuth1 {
+    ///         consumer_key: "consumer token".into(),
+    ///         consumer_secret: "consumer secret".into(),
+    ///         access_token: "access token".into(),
+    ///         access_secret: "access secret".into(),
+    ///     },
+    /// )?;
+    /// # Ok(()) }
+    /// ```
+    pub fn owner(api_url: &str, user_agent: &str, owner: OwnerOnly) -> Result<ApiClient, ApiError> {
         let http = standalone_http(user_agent)?;
-        let (consumer, credentials) = Consumer::owner(owner);
+        let (consumer, credentials) = Consumer::owner(&owner);
         let protocol = Protocol::for_api(http.clone(), consumer);
         Ok(ApiClient::new(
             http,
@@ -326,18 +318,29 @@ impl ApiClient {
             .clone()
     }
 
+    /// This client's credentials, renewed first when
+    /// [`Credentials::must_renew`] says so; the renewed ones replace them
+    /// (for the clones too).
+    async fn fresh_credentials(&self, when: Renew) -> Result<Credentials, ApiError> {
+        let current = self.credentials();
+        match self.protocol.fresh(&current, when).await? {
+            Some(fresh) => {
+                *self.credentials.lock().unwrap_or_else(|e| e.into_inner()) = fresh.clone();
+                Ok(fresh)
+            }
+            None => Ok(current),
+        }
+    }
+
     async fn authorization<'a>(
         &self,
         method: &str,
         params: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<String, ApiError> {
-        self.protocol
-            .authorize(&self.credentials, method, &self.api_url, params)
-            .await
-            .map_err(|e| match e {
-                AuthorizeError::Request(r) => ApiError::from(r),
-                AuthorizeError::Refresh(w) => ApiError::from(w),
-            })
+        let credentials = self.fresh_credentials(Renew::IfDue).await?;
+        Ok(self
+            .protocol
+            .authorize(&credentials, method, &self.api_url, params)?)
     }
 
     /// GET for reads, a signed form POST for writes (a `token`, a write
@@ -617,15 +620,17 @@ impl ApiClient {
                 // An OAuth 2.0 access token the wiki no longer takes (expired
                 // early, or refreshed elsewhere): refresh once and retry.
                 Err(ApiError::Authorization { info, .. })
-                    if !refreshed
-                        && protocol::refusal_of_a_stale_token(info)
-                        && self.protocol.can_refresh(&self.credentials()) =>
+                    if !refreshed && protocol::refusal_of_a_stale_token(info) =>
                 {
                     refreshed = true;
-                    attempt -= 1;
-                    let fresh = self.protocol.refresh(&self.credentials()).await?;
-                    *self.credentials.lock().unwrap_or_else(|e| e.into_inner()) = fresh;
-                    Some(Duration::ZERO)
+                    let before = self.credentials();
+                    if self.fresh_credentials(Renew::AfterRefusal).await? == before {
+                        // Nothing to renew them with (OAuth 1.0a, a long-lived token).
+                        None
+                    } else {
+                        attempt -= 1;
+                        Some(Duration::ZERO)
+                    }
                 }
                 Err(ApiError::Maxlag { retry_after, .. })
                 | Err(ApiError::RateLimited { retry_after }) => {

@@ -8,8 +8,9 @@ use oauth::serializer::{Serializer, SerializerExt};
 use oauth1_request as oauth;
 use serde::{Deserialize, Serialize};
 
-use super::{Protocol, RequestError, WikiError};
-use crate::identity;
+use super::error::{RequestError, WikiError};
+use super::identity;
+use super::wiki::Wiki;
 use crate::user::VerifiedMwUser;
 use crate::wire::{self, encode_pairs};
 
@@ -37,20 +38,6 @@ impl fmt::Debug for TokenPair {
             .field("secret", &"[redacted]")
             .finish()
     }
-}
-
-/// The OAuth 1.0a parameters of a callback query, as given.
-#[derive(Debug, Default)]
-pub(super) struct CallbackParams {
-    pub token: Option<String>,
-    pub verifier: Option<String>,
-}
-
-/// Reads `oauth_token` and `oauth_verifier` from a callback query; either
-/// given twice is an error.
-pub(super) fn read_callback(query: &str) -> Result<CallbackParams, String> {
-    let [token, verifier] = super::query_values(query, ["oauth_token", "oauth_verifier"])?;
-    Ok(CallbackParams { token, verifier })
 }
 
 /// The non-OAuth parameters of a request, encoded and sorted as RFC 5849
@@ -249,7 +236,7 @@ fn canonical_ipv4(host: &str) -> bool {
 
 /// Builds and sends a signed request to `Special:OAuth/<sub>` and returns the
 /// body of a 200 answer.
-async fn special_oauth(p: &Protocol, sub: &str, signer: Signer<'_>) -> Result<String, WikiError> {
+async fn special_oauth(p: &Wiki, sub: &str, signer: Signer<'_>) -> Result<String, WikiError> {
     let index = &p.index_url;
     let title = format!("Special:OAuth/{sub}");
     let header = authorization_header(signer, "GET", index, [("title", title.as_str())])
@@ -274,7 +261,7 @@ fn parse_token_answer(body: &str) -> Result<TokenPair, WikiError> {
     if let Some(message) = body.strip_prefix("Error:") {
         return Err(WikiError::Refused {
             key: None,
-            message: super::clean_wiki_message(message),
+            message: super::error::clean_wiki_message(message),
         });
     }
     let mut key = None;
@@ -314,7 +301,7 @@ pub(super) fn valid_token(s: &str) -> bool {
 }
 
 /// Step 1: asks the wiki for a request token.
-pub(super) async fn initiate(p: &Protocol, consumer: &TokenPair) -> Result<TokenPair, WikiError> {
+pub(super) async fn initiate(p: &Wiki, consumer: &TokenPair) -> Result<TokenPair, WikiError> {
     let nonce = new_nonce();
     let signer = Signer {
         consumer,
@@ -328,11 +315,7 @@ pub(super) async fn initiate(p: &Protocol, consumer: &TokenPair) -> Result<Token
 }
 
 /// The URL of the wiki's authorization dialog for a request token.
-pub(super) fn authorize_url(
-    p: &Protocol,
-    consumer: &TokenPair,
-    request_token: &TokenPair,
-) -> String {
+pub(super) fn authorize_url(p: &Wiki, consumer: &TokenPair, request_token: &TokenPair) -> String {
     format!(
         "{}?{}",
         p.index_url,
@@ -346,7 +329,7 @@ pub(super) fn authorize_url(
 
 /// Step 3: exchanges the authorized request token and verifier for an access token.
 pub(super) async fn exchange(
-    p: &Protocol,
+    p: &Wiki,
     consumer: &TokenPair,
     request_token: &TokenPair,
     verifier: &str,
@@ -365,7 +348,7 @@ pub(super) async fn exchange(
 
 /// Asks the wiki who owns an access token and verifies its JWT answer.
 pub(super) async fn identify(
-    p: &Protocol,
+    p: &Wiki,
     consumer: &TokenPair,
     access: &TokenPair,
 ) -> Result<VerifiedMwUser, WikiError> {
@@ -383,7 +366,7 @@ pub(super) async fn identify(
             message: v
                 .get("message")
                 .and_then(|e| e.as_str())
-                .map(super::clean_wiki_message)
+                .map(super::error::clean_wiki_message)
                 .unwrap_or_else(|| "identify failed".into()),
         });
     }

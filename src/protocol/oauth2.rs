@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::{Protocol, WikiError};
+use super::error::WikiError;
+use super::wiki::Wiki;
+use crate::config::Callback;
 use crate::user::{MwUser, VerifiedMwUser};
 use crate::wire::{self, encode_pairs};
 
@@ -66,10 +68,16 @@ impl Tokens {
     /// fetches the first token, before the first request).
     pub fn due(&self, now: i64, margin: i64) -> bool {
         let margin = self.lifetime.map_or(margin, |l| margin.min(l / 4));
-        (self.refresh.is_some() || self.client_credentials)
+        self.renewable()
             && self
                 .expires_at
                 .is_some_and(|e| e.saturating_sub(margin) <= now)
+    }
+
+    /// Whether a new access token can be had: with the refresh token, or
+    /// from the `client_credentials` grant.
+    pub fn renewable(&self) -> bool {
+        self.refresh.is_some() || self.client_credentials
     }
 }
 
@@ -108,34 +116,6 @@ impl fmt::Debug for PendingCode {
     }
 }
 
-/// The OAuth 2.0 parameters of a callback query, as given.
-#[derive(Debug, Default)]
-pub(super) struct CallbackParams {
-    pub code: Option<String>,
-    pub state: Option<String>,
-    pub error: Option<String>,
-    pub error_description: Option<String>,
-}
-
-/// Reads `code`, `state`, `error` and `error_description`; any of them given
-/// twice is an error.
-pub(super) fn read_callback(query: &str) -> Result<CallbackParams, String> {
-    let [code, state, error, error_description] =
-        super::query_values(query, ["code", "state", "error", "error_description"])?;
-    Ok(CallbackParams {
-        code,
-        state,
-        error,
-        error_description,
-    })
-}
-
-/// An authorization code: printable ASCII (its length is bounded by the
-/// callback query's, [`super::MAX_CALLBACK_QUERY`]).
-pub(super) fn valid_code(s: &str) -> bool {
-    !s.is_empty() && s.len() <= super::MAX_CALLBACK_QUERY && printable(s)
-}
-
 /// An access or refresh token: printable ASCII, at most [`MAX_TOKEN`].
 fn valid_token(s: &str) -> bool {
     !s.is_empty() && s.len() <= MAX_TOKEN && printable(s)
@@ -159,7 +139,7 @@ pub(super) fn challenge(verifier: &str) -> String {
 
 /// Starts a login: a fresh `state` and PKCE verifier, and the URL of the
 /// wiki's authorization dialog.
-pub(super) fn start_login(p: &Protocol, client: &Client) -> (PendingCode, String) {
+pub(super) fn start_login(p: &Wiki, client: &Client) -> (PendingCode, String) {
     let pending = PendingCode {
         // 24 bytes: 32 characters, safe in a cookie name.
         state: random_urlsafe(24),
@@ -187,13 +167,16 @@ pub(super) fn start_login(p: &Protocol, client: &Client) -> (PendingCode, String
 
 /// The `redirect_uri` sent: the configured callback, or none (`oob`: the
 /// wiki uses the registered one).
-fn redirect_uri(p: &Protocol) -> Option<&str> {
-    (p.callback != "oob").then_some(p.callback.as_str())
+fn redirect_uri(p: &Wiki) -> Option<&str> {
+    match &p.callback {
+        Callback::Oob => None,
+        Callback::Url(url) => Some(url),
+    }
 }
 
 /// Exchanges the callback's code for tokens.
 pub(super) async fn exchange(
-    p: &Protocol,
+    p: &Wiki,
     client: &Client,
     pending: &PendingCode,
     code: &str,
@@ -211,7 +194,7 @@ pub(super) async fn exchange(
 
 /// Trades a refresh token for a new token set (the wiki rotates it).
 pub(super) async fn refresh(
-    p: &Protocol,
+    p: &Wiki,
     client: &Client,
     refresh_token: &str,
 ) -> Result<Tokens, WikiError> {
@@ -228,7 +211,7 @@ pub(super) async fn refresh(
 
 /// Asks for a token with the `client_credentials` grant (confidential
 /// clients; an owner-only client's token acts as its owner).
-pub(super) async fn client_credentials(p: &Protocol, client: &Client) -> Result<Tokens, WikiError> {
+pub(super) async fn client_credentials(p: &Wiki, client: &Client) -> Result<Tokens, WikiError> {
     let mut tokens = token_request(p, client, vec![("grant_type", "client_credentials")])
         .await
         .map_err(|e| match e {
@@ -250,7 +233,7 @@ struct TokenAnswer {
 
 /// POSTs to `oauth2/access_token` with the client's credentials in the body.
 async fn token_request(
-    p: &Protocol,
+    p: &Wiki,
     client: &Client,
     mut form: Vec<(&str, &str)>,
 ) -> Result<Tokens, WikiError> {
@@ -351,7 +334,7 @@ fn refusal(status: u16, body: &str) -> WikiError {
             }
             WikiError::Refused {
                 key: Some(e.error),
-                message: super::clean_wiki_message(&message),
+                message: super::error::clean_wiki_message(&message),
             }
         }
         None => WikiError::Status(status),
@@ -359,7 +342,7 @@ fn refusal(status: u16, body: &str) -> WikiError {
 }
 
 /// Asks `oauth2/resource/profile` who the token belongs to.
-pub(super) async fn profile(p: &Protocol, access: &str) -> Result<VerifiedMwUser, WikiError> {
+pub(super) async fn profile(p: &Wiki, access: &str) -> Result<VerifiedMwUser, WikiError> {
     let response = p
         .http
         .get(format!("{}/oauth2/resource/profile", p.rest_url))
@@ -429,7 +412,7 @@ pub(super) fn read_profile(body: &str) -> Result<VerifiedMwUser, WikiError> {
     };
     let list = |v: &Option<Value>| {
         v.as_ref()
-            .map(crate::identity::string_list)
+            .map(super::identity::string_list)
             .unwrap_or_default()
     };
     Ok(VerifiedMwUser {
@@ -564,18 +547,5 @@ mod tests {
             "{e:?}"
         );
         assert!(matches!(refusal(502, "<html>"), WikiError::Status(502)));
-    }
-
-    #[test]
-    fn callback_parameters_once_each() {
-        let p = read_callback("code=abc&state=xyz&other=1").unwrap();
-        assert_eq!(
-            (p.code.as_deref(), p.state.as_deref()),
-            (Some("abc"), Some("xyz"))
-        );
-        assert!(read_callback("state=a&state=b").is_err());
-        let p = read_callback("error=unauthorized_client&error_description=User+has+rejected+the+request+from+client+application").unwrap();
-        assert_eq!(p.error.as_deref(), Some("unauthorized_client"));
-        assert!(p.state.is_none());
     }
 }

@@ -1,0 +1,55 @@
+//! One renewal per token and instance: the requests that hold a token due
+//! for renewal share one request to the wiki, and its result.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::error::WikiError;
+use super::oauth2;
+
+/// Refreshes in flight or just done, by refresh token: one refresh per token
+/// and instance, whose result every request holding the old token shares.
+#[derive(Default)]
+pub(super) struct Flights(Mutex<HashMap<String, Flight>>);
+
+type Flight = (
+    Instant,
+    Arc<tokio::sync::OnceCell<Result<oauth2::Tokens, WikiError>>>,
+);
+
+impl Flights {
+    /// Results are shared this long: long enough for the requests that
+    /// still carry the old cookie.
+    const KEEP: Duration = Duration::from_secs(600);
+    const MAX: usize = 10_000;
+
+    pub(super) fn flight(
+        &self,
+        refresh: &str,
+    ) -> Arc<tokio::sync::OnceCell<Result<oauth2::Tokens, WikiError>>> {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= Self::MAX {
+            map.retain(|_, (at, _)| at.elapsed() < Self::KEEP);
+            if map.len() >= Self::MAX {
+                map.clear();
+            }
+        }
+        match map.get(refresh) {
+            Some((at, cell)) if at.elapsed() < Self::KEEP => cell.clone(),
+            _ => {
+                let cell = Arc::new(tokio::sync::OnceCell::new());
+                map.insert(refresh.to_string(), (Instant::now(), cell.clone()));
+                cell
+            }
+        }
+    }
+
+    /// Forgets a failed flight that may succeed when tried again.
+    pub(super) fn forget(&self, refresh: &str) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(refresh);
+    }
+}

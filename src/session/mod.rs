@@ -1,0 +1,38 @@
+//! What lives in cookies, and how.
+//!
+//! Every record is JSON inside a Rocket **private** (encrypted and
+//! authenticated) cookie, so nothing is kept in server memory: any instance
+//! sharing `secret_key` can serve any user. A tampered, truncated, foreign
+//! (other `secret_key`) or older-format cookie simply reads as "signed out".
+//!
+//! | cookie | holds | lifetime |
+//! |---|---|---|
+//! | `mwoauth_session` | the access token and a small cached identity | `session_days` (also checked on the server, from the last confirmation by the wiki) |
+//! | `mwoauth_login_<slot>` (slot 0–3) | a login in progress: the protocol's pending state (request token) + `next` | 10 minutes |
+//! | `mwoauth_pending` | which slots are in use, since when, and how large (not secret; plain) | 10 minutes |
+//! | `_flash` | Rocket's flash message after login/logout (unless `flash = false`) | 1 minute |
+//!
+//! The session and flash cookies are for the whole site (`/`). A login in
+//! progress is sent only where it is needed: its slot only to
+//! `/oauth-callback`, the slot index only to `/login` (both below the mount
+//! point). Whatever a page on another site makes a browser do (opening
+//! `/login?next=<2 KB>` many times), the login-in-progress cookies stay
+//! within [`PENDING_BUDGET`] bytes in all and [`PENDING_SLOTS`] logins (the
+//! oldest is dropped first), so parallel logins in a few tabs still work,
+//! and the browser never carries them to other pages. All cookies are
+//! `HttpOnly` and `SameSite=Lax`: the wiki is another site, and the
+//! callback is a top-level navigation from it, which `Lax` lets through while
+//! `Strict` (Rocket's default for private cookies) would not. `Secure` is set
+//! per the configuration.
+
+mod cache;
+mod cookies;
+mod pending;
+mod record;
+
+pub(crate) use cache::UserCache;
+pub(crate) use cookies::{reapply_removals, remove, set_flash, CookiePolicy, SESSION_COOKIE};
+pub(crate) use pending::{store_pending, take_pending};
+#[cfg(fuzzing)]
+pub(crate) use pending::{PENDING_BUDGET, PENDING_SLOTS};
+pub(crate) use record::{clear_session, read_session, store_session, SessionRecord};
