@@ -53,6 +53,10 @@ async fn error_pages_are_the_demos_own() {
         let body = r.text().await.unwrap();
         assert!(in_demo_style(&body), "{body}");
         assert!(body.contains("id=\"error-code\""), "{body}");
+        assert!(
+            body.contains("<p class=\"lead\" id=\"mwoauth-error\" data-status=\"400\">"),
+            "the built-in page's id, for scripts: {body}"
+        );
         assert!(body.contains("id=\"error-login\""), "{body}");
         // LoginRequired still sends an anonymous visitor through login.
         wiki.set_auto_approve(Some("Alice"));
