@@ -13,20 +13,40 @@ async fn alice_signs_in_and_edits() {
         .and_then(|l| l.local_addr())
         .unwrap()
         .port();
+    let callback = format!("http://127.0.0.1:{port}/oauth-callback");
     let wiki = DevWiki::start(DevWikiConfig {
         auto_approve: Some("Alice".into()), // approve logins at once, as Alice
-        callback: format!("http://127.0.0.1:{port}/oauth-callback"),
+        // Users come back to the app: OAuth 1.0a consumer, OAuth 2.0 client.
+        callback: callback.clone(),
+        oauth2_redirect_uri: callback.clone(),
         ..DevWikiConfig::default()
     })
     .await
     .unwrap();
-    let consumer = wiki.default_consumer();
-    let figment = rocket::Config::figment()
+
+    // Your app's own configuration (Rocket.toml, ROCKET_* variables), with
+    // only what the local wiki decides replaced: its URL, the credentials it
+    // registered for the protocol your app uses, and the callback.
+    let config = rocket::Config::figment();
+    let oauth2 = config.contains("mwoauth.client_id")
+        || config.extract_inner::<u8>("mwoauth.oauth_version").ok() == Some(2);
+    let figment = config
         .merge(("port", port))
         .merge(("log_level", "off"))
-        .merge(("mwoauth.base_url", wiki.base_url()))
-        .merge(("mwoauth.consumer_key", consumer.key.clone()))
-        .merge(("mwoauth.consumer_secret", consumer.secret.clone()));
+        .merge(("mwoauth.base_url", wiki.base_url()));
+    let figment = if oauth2 {
+        let client = wiki.default_oauth2_client();
+        figment
+            .merge(("mwoauth.client_id", client.key.clone()))
+            .merge(("mwoauth.client_secret", client.secret.clone()))
+            .merge(("mwoauth.callback", callback))
+    } else {
+        let consumer = wiki.default_consumer();
+        figment
+            .merge(("mwoauth.consumer_key", consumer.key.clone()))
+            .merge(("mwoauth.consumer_secret", consumer.secret.clone()))
+            .merge(("mwoauth.callback", "oob"))
+    };
 
     // Launch the app; go on once it listens.
     let (ready, listening) = rocket::tokio::sync::oneshot::channel();
@@ -42,8 +62,11 @@ async fn alice_signs_in_and_edits() {
                 }
             })
         }));
-    rocket::tokio::spawn(app.launch());
-    let shutdown = listening.await.unwrap();
+    let launched = rocket::tokio::spawn(app.launch());
+    let Ok(shutdown) = listening.await else {
+        // The app did not start: show Rocket's reason, not a RecvError.
+        panic!("the app did not launch: {:?}", launched.await);
+    };
 
     let browser = reqwest::Client::builder()
         .cookie_store(true)

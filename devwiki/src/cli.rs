@@ -40,7 +40,9 @@ Options (each has an environment variable; a flag wins over it):
   --consumer-secret S    its secret, 40 hex (DEVWIKI_CONSUMER_SECRET)
   --random-credentials   random key and secret instead of the fixed development ones
                          (DEVWIKI_RANDOM_CREDENTIALS=1)
-  --callback URL         the default consumer's registered callback (DEVWIKI_CALLBACK;
+  --callback URL         where the wiki sends users back: the registered callback of the
+                         default OAuth 1.0a consumer and the redirect_uri of the default
+                         OAuth 2.0 client (DEVWIKI_CALLBACK;
                          default http://127.0.0.1:8000/oauth-callback)
   --callback-is-prefix   register it with \"callback is prefix\": apps send their own callback,
                          which must extend URL; port 1 in URL means any port
@@ -51,8 +53,9 @@ Options (each has an environment variable; a flag wins over it):
   --oauth2-public        register it as a public client: PKCE required, no secret check when
                          redeeming a code (DEVWIKI_OAUTH2_PUBLIC=1)
   --oauth2-redirect-uri URL
-                         its registered redirect_uri (DEVWIKI_OAUTH2_REDIRECT_URI; default
-                         http://127.0.0.1:8000/oauth-callback; any port on 127.0.0.1 matches)
+                         its registered redirect_uri, when it must differ from --callback
+                         (DEVWIKI_OAUTH2_REDIRECT_URI; default the --callback URL; any port
+                         on 127.0.0.1 matches)
   --oauth2-token-lifetime SECS
                          expires_in of OAuth 2.0 access tokens (DEVWIKI_OAUTH2_TOKEN_LIFETIME;
                          default 3600)
@@ -62,15 +65,37 @@ Options (each has an environment variable; a flag wins over it):
                          1.43 or 1.47 (DEVWIKI_MEDIAWIKI)
   --auto-approve USER    approve every authorization as USER, no page (DEVWIKI_AUTO_APPROVE)
   --verbose              log every request (DEVWIKI_VERBOSE=1)
-  --json                 print one JSON object (URLs, default consumer, OAuth 2.0 client, users)
-                         on stdout once
-                         the port is bound, and nothing else
+  --oauth 1|2            the protocol of the [default.mwoauth] block printed for a Rocket app:
+                         1 = OAuth 1.0a, 2 = OAuth 2.0 (DEVWIKI_OAUTH; default 2)
+  --json                 print one JSON object (URLs, default consumer, OAuth 2.0 client,
+                         users) on stdout once the port is bound, and nothing else
   -h, --help             this text
   -V, --version          the version
 
 It runs until Ctrl-C or SIGTERM. Everything is in memory; the consumer secrets it prints are
 development values for this local wiki only.
 ";
+
+/// Which protocol's `[default.mwoauth]` block the text for people shows
+/// (`--oauth 1|2`, `DEVWIKI_OAUTH`; default 2).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Protocol {
+    /// OAuth 1.0a: the default consumer.
+    OAuth1,
+    /// OAuth 2.0: the default client (the default).
+    #[default]
+    OAuth2,
+}
+
+impl Protocol {
+    fn from_name(name: &str) -> Option<Protocol> {
+        match name.trim() {
+            "1" | "1.0a" => Some(Protocol::OAuth1),
+            "2" | "2.0" => Some(Protocol::OAuth2),
+            _ => None,
+        }
+    }
+}
 
 /// What the command line asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -81,6 +106,8 @@ pub struct Options {
     pub users: Vec<String>,
     /// Print JSON instead of text.
     pub json: bool,
+    /// The protocol of the `[default.mwoauth]` block printed for people.
+    pub oauth: Protocol,
 }
 
 /// What to do.
@@ -115,213 +142,237 @@ fn is_hex(s: &str, len: usize) -> bool {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
-/// Reads the arguments (without the program name) and the environment.
-pub fn parse(
+/// The settings as read, before they are checked: the environment first,
+/// then the flags over it. A value remembers where it came from (for the
+/// error messages) where that differs between the two.
+#[derive(Default)]
+struct Raw {
+    host: Option<String>,
+    port: Option<u16>,
+    script_path: Option<String>,
+    users: Vec<String>,
+    key: Option<String>,
+    secret: Option<String>,
+    random: bool,
+    callback: Option<String>,
+    prefix: bool,
+    auto_approve: Option<String>,
+    o2_id: Option<String>,
+    o2_secret: Option<String>,
+    o2_public: bool,
+    o2_redirect: Option<String>,
+    o2_lifetime: Option<String>,
+    profile_as: Option<String>,
+    mediawiki: Option<(String, &'static str)>,
+    oauth: Option<(String, &'static str)>,
+    verbose: bool,
+    json: bool,
+}
+
+/// Reads the `DEVWIKI_*` environment variables.
+fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Raw, String> {
+    Ok(Raw {
+        host: env_value(env, "DEVWIKI_HOST"),
+        port: match env_value(env, "DEVWIKI_PORT") {
+            Some(p) => Some(parse_port(&p, "DEVWIKI_PORT")?),
+            None => None,
+        },
+        // An empty DEVWIKI_SCRIPT_PATH means the root, so read it unfiltered.
+        script_path: env("DEVWIKI_SCRIPT_PATH"),
+        users: env_value(env, "DEVWIKI_USERS")
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|u| !u.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        key: env_value(env, "DEVWIKI_CONSUMER_KEY"),
+        secret: env_value(env, "DEVWIKI_CONSUMER_SECRET"),
+        random: env_flag(env, "DEVWIKI_RANDOM_CREDENTIALS"),
+        callback: env_value(env, "DEVWIKI_CALLBACK"),
+        prefix: env_flag(env, "DEVWIKI_CALLBACK_IS_PREFIX"),
+        auto_approve: env_value(env, "DEVWIKI_AUTO_APPROVE"),
+        o2_id: env_value(env, "DEVWIKI_OAUTH2_CLIENT_ID"),
+        o2_secret: env_value(env, "DEVWIKI_OAUTH2_CLIENT_SECRET"),
+        o2_public: env_flag(env, "DEVWIKI_OAUTH2_PUBLIC"),
+        o2_redirect: env_value(env, "DEVWIKI_OAUTH2_REDIRECT_URI"),
+        o2_lifetime: env_value(env, "DEVWIKI_OAUTH2_TOKEN_LIFETIME"),
+        profile_as: env_value(env, "DEVWIKI_PROFILE_AS"),
+        mediawiki: env_value(env, "DEVWIKI_MEDIAWIKI").map(|v| (v, "DEVWIKI_MEDIAWIKI")),
+        oauth: env_value(env, "DEVWIKI_OAUTH").map(|v| (v, "DEVWIKI_OAUTH")),
+        verbose: env_flag(env, "DEVWIKI_VERBOSE"),
+        json: false,
+    })
+}
+
+/// Reads the flags over `raw`; `Some` when the answer is a command of its
+/// own (`--help`, `--version`).
+fn apply_flags(
+    raw: &mut Raw,
     args: impl IntoIterator<Item = OsString>,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Command, String> {
+) -> Result<Option<Command>, String> {
     use lexopt::prelude::*;
 
-    let defaults = DevWikiConfig::default();
-    let mut host = env_value(env, "DEVWIKI_HOST");
-    let mut port = match env_value(env, "DEVWIKI_PORT") {
-        Some(p) => Some(parse_port(&p, "DEVWIKI_PORT")?),
-        None => None,
-    };
-    // An empty DEVWIKI_SCRIPT_PATH means the root, so read it unfiltered.
-    let mut script_path = env("DEVWIKI_SCRIPT_PATH");
-    let mut users: Vec<String> = env_value(env, "DEVWIKI_USERS")
-        .map(|v| {
-            v.split(',')
-                .map(str::trim)
-                .filter(|u| !u.is_empty())
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut key = env_value(env, "DEVWIKI_CONSUMER_KEY");
-    let mut secret = env_value(env, "DEVWIKI_CONSUMER_SECRET");
-    let mut random = env_flag(env, "DEVWIKI_RANDOM_CREDENTIALS");
-    let mut callback = env_value(env, "DEVWIKI_CALLBACK");
-    let mut prefix = env_flag(env, "DEVWIKI_CALLBACK_IS_PREFIX");
-    let mut auto_approve = env_value(env, "DEVWIKI_AUTO_APPROVE");
-    let mut o2_id = env_value(env, "DEVWIKI_OAUTH2_CLIENT_ID");
-    let mut o2_secret = env_value(env, "DEVWIKI_OAUTH2_CLIENT_SECRET");
-    let mut o2_public = env_flag(env, "DEVWIKI_OAUTH2_PUBLIC");
-    let mut o2_redirect = env_value(env, "DEVWIKI_OAUTH2_REDIRECT_URI");
-    let mut o2_lifetime = env_value(env, "DEVWIKI_OAUTH2_TOKEN_LIFETIME");
-    let mut profile_as = env_value(env, "DEVWIKI_PROFILE_AS");
-    let mut mediawiki = env_value(env, "DEVWIKI_MEDIAWIKI").map(|v| (v, "DEVWIKI_MEDIAWIKI"));
-    let mut verbose = env_flag(env, "DEVWIKI_VERBOSE");
-    let mut json = false;
-
     let mut parser = lexopt::Parser::from_args(args);
-    let text = |v: OsString, flag: &str| {
-        v.into_string()
-            .map_err(|_| format!("the value of --{flag} is not valid UTF-8"))
-    };
-    loop {
-        let arg = parser.next().map_err(|e| e.to_string())?;
-        let Some(arg) = arg else { break };
-        match arg {
-            Long("host") => host = Some(text(parser.value().map_err(|e| e.to_string())?, "host")?),
-            Long("port") => {
-                let v = text(parser.value().map_err(|e| e.to_string())?, "port")?;
-                port = Some(parse_port(&v, "--port")?);
-            }
-            Long("script-path") => {
-                script_path = Some(text(
-                    parser.value().map_err(|e| e.to_string())?,
-                    "script-path",
-                )?)
-            }
-            Long("user") => users.push(text(parser.value().map_err(|e| e.to_string())?, "user")?),
-            Long("consumer-key") => {
-                key = Some(text(
-                    parser.value().map_err(|e| e.to_string())?,
-                    "consumer-key",
-                )?)
-            }
-            Long("consumer-secret") => {
-                secret = Some(text(
-                    parser.value().map_err(|e| e.to_string())?,
-                    "consumer-secret",
-                )?)
-            }
-            Long("random-credentials") => random = true,
-            Long("callback") => {
-                callback = Some(text(
-                    parser.value().map_err(|e| e.to_string())?,
-                    "callback",
-                )?)
-            }
-            Long("callback-is-prefix") => prefix = true,
-            Long("auto-approve") => {
-                auto_approve = Some(text(
-                    parser.value().map_err(|e| e.to_string())?,
-                    "auto-approve",
-                )?)
-            }
-            Long("oauth2-client-id") => {
-                o2_id = Some(text(
-                    parser.value().map_err(|e| e.to_string())?,
-                    "oauth2-client-id",
-                )?)
-            }
-            Long("oauth2-client-secret") => {
-                o2_secret = Some(text(
-                    parser.value().map_err(|e| e.to_string())?,
-                    "oauth2-client-secret",
-                )?)
-            }
-            Long("oauth2-public") => o2_public = true,
-            Long("oauth2-redirect-uri") => {
-                o2_redirect = Some(text(
-                    parser.value().map_err(|e| e.to_string())?,
-                    "oauth2-redirect-uri",
-                )?)
-            }
-            Long("oauth2-token-lifetime") => {
-                o2_lifetime = Some(text(
-                    parser.value().map_err(|e| e.to_string())?,
-                    "oauth2-token-lifetime",
-                )?)
-            }
-            Long("profile-as") => {
-                profile_as = Some(text(
-                    parser.value().map_err(|e| e.to_string())?,
-                    "profile-as",
-                )?)
-            }
-            Long("mediawiki") => {
-                mediawiki = Some((
-                    text(parser.value().map_err(|e| e.to_string())?, "mediawiki")?,
-                    "--mediawiki",
-                ))
-            }
-            Long("verbose") => verbose = true,
-            Long("json") => json = true,
-            Short('h') | Long("help") => return Ok(Command::Help),
-            Short('V') | Long("version") => return Ok(Command::Version),
-            other => return Err(other.unexpected().to_string()),
+    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+        let Long(flag) = arg else {
+            return match arg {
+                Short('h') => Ok(Some(Command::Help)),
+                Short('V') => Ok(Some(Command::Version)),
+                other => Err(other.unexpected().to_string()),
+            };
+        };
+        let flag = flag.to_string();
+        let mut value = || -> Result<String, String> {
+            parser
+                .value()
+                .map_err(|e| e.to_string())?
+                .into_string()
+                .map_err(|_| format!("the value of --{flag} is not valid UTF-8"))
+        };
+        match flag.as_str() {
+            "host" => raw.host = Some(value()?),
+            "port" => raw.port = Some(parse_port(&value()?, "--port")?),
+            "script-path" => raw.script_path = Some(value()?),
+            "user" => raw.users.push(value()?),
+            "consumer-key" => raw.key = Some(value()?),
+            "consumer-secret" => raw.secret = Some(value()?),
+            "random-credentials" => raw.random = true,
+            "callback" => raw.callback = Some(value()?),
+            "callback-is-prefix" => raw.prefix = true,
+            "auto-approve" => raw.auto_approve = Some(value()?),
+            "oauth2-client-id" => raw.o2_id = Some(value()?),
+            "oauth2-client-secret" => raw.o2_secret = Some(value()?),
+            "oauth2-public" => raw.o2_public = true,
+            "oauth2-redirect-uri" => raw.o2_redirect = Some(value()?),
+            "oauth2-token-lifetime" => raw.o2_lifetime = Some(value()?),
+            "profile-as" => raw.profile_as = Some(value()?),
+            "mediawiki" => raw.mediawiki = Some((value()?, "--mediawiki")),
+            "oauth" => raw.oauth = Some((value()?, "--oauth")),
+            "verbose" => raw.verbose = true,
+            "json" => raw.json = true,
+            "help" => return Ok(Some(Command::Help)),
+            "version" => return Ok(Some(Command::Version)),
+            _ => return Err(Long(&flag).unexpected().to_string()),
         }
     }
+    Ok(None)
+}
 
-    if let Some(k) = &key {
-        if !is_hex(k, 32) {
-            return Err(format!(
-                "the consumer key must be 32 lowercase hex characters: {k:?}"
-            ));
-        }
+/// Checks the shapes of the credentials given.
+fn check_credentials(raw: &Raw) -> Result<(), String> {
+    if let Some(k) = raw.key.as_ref().filter(|k| !is_hex(k, 32)) {
+        return Err(format!(
+            "the consumer key must be 32 lowercase hex characters: {k:?}"
+        ));
     }
-    if let Some(s) = &secret {
-        if !is_hex(s, 40) {
-            return Err("the consumer secret must be 40 lowercase hex characters".into());
-        }
+    if raw.secret.as_ref().is_some_and(|s| !is_hex(s, 40)) {
+        return Err("the consumer secret must be 40 lowercase hex characters".into());
     }
-    if let Some(k) = &o2_id {
-        if !is_hex(k, 32) {
-            return Err(format!(
-                "the OAuth 2.0 client_id must be 32 lowercase hex characters: {k:?}"
-            ));
-        }
+    if let Some(k) = raw.o2_id.as_ref().filter(|k| !is_hex(k, 32)) {
+        return Err(format!(
+            "the OAuth 2.0 client_id must be 32 lowercase hex characters: {k:?}"
+        ));
     }
-    if let Some(s) = &o2_secret {
-        if !is_hex(s, 40) {
-            return Err("the OAuth 2.0 client secret must be 40 lowercase hex characters".into());
-        }
+    if raw.o2_secret.as_ref().is_some_and(|s| !is_hex(s, 40)) {
+        return Err("the OAuth 2.0 client secret must be 40 lowercase hex characters".into());
     }
-    let o2_lifetime = match o2_lifetime {
-        Some(v) => v.trim().parse::<u64>().map_err(|_| {
-            format!("the OAuth 2.0 token lifetime must be a number of seconds: {v:?}")
-        })?,
-        None => defaults.oauth2_access_token_lifetime,
-    };
-    let profile_as = match profile_as {
-        Some(v) => crate::ProfileFlavour::from_name(&v).ok_or_else(|| {
-            format!("--profile-as: one of mw139, mw144, sub-as-number, not {v:?}")
-        })?,
-        None => defaults.profile_as,
-    };
-    let mediawiki = match mediawiki {
-        Some((v, from)) => crate::MediaWikiVersion::from_name(&v)
-            .ok_or_else(|| format!("{from}: one of 1.39, 1.43, 1.47, not {v:?}"))?,
-        None => defaults.mediawiki,
-    };
-    let callback = callback.unwrap_or(defaults.callback.clone());
+    Ok(())
+}
+
+/// The registered URLs: the consumer's callback and the OAuth 2.0
+/// client's `redirect_uri`. `--callback` sets both (an app uses one
+/// protocol or the other, and comes back to the same route); an explicit
+/// `--oauth2-redirect-uri` wins for OAuth 2.0. A prefix callback gives the
+/// client the callback an app would send under it (on 127.0.0.1 any port
+/// matches); `oob` leaves the client at its default.
+fn callbacks(raw: &Raw, defaults: &DevWikiConfig) -> Result<(String, String), String> {
+    let callback = raw.callback.clone().unwrap_or(defaults.callback.clone());
     if callback != "oob" && !(callback.starts_with("http://") || callback.starts_with("https://")) {
         return Err(format!(
             "the callback must be an http:// or https:// URL: {callback:?}"
         ));
     }
+    let redirect = match (&raw.o2_redirect, &raw.callback) {
+        (Some(uri), _) => uri.clone(),
+        (None, Some(c)) if c != "oob" && raw.prefix => example_callback(c),
+        (None, Some(c)) if c != "oob" => c.clone(),
+        _ => defaults.oauth2_redirect_uri.clone(),
+    };
+    Ok((callback, redirect))
+}
+
+/// Turns the checked settings into the wiki's configuration and the
+/// command's options.
+fn options_from(raw: Raw) -> Result<Options, String> {
+    let defaults = DevWikiConfig::default();
+    check_credentials(&raw)?;
+    let (callback, oauth2_redirect_uri) = callbacks(&raw, &defaults)?;
+    let oauth2_access_token_lifetime = match &raw.o2_lifetime {
+        Some(v) => v.trim().parse::<u64>().map_err(|_| {
+            format!("the OAuth 2.0 token lifetime must be a number of seconds: {v:?}")
+        })?,
+        None => defaults.oauth2_access_token_lifetime,
+    };
+    let profile_as = match &raw.profile_as {
+        Some(v) => crate::ProfileFlavour::from_name(v).ok_or_else(|| {
+            format!("--profile-as: one of mw139, mw144, sub-as-number, not {v:?}")
+        })?,
+        None => defaults.profile_as,
+    };
+    let mediawiki = match &raw.mediawiki {
+        Some((v, from)) => crate::MediaWikiVersion::from_name(v)
+            .ok_or_else(|| format!("{from}: one of 1.39, 1.43, 1.47, not {v:?}"))?,
+        None => defaults.mediawiki,
+    };
+    let oauth = match &raw.oauth {
+        Some((v, from)) => Protocol::from_name(v)
+            .ok_or_else(|| format!("{from}: 1 (OAuth 1.0a) or 2 (OAuth 2.0), not {v:?}"))?,
+        None => Protocol::default(),
+    };
+    let fixed = |given: Option<String>, dev: &str| given.or((!raw.random).then(|| dev.to_string()));
     let config = DevWikiConfig {
-        host: host.unwrap_or(defaults.host.clone()),
-        port: port.unwrap_or(DEFAULT_PORT),
-        script_path: script_path.unwrap_or(defaults.script_path.clone()),
-        auto_approve,
+        host: raw.host.unwrap_or(defaults.host.clone()),
+        port: raw.port.unwrap_or(DEFAULT_PORT),
+        script_path: raw.script_path.unwrap_or(defaults.script_path.clone()),
+        auto_approve: raw.auto_approve,
         callback,
-        callback_is_prefix: prefix,
-        default_consumer_key: key.or((!random).then(|| DEV_CONSUMER_KEY.to_string())),
-        default_consumer_secret: secret.or((!random).then(|| DEV_CONSUMER_SECRET.to_string())),
-        default_oauth2_client_id: o2_id.or((!random).then(|| DEV_OAUTH2_CLIENT_ID.to_string())),
-        default_oauth2_client_secret: o2_secret
-            .or((!random).then(|| DEV_OAUTH2_CLIENT_SECRET.to_string())),
-        oauth2_public: o2_public,
-        oauth2_redirect_uri: o2_redirect.unwrap_or(defaults.oauth2_redirect_uri.clone()),
-        oauth2_access_token_lifetime: o2_lifetime,
+        callback_is_prefix: raw.prefix,
+        default_consumer_key: fixed(raw.key, DEV_CONSUMER_KEY),
+        default_consumer_secret: fixed(raw.secret, DEV_CONSUMER_SECRET),
+        default_oauth2_client_id: fixed(raw.o2_id, DEV_OAUTH2_CLIENT_ID),
+        default_oauth2_client_secret: fixed(raw.o2_secret, DEV_OAUTH2_CLIENT_SECRET),
+        oauth2_public: raw.o2_public,
+        oauth2_redirect_uri,
+        oauth2_access_token_lifetime,
         profile_as,
         mediawiki,
-        verbose,
+        verbose: raw.verbose,
         ..defaults
     };
     if let Some(problem) = config.problem() {
         return Err(problem);
     }
-    Ok(Command::Run(Box::new(Options {
+    Ok(Options {
         config,
-        users,
-        json,
-    })))
+        users: raw.users,
+        json: raw.json,
+        oauth,
+    })
+}
+
+/// Reads the arguments (without the program name) and the environment.
+pub fn parse(
+    args: impl IntoIterator<Item = OsString>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Command, String> {
+    let mut raw = from_env(env)?;
+    if let Some(command) = apply_flags(&mut raw, args)? {
+        return Ok(command);
+    }
+    Ok(Command::Run(Box::new(options_from(raw)?)))
 }
 
 /// Runs the command with the process's arguments and environment; the
@@ -359,52 +410,66 @@ pub fn main() -> ExitCode {
     runtime.block_on(run(options))
 }
 
-/// Starts the wiki, prints what a client needs, waits for Ctrl-C or
-/// SIGTERM.
-pub async fn run(options: Options) -> ExitCode {
+/// Starts the wiki as `options` ask (users added, `--auto-approve`
+/// checked) and returns it with what the command prints: the JSON line or
+/// the text for people. The binary prints that text and waits; a test can
+/// use the wiki and read the same text.
+pub async fn start(options: &Options) -> Result<(DevWiki, String), String> {
     let port = options.config.port;
     let host = options.config.host.clone();
     let wiki = match DevWiki::start(options.config.clone()).await {
         Ok(w) => w,
         Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
             let other = if port == 9090 { 9091 } else { 9090 };
-            eprintln!(
-                "devwiki: port {port} on 127.0.0.1 is in use; choose another with --port {other} or DEVWIKI_PORT={other} (0 picks a free one)"
-            );
-            return ExitCode::FAILURE;
+            return Err(format!(
+                "port {port} on 127.0.0.1 is in use; choose another with --port {other} or DEVWIKI_PORT={other} (0 picks a free one)"
+            ));
         }
-        Err(e) => {
-            eprintln!("devwiki: {e} (host {host})");
-            return ExitCode::FAILURE;
-        }
+        Err(e) => return Err(format!("{e} (host {host})")),
     };
+    if let Err(e) = add_users(&wiki, options) {
+        wiki.shutdown().await;
+        return Err(e);
+    }
+    let out = if options.json {
+        format!("{}\n", crate::controls::info(&wiki.shared))
+    } else {
+        human_text(&wiki, options.oauth)
+    };
+    Ok((wiki, out))
+}
+
+/// Adds `--user`s and checks that the `--auto-approve` user exists.
+fn add_users(wiki: &DevWiki, options: &Options) -> Result<(), String> {
     for user in &options.users {
         match crate::pages::normalize_user_name(user) {
             Some(name) if wiki.users().contains(&name) => {}
             Some(name) => {
                 wiki.add_user(&name);
             }
-            None => {
-                eprintln!("devwiki: {user:?} is not a valid MediaWiki user name");
-                wiki.shutdown().await;
-                return ExitCode::FAILURE;
-            }
+            None => return Err(format!("{user:?} is not a valid MediaWiki user name")),
         }
     }
     if let Some(user) = &options.config.auto_approve {
         if !wiki.users().iter().any(|u| u == user) {
-            eprintln!(
-                "devwiki: --auto-approve {user:?}: no such user (the users are {}; add one with --user)",
+            return Err(format!(
+                "--auto-approve {user:?}: no such user (the users are {}; add one with --user)",
                 wiki.users().join(", ")
-            );
-            wiki.shutdown().await;
-            return ExitCode::FAILURE;
+            ));
         }
     }
-    let out = if options.json {
-        format!("{}\n", crate::controls::info(&wiki.shared))
-    } else {
-        human_text(&wiki)
+    Ok(())
+}
+
+/// Starts the wiki, prints what a client needs, waits for Ctrl-C or
+/// SIGTERM.
+pub async fn run(options: Options) -> ExitCode {
+    let (wiki, out) = match start(&options).await {
+        Ok(started) => started,
+        Err(e) => {
+            eprintln!("devwiki: {e}");
+            return ExitCode::FAILURE;
+        }
     };
     let mut stdout = std::io::stdout().lock();
     let printed = stdout
@@ -430,10 +495,12 @@ pub async fn run(options: Options) -> ExitCode {
     }
 }
 
+const USER_AGENT_LINE: &str =
+    "user_agent = \"MyTool/0.1 (https://example.org/mytool; me@example.org)\"";
+
 /// The text printed at start without `--json`.
-fn human_text(wiki: &DevWiki) -> String {
+fn human_text(wiki: &DevWiki, oauth: Protocol) -> String {
     use std::fmt::Write as _;
-    let consumer = wiki.default_consumer();
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -453,9 +520,33 @@ fn human_text(wiki: &DevWiki) -> String {
         "  test controls (JSON):        {}/devwiki\n",
         wiki.server()
     );
+    s.push_str(&consumer_text(wiki));
+    s.push_str(&oauth2_client_text(wiki));
+    let (name, other) = match oauth {
+        Protocol::OAuth1 => ("OAuth 1.0a", "--oauth 2 for OAuth 2.0"),
+        Protocol::OAuth2 => ("OAuth 2.0", "--oauth 1 for OAuth 1.0a"),
+    };
     let _ = writeln!(
         s,
-        "Default consumer \"{}\" (grants: {}):",
+        "For a Rocket app using rocket_mediawiki_oauth ({name}; {other}), paste into Rocket.toml:\n"
+    );
+    s.push_str(&rocket_toml_block(wiki, oauth));
+    let _ = writeln!(s, "\nUsers (pick one on the authorize page; no passwords):");
+    for user in wiki.users() {
+        let _ = writeln!(s, "  - {user}");
+    }
+    let _ = writeln!(s, "\nPress Ctrl-C to stop.");
+    s
+}
+
+/// The default OAuth 1.0a consumer, for people.
+fn consumer_text(wiki: &DevWiki) -> String {
+    use std::fmt::Write as _;
+    let consumer = wiki.default_consumer();
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Default OAuth 1.0a consumer \"{}\" (grants: {}):",
         consumer.name,
         consumer.grants.join(", ")
     );
@@ -470,38 +561,21 @@ fn human_text(wiki: &DevWiki) -> String {
     } else {
         let _ = writeln!(
             s,
-            "  callback:        {} (the app sends \"oob\"; users come back here)",
+            "  callback:        {} (the app sends \"oob\"; users come back here)\n",
             consumer.callback
         );
-        let _ = writeln!(
-            s,
-            "  App elsewhere? Restart with --callback http://127.0.0.1:PORT/oauth-callback,\n  or with --callback-is-prefix --callback http://127.0.0.1:1/ (port 1 = any port)\n  and set callback in the app.\n"
-        );
     }
-    let _ = writeln!(
-        s,
-        "For a Rocket app using rocket_mediawiki_oauth, paste into Rocket.toml:\n"
-    );
-    let _ = writeln!(s, "[default.mwoauth]");
-    let _ = writeln!(s, "base_url = \"{}\"", wiki.base_url());
-    let _ = writeln!(s, "consumer_key = \"{}\"", consumer.key);
-    let _ = writeln!(
-        s,
-        "consumer_secret = \"{}\"  # a development value of this local wiki",
-        consumer.secret
-    );
-    let _ = writeln!(
-        s,
-        "user_agent = \"MyTool/0.1 (https://example.org/mytool; me@example.org)\""
-    );
-    if consumer.callback_is_prefix {
-        let example = example_callback(&consumer.callback);
-        let _ = writeln!(s, "callback = \"{example}\"  # your app's own callback URL");
-    }
+    s
+}
+
+/// The default OAuth 2.0 client, for people, and how to move the app.
+fn oauth2_client_text(wiki: &DevWiki) -> String {
+    use std::fmt::Write as _;
     let client = wiki.default_oauth2_client();
+    let mut s = String::new();
     let _ = writeln!(
         s,
-        "\nDefault OAuth 2.0 client \"{}\" ({}, grants: {}):",
+        "Default OAuth 2.0 client \"{}\" ({}, grants: {}):",
         client.name,
         if client.confidential {
             "confidential"
@@ -519,28 +593,53 @@ fn human_text(wiki: &DevWiki) -> String {
     );
     let _ = writeln!(
         s,
-        "  endpoints:     {}/oauth2/authorize, …/access_token, …/resource/profile",
+        "  endpoints:     {}/oauth2/authorize, …/access_token, …/resource/profile\n",
         wiki.rest_url()
     );
-    let _ = writeln!(s, "\nFor OAuth 2.0 instead, paste into Rocket.toml:\n");
+    let _ = writeln!(
+        s,
+        "App elsewhere? Restart with --callback http://127.0.0.1:PORT/oauth-callback (both\nprotocols), or for OAuth 1.0a with --callback-is-prefix --callback http://127.0.0.1:1/\n(port 1 = any port) and set callback in the app.\n"
+    );
+    s
+}
+
+/// The `[default.mwoauth]` table of a Rocket app signing in with this
+/// wiki by `oauth`, as printed for people: pasted as is into `Rocket.toml`,
+/// it works.
+pub fn rocket_toml_block(wiki: &DevWiki, oauth: Protocol) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
     let _ = writeln!(s, "[default.mwoauth]");
-    let _ = writeln!(s, "oauth_version = 2");
     let _ = writeln!(s, "base_url = \"{}\"", wiki.base_url());
-    let _ = writeln!(s, "client_id = \"{}\"", client.key);
-    let _ = writeln!(
-        s,
-        "client_secret = \"{}\"  # a development value of this local wiki",
-        client.secret
-    );
-    let _ = writeln!(
-        s,
-        "user_agent = \"MyTool/0.1 (https://example.org/mytool; me@example.org)\""
-    );
-    let _ = writeln!(s, "\nUsers (pick one on the authorize page; no passwords):");
-    for user in wiki.users() {
-        let _ = writeln!(s, "  - {user}");
+    match oauth {
+        Protocol::OAuth1 => {
+            let consumer = wiki.default_consumer();
+            let _ = writeln!(s, "consumer_key = \"{}\"", consumer.key);
+            let _ = writeln!(
+                s,
+                "consumer_secret = \"{}\"  # a development value of this local wiki",
+                consumer.secret
+            );
+            if consumer.callback_is_prefix {
+                let example = example_callback(&consumer.callback);
+                let _ = writeln!(s, "callback = \"{example}\"  # your app's own callback URL");
+            }
+        }
+        Protocol::OAuth2 => {
+            let client = wiki.default_oauth2_client();
+            let _ = writeln!(s, "client_id = \"{}\"", client.key);
+            let _ = writeln!(
+                s,
+                "client_secret = \"{}\"  # a development value of this local wiki",
+                client.secret
+            );
+            if !client.confidential {
+                let _ = writeln!(s, "public_client = true");
+            }
+            let _ = writeln!(s, "callback = \"{}\"", client.callback);
+        }
     }
-    let _ = writeln!(s, "\nPress Ctrl-C to stop.");
+    let _ = writeln!(s, "{USER_AGENT_LINE}");
     s
 }
 
@@ -710,6 +809,77 @@ mod tests {
         }
         assert_eq!(run_parse(&["--help"], &[]), Ok(Command::Help));
         assert_eq!(run_parse(&["-V"], &[]), Ok(Command::Version));
+    }
+
+    #[test]
+    fn callback_registers_the_url_for_both_protocols() {
+        let app = "http://127.0.0.1:8001/oauth-callback";
+        let o = options(&["--callback", app], &[]);
+        assert_eq!(o.config.callback, app);
+        assert_eq!(o.config.oauth2_redirect_uri, app);
+        let o = options(&[], &[("DEVWIKI_CALLBACK", app)]);
+        assert_eq!(o.config.oauth2_redirect_uri, app);
+        // A separate redirect_uri, when asked for, wins for OAuth 2.0 only.
+        let other = "http://localhost:9000/cb";
+        let o = options(&["--callback", app, "--oauth2-redirect-uri", other], &[]);
+        assert_eq!(
+            (
+                o.config.callback.as_str(),
+                o.config.oauth2_redirect_uri.as_str()
+            ),
+            (app, other)
+        );
+        // A prefix gives the client the callback an app would send under it.
+        let o = options(
+            &["--callback-is-prefix", "--callback", "http://127.0.0.1:1/"],
+            &[],
+        );
+        assert_eq!(o.config.callback, "http://127.0.0.1:1/");
+        assert_eq!(
+            o.config.oauth2_redirect_uri,
+            "http://127.0.0.1:8000/oauth-callback"
+        );
+        // oob is no redirect_uri: the client keeps its default.
+        let o = options(&["--callback", "oob"], &[]);
+        assert_eq!(
+            o.config.oauth2_redirect_uri,
+            "http://127.0.0.1:8000/oauth-callback"
+        );
+    }
+
+    #[test]
+    fn oauth_chooses_the_printed_block() {
+        assert_eq!(options(&[], &[]).oauth, Protocol::OAuth2);
+        assert_eq!(options(&["--oauth", "1"], &[]).oauth, Protocol::OAuth1);
+        assert_eq!(
+            options(&["--oauth=2"], &[("DEVWIKI_OAUTH", "1")]).oauth,
+            Protocol::OAuth2
+        );
+        assert_eq!(
+            options(&[], &[("DEVWIKI_OAUTH", "1")]).oauth,
+            Protocol::OAuth1
+        );
+        let e = run_parse(&["--oauth", "3"], &[]).unwrap_err();
+        assert!(
+            e.contains("--oauth: 1 (OAuth 1.0a) or 2 (OAuth 2.0)"),
+            "{e}"
+        );
+        let e = run_parse(&[], &[("DEVWIKI_OAUTH", "two")]).unwrap_err();
+        assert!(
+            e.contains("DEVWIKI_OAUTH: ") && e.contains("\"two\""),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn help_keeps_sentences_whole() {
+        assert!(HELP.contains("on stdout once the port is bound, and nothing else"));
+        assert!(HELP.contains("--oauth 1|2"));
+        for line in HELP.lines() {
+            assert!(line.chars().count() <= 100, "{line}");
+        }
+        let flags = HELP.lines().filter(|l| l.starts_with("  -")).count();
+        assert!(flags > 20, "{flags}");
     }
 
     #[test]

@@ -114,6 +114,7 @@ fn bad_flags_exit_2_with_a_hint() {
         &["--frobnicate"],
         &["--script-path", "w/"],
         &["--mediawiki", "1.40"],
+        &["--oauth", "3"],
     ] {
         let out = Command::new(BIN).args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
@@ -139,10 +140,13 @@ fn bad_flags_exit_2_with_a_hint() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no such user"));
 }
 
-#[test]
-fn text_for_people_has_a_rocket_toml_block() {
+/// The text the binary prints for people, up to "Press Ctrl-C".
+fn text_for_people(args: &[&str]) -> String {
     let mut child = Command::new(BIN)
         .args(["--port", "0"])
+        .args(args)
+        .env_remove("DEVWIKI_OAUTH")
+        .env_remove("DEVWIKI_CALLBACK")
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -159,35 +163,113 @@ fn text_for_people_has_a_rocket_toml_block() {
         }
     }
     drop(guard);
-    let block = text
-        .split("[default.mwoauth]\n")
-        .nth(1)
-        .expect("a Rocket.toml block");
-    let server = text
-        .lines()
+    text
+}
+
+/// The one `[default.mwoauth]` table of the text, up to its blank line.
+fn the_one_block(text: &str) -> String {
+    assert_eq!(
+        text.matches("[default.mwoauth]").count(),
+        1,
+        "one block to paste: {text}"
+    );
+    let at = text.find("[default.mwoauth]\n").unwrap();
+    let block = &text[at..];
+    block[..block.find("\n\n").unwrap() + 1].to_string()
+}
+
+fn server_of(text: &str) -> String {
+    text.lines()
         .find_map(|l| l.strip_prefix("  server ($wgServer, JWT iss): "))
-        .unwrap();
-    assert!(block.starts_with(&format!(
-        "base_url = \"{server}/w\"\nconsumer_key = \"{}\"\nconsumer_secret = \"{}\"",
-        devwiki::cli::DEV_CONSUMER_KEY,
-        devwiki::cli::DEV_CONSUMER_SECRET
-    )));
-    assert!(block.contains("\nuser_agent = \""), "{block}");
-    assert!(text.contains("--callback"), "{text}");
-    // The OAuth 2.0 block.
-    let block2 = text
-        .split("[default.mwoauth]\n")
-        .nth(2)
-        .expect("a Rocket.toml block for OAuth 2.0");
-    assert!(
-        block2.starts_with(&format!(
-            "oauth_version = 2\nbase_url = \"{server}/w\"\nclient_id = \"{}\"\nclient_secret = \"{}\"",
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn text_for_people_has_one_rocket_toml_block_for_oauth2_by_default() {
+    let app = "http://127.0.0.1:8001/oauth-callback";
+    let text = text_for_people(&["--callback", app]);
+    let server = server_of(&text);
+    assert_eq!(
+        the_one_block(&text),
+        format!(
+            "[default.mwoauth]\nbase_url = \"{server}/w\"\nclient_id = \"{}\"\nclient_secret = \"{}\"  # a development value of this local wiki\ncallback = \"{app}\"\nuser_agent = \"MyTool/0.1 (https://example.org/mytool; me@example.org)\"\n",
             devwiki::cli::DEV_OAUTH2_CLIENT_ID,
             devwiki::cli::DEV_OAUTH2_CLIENT_SECRET
-        )),
-        "{block2}"
+        )
     );
-    assert!(block2.contains("\nuser_agent = \""), "{block2}");
+    assert!(text.contains("--oauth 1 for OAuth 1.0a"), "{text}");
+    assert!(text.contains(&format!("  redirect_uri:  {app} ")), "{text}");
+    assert!(
+        text.contains(&format!("  callback:        {app} ")),
+        "{text}"
+    );
+    // The same from the environment.
+    let mut child = Command::new(BIN)
+        .args(["--port", "0", "--json"])
+        .env("DEVWIKI_CALLBACK", app)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    drop(Running(child));
+    let info: serde_json::Value = serde_json::from_str(&line).expect(&line);
+    assert_eq!(info["default_consumer"]["callback"], app);
+    assert_eq!(info["oauth2_client"]["redirect_uri"], app);
+}
+
+#[test]
+fn text_for_people_has_the_oauth1_block_when_asked() {
+    let text = text_for_people(&["--oauth", "1"]);
+    let server = server_of(&text);
+    assert_eq!(
+        the_one_block(&text),
+        format!(
+            "[default.mwoauth]\nbase_url = \"{server}/w\"\nconsumer_key = \"{}\"\nconsumer_secret = \"{}\"  # a development value of this local wiki\nuser_agent = \"MyTool/0.1 (https://example.org/mytool; me@example.org)\"\n",
+            devwiki::cli::DEV_CONSUMER_KEY,
+            devwiki::cli::DEV_CONSUMER_SECRET
+        )
+    );
+    assert!(text.contains("--callback"), "{text}");
+    assert!(text.contains("--oauth 2 for OAuth 2.0"), "{text}");
+    // A prefix consumer: the app sends its callback, the block says which.
+    let text = text_for_people(&[
+        "--oauth",
+        "1",
+        "--callback-is-prefix",
+        "--callback",
+        "http://127.0.0.1:1/",
+    ]);
+    assert!(
+        the_one_block(&text).contains(
+            "\ncallback = \"http://127.0.0.1:8000/oauth-callback\"  # your app's own callback URL\n"
+        ),
+        "{text}"
+    );
+    // A public OAuth 2.0 client says so, and keeps its secret.
+    let text = text_for_people(&["--oauth2-public"]);
+    let block = the_one_block(&text);
+    assert!(block.contains("\npublic_client = true\n"), "{block}");
+    assert!(block.contains("\nclient_secret = \""), "{block}");
+}
+
+#[test]
+fn help_says_what_oauth_and_callback_do() {
+    let out = Command::new(BIN).arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    assert!(help.contains("--oauth 1|2"), "{help}");
+    assert!(
+        help.contains("OAuth 2.0 client (DEVWIKI_CALLBACK;"),
+        "{help}"
+    );
+    assert!(
+        help.contains("users) on stdout once the port is bound, and nothing else"),
+        "{help}"
+    );
 }
 
 #[tokio::test]

@@ -4,10 +4,14 @@ use devwiki::{DevWiki, DevWikiConfig};
 use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
 use rocket::form::{Form, FromForm};
+use rocket::http::Status;
 use rocket::request::FlashMessage;
-use rocket::{get, post, routes, Build, Rocket, State};
+use rocket::response::Redirect;
+use rocket::{catch, catchers, get, post, routes, Build, Either, Request, Rocket, State};
 use rocket_dyn_templates::{context, Template};
-use rocket_mediawiki_oauth::{Error, LoginRequired, MwApi, MwOAuth, MwUser, OAuthVersion};
+use rocket_mediawiki_oauth::{
+    error_info, login_redirect, Error, LoginRequired, MwApi, MwOAuth, MwUser, OAuthVersion,
+};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -248,6 +252,58 @@ async fn sandbox_read(api: LoginRequired<MwApi>, site: &State<Site>) -> Result<T
     ))
 }
 
+/// What an error page shows.
+#[derive(Serialize)]
+struct ErrorPage {
+    status: u16,
+    title: String,
+    message: String,
+    /// The crate's error code (`bad_callback`, …), for the crate's errors.
+    code: Option<&'static str>,
+    login_url: Option<String>,
+}
+
+/// Every error page of the demo, in the demo's style: the crate's errors
+/// (with `error_pages = "catchers"`, `error_info` says what went wrong) and
+/// Rocket's own (404, …). A 401 first sends `LoginRequired` pages through
+/// login, as the crate's own catcher would.
+#[catch(default)]
+async fn error_page(status: Status, req: &Request<'_>) -> Either<Redirect, (Status, Template)> {
+    if let Some(redirect) = login_redirect(req) {
+        return Either::Left(redirect);
+    }
+    let page = match error_info(req) {
+        Some(e) => ErrorPage {
+            status: e.status,
+            title: e.title.to_string(),
+            message: e.message,
+            code: Some(e.code),
+            login_url: Some(e.login_url),
+        },
+        None => ErrorPage {
+            status: status.code,
+            title: status.reason().unwrap_or("Error").to_string(),
+            message: match status.code {
+                404 => "There is no page at this address.".to_string(),
+                401 => "This page is for signed-in users.".to_string(),
+                _ => "The demo could not answer this request.".to_string(),
+            },
+            code: None,
+            login_url: (status.code == 401).then(|| "/login".to_string()),
+        },
+    };
+    let user = req.guard::<Option<MwUser>>().await.succeeded().flatten();
+    let site = req.rocket().state::<Site>();
+    let status = Status::from_code(page.status).unwrap_or(status);
+    Either::Right((
+        status,
+        Template::render(
+            "error",
+            context! { error: page, user, site, flash: None::<(String, String)>, page: "error" },
+        ),
+    ))
+}
+
 /// What the pages say about the wiki and the protocol: read from the
 /// crate's checked configuration, however it was given (`Rocket.toml`,
 /// `ROCKET_MWOAUTH_*` variables, the local wiki).
@@ -273,10 +329,13 @@ pub fn rocket(figment: Figment) -> Rocket<Build> {
     let local = figment
         .extract_inner::<bool>("demo_local_wiki")
         .unwrap_or(false);
-    let figment = figment.merge((
-        "template_dir",
-        concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo/templates"),
-    ));
+    let figment = figment
+        .merge((
+            "template_dir",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo/templates"),
+        ))
+        // The demo renders the crate's error pages itself (`error_page`).
+        .merge(("mwoauth.error_pages", "catchers"));
     rocket::custom(figment)
         .attach(Template::fairing())
         .attach(MwOAuth::fairing())
@@ -295,6 +354,7 @@ pub fn rocket(figment: Figment) -> Rocket<Build> {
             "/",
             routes![index, contributions, sandbox, sandbox_edit, sandbox_read],
         )
+        .register("/", catchers![error_page])
 }
 
 /// What to tell the person who ran `cargo run --example demo` when the
