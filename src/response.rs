@@ -210,7 +210,7 @@ mod tests {
         assert!(!page.contains("<script>"), "{page}");
         assert!(page.contains("data-status=\"502\""), "{page}");
         assert!(
-            page.contains("href=\"/auth/login?next=&quot;x\">Log in again"),
+            page.contains("href=\"&#x2F;auth&#x2F;login?next=&quot;x\">Log in again"),
             "{page}"
         );
         let page = render_page(Status::BadGateway, "x", "y", None);
