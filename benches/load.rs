@@ -99,7 +99,10 @@ fn run_app() {
         .merge(("secret_key", SECRET_KEY))
         .merge(("mwoauth.base_url", env("LOAD_WIKI_BASE")))
         .merge(("mwoauth.default_return", "/maybe"))
-        .merge(("mwoauth.user_agent", "rocket_mediawiki_oauth-bench/0"));
+        .merge((
+            "mwoauth.user_agent",
+            "rocket_mediawiki_oauth-bench/0 (https://example.org/bench)",
+        ));
     figment = if std::env::var("LOAD_OAUTH").as_deref() == Ok("2") {
         figment
             .merge(("mwoauth.oauth_version", 2))
