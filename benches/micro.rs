@@ -67,7 +67,10 @@ fn guards(c: &mut Criterion) {
             "mwoauth.consumer_secret",
             "78f334db94e07b61b8d5cd14fb4d0b99f988a1bd",
         ))
-        .merge(("mwoauth.user_agent", "micro-bench/0"));
+        .merge((
+            "mwoauth.user_agent",
+            "micro-bench/0 (https://example.org/bench)",
+        ));
     let rocket = rocket::custom(figment)
         .attach(MwOAuth::fairing())
         .mount("/", routes![bare, user, maybe]);

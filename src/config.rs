@@ -26,6 +26,51 @@ use serde::{Deserialize, Serialize};
 pub(crate) const CRATE_AGENT: &str =
     concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
 
+/// A User-Agent that follows Wikimedia's policy, shown when one does not.
+pub(crate) const GOOD_USER_AGENT: &str =
+    "MyTool/1.0 (https://mytool.toolforge.org; me@example.org)";
+
+/// What is wrong with `agent` (the app's part of the User-Agent, without the
+/// crate's) against Wikimedia's User-Agent policy,
+/// `<client>/<version> (<contact>)`: a name, a slash, a version, then the
+/// contact (a URL, an e-mail address or a `User:` page) in parentheses.
+/// Wikimedia blocks library defaults and agents without a contact.
+pub(crate) fn user_agent_problem(agent: &str) -> Option<String> {
+    let advice = format!(
+        "Wikimedia's User-Agent policy wants `<client>/<version> (<contact>)`, e.g. \"{GOOD_USER_AGENT}\" (the crate appends its own name and version)"
+    );
+    let shaped = (|| {
+        let (product, rest) = agent.split_once(' ')?;
+        let (name, version) = product.split_once('/')?;
+        let ok_token = |s: &str| {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_graphic() && !b"()/".contains(&b))
+        };
+        if !ok_token(name) || !ok_token(version) {
+            return None;
+        }
+        let contact = rest.trim().strip_prefix('(')?.split(')').next()?;
+        let reachable = contact.contains('@')
+            || contact.contains("://")
+            || contact.contains("User:")
+            || contact.contains("User_talk:");
+        reachable.then_some(())
+    })();
+    if agent.is_empty() {
+        return Some(format!("is empty; {advice}"));
+    }
+    if agent.bytes().any(|b| b.is_ascii_control()) {
+        return Some(format!("must be one line of text; {advice}"));
+    }
+    match shaped {
+        Some(()) => None,
+        None => Some(format!(
+            "{agent:?} does not name a client, its version and a contact; {advice}"
+        )),
+    }
+}
+
 /// The `mwoauth` table as written, read over [`Table::default`] (the
 /// documented defaults). An empty string is a key not given.
 #[derive(Debug, Deserialize, Serialize)]
@@ -883,6 +928,16 @@ impl Config {
         if self.session_days == 0 {
             return Err(ConfigError::new("session_days", "must be at least 1"));
         }
+        if self.user_agent_set {
+            let given = self
+                .user_agent
+                .strip_suffix(CRATE_AGENT)
+                .unwrap_or(&self.user_agent)
+                .trim();
+            if let Some(problem) = user_agent_problem(given) {
+                return Err(ConfigError::new("user_agent", problem));
+            }
+        }
         Ok(())
     }
 
@@ -1116,5 +1171,41 @@ mod tests {
         .unwrap_err();
         assert!(e.message.contains("consumer_sekret"), "{e}");
         assert!(Config::from_figment(&figment("[other]\nx=1\n")).is_err());
+    }
+}
+
+#[cfg(test)]
+mod user_agent_tests {
+    use super::*;
+
+    #[test]
+    fn the_user_agent_must_have_the_policys_shape() {
+        for good in [
+            GOOD_USER_AGENT,
+            "MyTool/0.1 (https://example.org/mytool; me@example.org)",
+            "CoolBot/0.0 (User:Me)",
+            "x/1 (me@example.org) extra/2",
+        ] {
+            assert_eq!(user_agent_problem(good), None, "{good}");
+        }
+        for bad in [
+            "",
+            "MyTool",
+            "MyTool/1.0",
+            "MyTool/1.0 (no contact)",
+            "python-requests/2.31",
+            "reqwest/0.12",
+            "MyTool/ (me@example.org)",
+            "My Tool/1.0 (me@example.org)",
+        ] {
+            let problem = user_agent_problem(bad).expect(bad);
+            assert!(problem.contains(GOOD_USER_AGENT), "{problem}");
+        }
+        let e = Config::new("https://meta.wikimedia.org/w", "key", "secret")
+            .with_user_agent("my-bot")
+            .validate()
+            .unwrap_err();
+        assert_eq!(e.key, "mwoauth.user_agent");
+        assert!(e.message.contains(GOOD_USER_AGENT), "{}", e.message);
     }
 }

@@ -50,7 +50,19 @@ pub enum Error {
     Api(ApiError),
     /// The page needs a signed-in user.
     NotSignedIn,
+    /// The page needs a grant the user did not give this app (see
+    /// [`RequireGrant`](crate::RequireGrant) and
+    /// [`MwUser::require_grant`](crate::MwUser::require_grant)).
+    MissingGrant {
+        /// The grant, e.g. `editpage`.
+        grant: String,
+    },
 }
+
+/// Extension:OAuth's help on errors, on mediawiki.org (the wiki's own
+/// error pages link there too).
+const OAUTH_ERRORS_HELP: &str =
+    "https://www.mediawiki.org/wiki/Special:MyLanguage/Help:OAuth/Errors";
 
 impl Error {
     /// Whether logging in again can help: not when the wiki refused this
@@ -59,7 +71,12 @@ impl Error {
     pub(crate) fn login_again_helps(&self) -> bool {
         match self {
             Error::Wiki(e) => !e.is_a_setting() && !matches!(e, WikiError::BadRequest(_)),
-            Error::Api(ApiError::InvalidRequest(_)) => false,
+            Error::Api(
+                ApiError::InvalidRequest(_)
+                | ApiError::Blocked { .. }
+                | ApiError::AppNotApproved { .. }
+                | ApiError::NotAttached { .. },
+            ) => false,
             _ => true,
         }
     }
@@ -70,7 +87,14 @@ impl Error {
             Error::BadCallback(_) | Error::NoPendingLogin | Error::ReplayedCallback => {
                 Status::BadRequest
             }
-            Error::LoginDenied(_) => Status::Forbidden,
+            Error::LoginDenied(_) | Error::MissingGrant { .. } => Status::Forbidden,
+            Error::Api(
+                ApiError::Blocked { .. }
+                | ApiError::NotAttached { .. }
+                | ApiError::AppNotApproved { .. }
+                | ApiError::PermissionDenied { .. },
+            ) => Status::Forbidden,
+            Error::Api(ApiError::TooManyInFlight { .. }) => Status::ServiceUnavailable,
             Error::NotSignedIn => Status::Unauthorized,
             Error::Wiki(WikiError::Timeout) | Error::Api(ApiError::Timeout) => {
                 Status::GatewayTimeout
@@ -96,6 +120,12 @@ impl Error {
             Error::ReplayedCallback => "replayed-callback",
             Error::LoginDenied(_) => "login-denied",
             Error::NotSignedIn => "not-signed-in",
+            Error::MissingGrant { .. } => "missing-grant",
+            Error::Api(ApiError::Blocked { .. }) => "blocked",
+            Error::Api(ApiError::NotAttached { .. }) => "not-attached",
+            Error::Api(ApiError::AppNotApproved { .. }) => "app-not-approved",
+            Error::Api(ApiError::PermissionDenied { .. }) => "permission-denied",
+            Error::Api(ApiError::TooManyInFlight { .. }) => "busy",
             Error::Wiki(WikiError::Timeout) | Error::Api(ApiError::Timeout) => "wiki-timeout",
             Error::Wiki(e) if e.is_revoked() => "access-revoked",
             Error::Api(e) if e.is_authorization() => "access-revoked",
@@ -104,6 +134,25 @@ impl Error {
             Error::Wiki(_) => "wiki-unavailable",
             Error::Api(_) => "api-error",
         }
+    }
+
+    /// A page explaining this error further: Extension:OAuth's
+    /// `Help:OAuth/Errors`, at the section of the wiki's own error code
+    /// where it has one (E005 app not approved, E007 blocked, E008 no
+    /// account on that wiki).
+    pub fn help_url(&self) -> Option<String> {
+        let section = match self {
+            Error::Api(ApiError::Blocked { .. }) => "E007",
+            Error::Api(ApiError::NotAttached { .. }) => "E008",
+            Error::Api(ApiError::AppNotApproved { .. }) => "E005",
+            Error::Api(ApiError::PermissionDenied { .. }) | Error::MissingGrant { .. } => "",
+            _ => return None,
+        };
+        Some(if section.is_empty() {
+            OAUTH_ERRORS_HELP.to_string()
+        } else {
+            format!("{OAUTH_ERRORS_HELP}#{section}")
+        })
     }
 
     /// Whether the user's session must be forgotten.
@@ -123,6 +172,11 @@ impl Error {
             }
             Error::LoginDenied(_) => "Sign-in was cancelled",
             Error::NotSignedIn => "Please sign in",
+            Error::MissingGrant { .. } => "This app needs more permission",
+            Error::Api(ApiError::Blocked { .. }) => "You are blocked on the wiki",
+            Error::Api(ApiError::NotAttached { .. }) => "Your account is not on that wiki yet",
+            Error::Api(ApiError::AppNotApproved { .. }) => "This app is not approved on the wiki",
+            Error::Api(ApiError::PermissionDenied { .. }) => "The wiki did not allow this",
             Error::Wiki(e) if e.is_revoked() => "Access was revoked",
             Error::Api(e) if e.is_authorization() => "Access was revoked",
             Error::Wiki(_) | Error::Api(_) => "The wiki could not be used",
@@ -147,6 +201,12 @@ impl fmt::Display for Error {
             Error::Wiki(e) => e.fmt(f),
             Error::Api(e) => e.fmt(f),
             Error::NotSignedIn => f.write_str("you need to sign in to see this page"),
+            Error::MissingGrant { grant } => write!(
+                f,
+                "this page needs the \"{grant}\" grant, which you did not give this app; log in \
+                 again and allow it on the wiki (or check the app's grants in \
+                 Special:OAuthManageMyGrants on the wiki)"
+            ),
         }
     }
 }

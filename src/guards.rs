@@ -5,6 +5,7 @@
 //! so `Option<MwUser>` and ranked routes work as in any Rocket app. Using a
 //! guard without the fairing attached aborts launch (a Rocket `Sentinel`).
 
+use std::marker::PhantomData;
 use std::ops::Deref;
 use std::sync::Arc;
 
@@ -78,12 +79,12 @@ enum NoCredentials {
     Failed(Error),
 }
 
-/// The session's credentials, refreshed first when an OAuth 2.0 access
-/// token is due (one refresh per token in this instance); the new tokens are
-/// written to the session cookie. A refresh the wiki refuses signs out.
-async fn fresh_credentials<'r>(
-    req: &'r Request<'_>,
-) -> Result<(Credentials, &'r SessionRecord), NoCredentials> {
+/// The session's credentials and user, refreshed first when an OAuth 2.0
+/// access token is due (one refresh per token in this instance); the new
+/// tokens, and the user as the wiki reports them after the refresh (its
+/// grants may have changed: a refresh drops the scopes the user revoked),
+/// are written to the session cookie. A refresh the wiki refuses signs out.
+async fn fresh_credentials(req: &Request<'_>) -> Result<(Credentials, MwUser), NoCredentials> {
     let (Some(state), Some(record)) = (OAuthState::of(req), session_of(req)) else {
         return Err(NoCredentials::SignedOut);
     };
@@ -92,10 +93,18 @@ async fn fresh_credentials<'r>(
         .fresh(&record.credentials, Renew::IfDue)
         .await
     {
-        Ok(None) => Ok((record.credentials.clone(), record)),
+        Ok(None) => Ok((record.credentials.clone(), record.user.clone())),
         Ok(Some(fresh)) => {
-            session::store_session(req.cookies(), &state.cookies, fresh.clone(), &record.user);
-            Ok((fresh, record))
+            // Read the grants back: the wiki may have dropped some.
+            let user = match state.protocol.identify(&fresh).await {
+                Ok(verified) => verified.user,
+                Err(e) => {
+                    log::info!("MediaWiki OAuth: the user could not be read after a refresh: {e}");
+                    record.user.clone()
+                }
+            };
+            session::store_session(req.cookies(), &state.cookies, fresh.clone(), &user);
+            Ok((fresh, user))
         }
         Err(e) if e.is_revoked() => {
             log::info!("MediaWiki OAuth: signed out: {e}");
@@ -267,9 +276,9 @@ impl<'r> FromRequest<'r> for MwApi {
             return Outcome::Forward(Status::Unauthorized);
         };
         match fresh_credentials(req).await {
-            Ok((credentials, record)) => Outcome::Success(MwApi {
+            Ok((credentials, user)) => Outcome::Success(MwApi {
                 client: state.api_client(credentials),
-                user: record.user.clone(),
+                user,
             }),
             Err(NoCredentials::SignedOut) => Outcome::Forward(Status::Unauthorized),
             Err(NoCredentials::Failed(e)) => Outcome::Error((e.status(), e)),
@@ -336,5 +345,156 @@ impl Sentinel for OwnerApi {
             );
         }
         !configured
+    }
+}
+
+/// A grant a route can require with [`RequireGrant`]: a marker type naming
+/// the grant as the wiki does (`Special:ListGrants`). [`grant`] has the
+/// common ones; for another, implement it:
+///
+/// ```
+/// use rocket_mediawiki_oauth::Grant;
+///
+/// struct Delete;
+/// impl Grant for Delete {
+///     const NAME: &'static str = "delete";
+/// }
+/// ```
+pub trait Grant: Send + Sync + 'static {
+    /// The grant's name, e.g. `editpage`.
+    const NAME: &'static str;
+}
+
+/// Marker types for common grants, for [`RequireGrant`].
+pub mod grant {
+    macro_rules! grants {
+        ($($(#[$doc:meta])* $ty:ident = $name:literal;)*) => {$(
+            $(#[$doc])*
+            #[derive(Debug, Clone, Copy)]
+            pub struct $ty;
+            impl super::Grant for $ty {
+                const NAME: &'static str = $name;
+            }
+        )*};
+    }
+    grants! {
+        /// `basic`: basic rights (reading, and what every session has).
+        Basic = "basic";
+        /// `editpage`: edit existing pages.
+        EditPage = "editpage";
+        /// `createeditmovepage`: create, edit and move pages.
+        CreateEditMovePage = "createeditmovepage";
+        /// `highvolume`: high-volume (bot) access.
+        HighVolume = "highvolume";
+        /// `uploadfile`: upload new files.
+        UploadFile = "uploadfile";
+        /// `uploadeditmovefile`: upload, replace and move files.
+        UploadEditMoveFile = "uploadeditmovefile";
+        /// `editprotected`: edit protected pages.
+        EditProtected = "editprotected";
+        /// `patrol`: patrol changes to pages.
+        Patrol = "patrol";
+        /// `rollback`: roll back changes to pages.
+        Rollback = "rollback";
+        /// `delete`: delete pages, revisions and log entries.
+        Delete = "delete";
+        /// `blockusers`: block and unblock users.
+        BlockUsers = "blockusers";
+        /// `sendemail`: send e-mail to other users.
+        SendEmail = "sendemail";
+    }
+}
+
+/// Checks that `user` gave this app `grant`: `Err(Error::MissingGrant)`,
+/// whose page (403) names the grant and says how to give it, otherwise.
+/// The check [`RequireGrant`] makes, for a handler that decides itself.
+///
+/// ```
+/// # use rocket::get;
+/// use rocket_mediawiki_oauth::{require_grant, Error, MwUser};
+///
+/// #[get("/fix/<title>")]
+/// fn fix(user: MwUser, title: &str) -> Result<String, Error> {
+///     require_grant(&user, "editpage")?;
+///     Ok(format!("{} may fix {title}", user.name))
+/// }
+/// ```
+pub fn require_grant(user: &MwUser, grant: &str) -> Result<(), Error> {
+    if user.has_grant(grant) {
+        Ok(())
+    } else {
+        Err(Error::MissingGrant {
+            grant: grant.to_string(),
+        })
+    }
+}
+
+/// A page that needs the signed-in user to have given this app the grant
+/// `G`: an anonymous visitor is sent to log in (as with [`LoginRequired`]),
+/// a user without the grant gets a 403 page that names it and how to give
+/// it (log in again and allow it). Derefs to [`MwUser`].
+///
+/// The grants are those the wiki reported at sign-in, and again at each
+/// refresh of an OAuth 2.0 token and each [`VerifiedMwUser`].
+///
+/// ```
+/// # use rocket::get;
+/// use rocket_mediawiki_oauth::{grant::EditPage, RequireGrant};
+///
+/// #[get("/edit")]
+/// fn edit(user: RequireGrant<EditPage>) -> String {
+///     format!("{} may edit", user.name)
+/// }
+/// ```
+pub struct RequireGrant<G: Grant> {
+    user: MwUser,
+    grant: PhantomData<fn() -> G>,
+}
+
+impl<G: Grant> RequireGrant<G> {
+    /// The user.
+    pub fn user(&self) -> &MwUser {
+        &self.user
+    }
+}
+
+impl<G: Grant> std::fmt::Debug for RequireGrant<G> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequireGrant")
+            .field("grant", &G::NAME)
+            .field("user", &self.user)
+            .finish()
+    }
+}
+
+impl<G: Grant> Deref for RequireGrant<G> {
+    type Target = MwUser;
+    fn deref(&self) -> &MwUser {
+        &self.user
+    }
+}
+
+#[rocket::async_trait]
+impl<'r, G: Grant> FromRequest<'r> for RequireGrant<G> {
+    type Error = Error;
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Error> {
+        match LoginRequired::<MwUser>::from_request(req).await {
+            Outcome::Success(LoginRequired(user)) => match require_grant(&user, G::NAME) {
+                Ok(()) => Outcome::Success(RequireGrant {
+                    user,
+                    grant: PhantomData,
+                }),
+                Err(e) => Outcome::Error((response::refuse_in_guard(req, &e), e)),
+            },
+            Outcome::Error(e) => Outcome::Error(e),
+            Outcome::Forward(status) => Outcome::Forward(status),
+        }
+    }
+}
+
+impl<G: Grant> Sentinel for RequireGrant<G> {
+    fn abort(rocket: &Rocket<Ignite>) -> bool {
+        missing_fairing(rocket, "RequireGrant")
     }
 }

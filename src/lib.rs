@@ -221,7 +221,7 @@ pub use api::{ApiClient, ApiError, ApiOptions};
 pub use config::{Callback, Config, ConfigError, ErrorPages, OAuthVersion, OwnerOnly};
 pub use error::Error;
 pub use fairing::MwOAuth;
-pub use guards::{LoginRequired, MwApi, OwnerApi};
+pub use guards::{grant, require_grant, Grant, LoginRequired, MwApi, OwnerApi, RequireGrant};
 pub use protocol::{Credentials, IdentityError, WikiError};
 pub use response::{error_info, login_redirect, ErrorInfo};
 pub use state::MwOAuthHandle;

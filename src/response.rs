@@ -31,6 +31,8 @@ pub struct ErrorInfo {
     pub message: String,
     /// Where to log in again.
     pub login_url: String,
+    /// A page that explains the error further, as [`Error::help_url`].
+    pub help_url: Option<String>,
 }
 
 struct CachedErrorInfo(Option<ErrorInfo>);
@@ -66,6 +68,7 @@ pub(crate) fn note_error(req: &Request<'_>, error: &Error) {
         title: error.title(),
         message: error.to_string(),
         login_url: login_url(req),
+        help_url: error.help_url(),
     };
     req.local_cache(|| CachedErrorInfo(Some(info)));
 }
@@ -107,6 +110,7 @@ impl<'r> Responder<'r, 'static> for Error {
                     self.title(),
                     &self.to_string(),
                     self.login_again_helps().then(|| login_url(req)).as_deref(),
+                    self.help_url().as_deref(),
                 ),
             )
         };
@@ -130,11 +134,24 @@ fn escape(s: &str) -> std::borrow::Cow<'_, str> {
     RawStr::new(s).html_escape()
 }
 
-/// The default error page; a "Log in again" link when `login` is given.
-fn render_page(status: Status, title: &str, message: &str, login: Option<&str>) -> String {
-    let again = login
+/// The default error page; a "Log in again" link when `login` is given, a
+/// "What this means" link when `help` is.
+fn render_page(
+    status: Status,
+    title: &str,
+    message: &str,
+    login: Option<&str>,
+    help: Option<&str>,
+) -> String {
+    let mut again = login
         .map(|l| format!("<a href=\"{}\">Log in again</a> · ", escape(l)))
         .unwrap_or_default();
+    if let Some(help) = help {
+        again.push_str(&format!(
+            "<a href=\"{}\" rel=\"help\">What this means</a> · ",
+            escape(help)
+        ));
+    }
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
          <meta name=\"viewport\" content=\"width=device-width\"><style>body{{font-family:system-ui,\
@@ -182,9 +199,53 @@ fn unauthorized(req: &Request<'_>) -> Result<Redirect, Error> {
     login_redirect(req).ok_or(Error::NotSignedIn)
 }
 
+/// A guard's refusal that a page must explain (the grant a user did not
+/// give), kept for the 403 catcher: Rocket hands a catcher the status, not
+/// the error.
+struct MissingGrant(Option<String>);
+
+/// Keeps what a guard refused for the 403 catcher (and [`error_info`]);
+/// the guard then fails with the error's status.
+pub(crate) fn refuse_in_guard(req: &Request<'_>, error: &Error) -> Status {
+    note_error(req, error);
+    if let Error::MissingGrant { grant } = error {
+        req.local_cache(|| MissingGrant(Some(grant.clone())));
+    }
+    error.status()
+}
+
+struct Forbidden;
+
+impl<'r> Responder<'r, 'static> for Forbidden {
+    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
+        let body = render_page(
+            Status::Forbidden,
+            "Forbidden",
+            "you may not see this page",
+            None,
+            None,
+        );
+        Response::build()
+            .status(Status::Forbidden)
+            .header(ContentType::HTML)
+            .sized_body(body.len(), Cursor::new(body))
+            .ok()
+    }
+}
+
+#[catch(403)]
+fn forbidden(req: &Request<'_>) -> Result<Error, Forbidden> {
+    match &req.local_cache(|| MissingGrant(None)).0 {
+        Some(grant) => Ok(Error::MissingGrant {
+            grant: grant.clone(),
+        }),
+        None => Err(Forbidden),
+    }
+}
+
 /// The crate's catchers (with `error_pages = "builtin"`).
 pub(crate) fn catchers() -> Vec<Catcher> {
-    catchers![unauthorized]
+    catchers![unauthorized, forbidden]
 }
 
 /// What the fairing does to every response.
@@ -205,6 +266,7 @@ mod tests {
             "The wiki could not be used",
             "the wiki refused: <script>alert(\"x\")</script> & more",
             Some("/auth/login?next=\"x"),
+            None,
         );
         assert!(page.contains("The wiki refused: &lt;script&gt;"), "{page}");
         assert!(!page.contains("<script>"), "{page}");
@@ -213,7 +275,19 @@ mod tests {
             page.contains("href=\"&#x2F;auth&#x2F;login?next=&quot;x\">Log in again"),
             "{page}"
         );
-        let page = render_page(Status::BadGateway, "x", "y", None);
+        let page = render_page(Status::BadGateway, "x", "y", None, None);
         assert!(!page.contains("Log in again"), "{page}");
+        assert!(!page.contains("What this means"), "{page}");
+        let page = render_page(
+            Status::Forbidden,
+            "x",
+            "y",
+            None,
+            Some("https://www.mediawiki.org/wiki/Help:OAuth/Errors#E007"),
+        );
+        assert!(
+            page.contains("Help:OAuth&#x2F;Errors#E007\" rel=\"help\">What this means"),
+            "{page}"
+        );
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use rocket::{Phase, Request, Rocket};
 
 use crate::api::ApiError;
-use crate::api::{ApiClient, TokenCache};
+use crate::api::{ApiClient, InFlight, TokenCache};
 use crate::config::Config;
 use crate::protocol::{Consumer, Credentials, Protocol};
 use crate::session::{CookiePolicy, UserCache};
@@ -25,6 +25,8 @@ pub(crate) struct OAuthState {
     pub owner: Option<(Arc<Protocol>, Arc<std::sync::Mutex<Credentials>>)>,
     pub cookies: CookiePolicy,
     pub tokens: TokenCache,
+    /// Requests in flight per user, for every client of this app.
+    pub in_flight: InFlight,
     pub users: UserCache,
 }
 
@@ -66,6 +68,7 @@ impl OAuthState {
             http,
             cookies,
             tokens: TokenCache::default(),
+            in_flight: InFlight::default(),
             users: UserCache::default(),
         })
     }
@@ -84,6 +87,7 @@ impl OAuthState {
             credentials,
         )
         .with_token_cache(self.tokens.clone())
+        .with_in_flight(self.in_flight.clone())
     }
 
     /// The owner-only consumer's API client on this wiki, if configured.
@@ -96,6 +100,7 @@ impl OAuthState {
                 credentials.clone(),
             )
             .with_token_cache(self.tokens.clone())
+            .with_in_flight(self.in_flight.clone())
         })
     }
 }

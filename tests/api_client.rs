@@ -777,7 +777,7 @@ async fn upload_refusals_in_the_real_shapes() {
         .await
         .expect_err("no grant");
     assert!(
-        matches!(&err, ApiError::Api { code, .. } if code == "permissiondenied"),
+        matches!(&err, ApiError::PermissionDenied { code, .. } if code == "permissiondenied"),
         "{err:?}"
     );
     assert_eq!(wiki.file("Denied.png"), None);

@@ -21,7 +21,7 @@ fn figment(base_url: &str, port: u16, secret_key: &str) -> Figment {
         .merge(("mwoauth.base_url", base_url))
         .merge(("mwoauth.consumer_key", CONSUMER_KEY))
         .merge(("mwoauth.consumer_secret", CONSUMER_SECRET))
-        .merge(("mwoauth.user_agent", "tests/0"))
+        .merge(("mwoauth.user_agent", "tests/0 (https://example.org/tests)"))
         .merge(("mwoauth.timeout", 2))
 }
 

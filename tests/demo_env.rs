@@ -46,7 +46,10 @@ async fn the_demo_configured_by_environment_shows_its_wiki_and_protocol() {
             std::env::remove_var(key);
         }
         std::env::set_var("ROCKET_MWOAUTH_BASE_URL", wiki.base_url());
-        std::env::set_var("ROCKET_MWOAUTH_USER_AGENT", "demo-test/0 (tests)");
+        std::env::set_var(
+            "ROCKET_MWOAUTH_USER_AGENT",
+            "demo-test/0 (https://example.org/demo-test)",
+        );
         for (k, v) in &vars {
             std::env::set_var(k, v);
         }

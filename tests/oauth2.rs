@@ -318,7 +318,7 @@ async fn owner_only_consumers_act_as_their_owner_from_a_guard_and_a_task() {
             .merge(("log_level", "off"))
             .merge(("secret_key", SECRET_KEY))
             .merge(("mwoauth.base_url", wiki.base_url()))
-            .merge(("mwoauth.user_agent", "tests/0"));
+            .merge(("mwoauth.user_agent", "tests/0 (https://example.org/tests)"));
         if kind == "oauth2-token" {
             figment = figment.merge((
                 "mwoauth.owner_access_token",
@@ -405,7 +405,7 @@ async fn client_credentials_tokens_come_before_the_first_request_and_are_renewed
         .merge(("log_level", "off"))
         .merge(("secret_key", SECRET_KEY))
         .merge(("mwoauth.base_url", wiki.base_url()))
-        .merge(("mwoauth.user_agent", "tests/0"))
+        .merge(("mwoauth.user_agent", "tests/0 (https://example.org/tests)"))
         .merge(("mwoauth.owner_client_id", owner.key.clone()))
         .merge(("mwoauth.owner_client_secret", owner.secret.clone()));
     let app = launch(

@@ -34,6 +34,8 @@ const APP: &str = include_str!("../examples/readme_app.rs");
 const ROCKET_TOML: &str = include_str!("../examples/readme_app.toml");
 const ROCKET_TOML_OAUTH1: &str = include_str!("../examples/readme_app_oauth1.toml");
 const OFFLINE_TEST: &str = include_str!("readme_offline.rs");
+const TOOLFORGE_PROCFILE: &str = include_str!("../examples/toolforge/Procfile");
+const TOOLFORGE_ROCKET_TOML: &str = include_str!("../examples/toolforge/Rocket.toml");
 
 /// The fenced code blocks of a Markdown text: (info string, body).
 fn fenced_blocks(markdown: &str) -> Vec<(String, String)> {
@@ -443,4 +445,67 @@ fn content_type(response: &reqwest::Response) -> String {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string()
+}
+
+#[test]
+fn the_readme_shows_the_toolforge_example_byte_for_byte_and_it_is_sound() {
+    let blocks = fenced_blocks(section(README, "Deploying on Toolforge"));
+    let procfile: Vec<_> = blocks.iter().filter(|(i, _)| i == "text").collect();
+    assert_eq!(procfile.len(), 1, "one Procfile block");
+    assert_eq!(
+        procfile[0].1, TOOLFORGE_PROCFILE,
+        "README block = examples/toolforge/Procfile"
+    );
+    let toml: Vec<_> = blocks.iter().filter(|(i, _)| i == "toml").collect();
+    assert_eq!(toml.len(), 1, "one Rocket.toml block");
+    assert_eq!(
+        toml[0].1, TOOLFORGE_ROCKET_TOML,
+        "README block = examples/toolforge/Rocket.toml"
+    );
+    let sh = blocks
+        .iter()
+        .find(|(i, _)| i == "sh")
+        .expect("the toolforge commands");
+    for envvar in ["ROCKET_SECRET_KEY", "ROCKET_MWOAUTH_CLIENT_SECRET"] {
+        assert!(
+            sh.1.contains(&format!("toolforge envvars create {envvar}")),
+            "{}",
+            sh.1
+        );
+    }
+
+    // The Build Service starts the web: line on $PORT, on every interface.
+    let web = TOOLFORGE_PROCFILE
+        .lines()
+        .find_map(|l| l.strip_prefix("web: "))
+        .expect("a web: line");
+    assert!(
+        web.starts_with("ROCKET_ADDRESS=0.0.0.0 ROCKET_PORT=$PORT "),
+        "{web}"
+    );
+
+    // No secrets in the file; with the envvars it is a valid release config:
+    // https callback, Secure cookies, a policy-shaped User-Agent.
+    let lower = TOOLFORGE_ROCKET_TOML.to_lowercase();
+    for key in ["secret_key", "client_secret", "consumer_secret"] {
+        assert!(
+            !lower.lines().any(|l| l.trim_start().starts_with(key)),
+            "{key} in the file"
+        );
+    }
+    use rocket::figment::providers::{Format, Toml};
+    let figment = rocket::figment::Figment::from(rocket::Config::release_default())
+        .merge(Toml::string(TOOLFORGE_ROCKET_TOML).nested())
+        .merge(("mwoauth.client_secret", "a-secret-from-toolforge-envvars"))
+        .select("release");
+    let config = rocket_mediawiki_oauth::Config::from_figment(&figment).expect("a valid config");
+    assert_eq!(config.secure_cookies, Some(true));
+    assert!(
+        config.callback.as_str().starts_with("https://"),
+        "{:?}",
+        config.callback
+    );
+    assert!(config
+        .user_agent
+        .starts_with("MyTool/1.0 (https://my-tool.toolforge.org; User:Me)"));
 }

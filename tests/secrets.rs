@@ -39,7 +39,7 @@ async fn secrets_stay_secret() {
     let config = Config::new("https://meta.wikimedia.org/w", "key", CONSUMER_SECRET);
     let client = ApiClient::owner(
         "https://x.org/w/api.php",
-        "tests/0",
+        "tests/0 (https://example.org/tests)",
         OwnerOnly::OAuth1 {
             consumer_key: "key".into(),
             consumer_secret: CONSUMER_SECRET.into(),
@@ -71,7 +71,7 @@ async fn secrets_stay_secret() {
         .merge(("mwoauth.base_url", format!("{}/w", h.origin)))
         .merge(("mwoauth.consumer_key", hostile::CONSUMER_KEY))
         .merge(("mwoauth.consumer_secret", CONSUMER_SECRET))
-        .merge(("mwoauth.user_agent", "tests/0"))
+        .merge(("mwoauth.user_agent", "tests/0 (https://example.org/tests)"))
         .merge(("mwoauth.timeout", 1));
     let app = launch(app_rocket(figment)).await;
     let jar = Arc::new(reqwest::cookie::Jar::default());

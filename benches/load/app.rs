@@ -73,7 +73,10 @@ pub fn run_app() {
         .merge(("secret_key", SECRET_KEY))
         .merge(("mwoauth.base_url", env("LOAD_WIKI_BASE")))
         .merge(("mwoauth.default_return", "/maybe"))
-        .merge(("mwoauth.user_agent", "rocket_mediawiki_oauth-bench/0"));
+        .merge((
+            "mwoauth.user_agent",
+            "rocket_mediawiki_oauth-bench/0 (https://example.org/bench)",
+        ));
     figment = if std::env::var("LOAD_OAUTH").as_deref() == Ok("2") {
         figment
             .merge(("mwoauth.oauth_version", 2))
@@ -87,7 +90,7 @@ pub fn run_app() {
     };
     let plain = Plain {
         http: reqwest::Client::builder()
-            .user_agent("rocket_mediawiki_oauth-bench/0")
+            .user_agent("rocket_mediawiki_oauth-bench/0 (https://example.org/bench)")
             .build()
             .unwrap(),
         api: format!("{}/api.php", env("LOAD_WIKI_BASE")),

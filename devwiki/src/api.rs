@@ -70,6 +70,55 @@ fn invalid_authorization(detail: &str) -> ApiError {
     )
 }
 
+/// The user whose OAuth credentials sign `req` (unverified: for counting
+/// requests in flight per user), if any.
+pub(crate) fn caller(sh: &Shared, req: &Req) -> Option<String> {
+    let auth = req.authorization.as_deref()?;
+    let st = sh.lock();
+    if let Some(token) = oauth2::bearer_token(auth) {
+        return oauth2::verify_bearer(&st, token).ok()?.user;
+    }
+    if !auth.starts_with("OAuth ") {
+        return None;
+    }
+    let token = req.oauth_params().get_str("oauth_token")?;
+    st.access_tokens.get(&token).map(|(user, _)| user.clone())
+}
+
+/// `SessionProvider::provideSessionInfo`'s checks after the credentials
+/// (Extension:OAuth `src/SessionProvider.php`, master): the user must exist
+/// here (a global account not attached to this wiki does not), must not be
+/// blocked when `$wgBlockDisablesLogin`, and the consumer must still be
+/// usable (`isUsableBy`: not disabled after approval).
+fn check_standing(
+    st: &crate::store::Store,
+    user: &users::UserRec,
+    consumer_key: &str,
+    consumer_name: &str,
+) -> Result<(), ApiError> {
+    if st.detached.contains(&user.name) {
+        return Err(ApiError::new(
+            "mwoauth-invalid-authorization-invalid-user",
+            "The authorization headers in your request are for a user that does not exist here",
+        ));
+    }
+    if st.switches.block_disables_login() && user.block.is_some() {
+        return Err(ApiError::new(
+            "mwoauth-invalid-authorization-blocked-user",
+            "The authorization headers in your request are for a user who is blocked",
+        ));
+    }
+    if st.disabled_consumers.contains(consumer_key) {
+        return Err(ApiError::new(
+            "mwoauth-invalid-authorization-not-approved",
+            format!(
+                "The app that you are trying to connect seems to be set up incorrectly. Contact the author of \"{consumer_name}\" for help."
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// `SessionProvider::provideSessionInfo`: OAuth only from the header.
 fn authenticate(sh: &Shared, req: &Req) -> Result<Session, ApiError> {
     let auth = match req.authorization.as_deref() {
@@ -90,6 +139,11 @@ fn authenticate(sh: &Shared, req: &Req) -> Result<Session, ApiError> {
                 "The authorization headers in your request are for a user that does not exist here",
             )
         })?;
+        let name = st
+            .consumers
+            .get(&b.client)
+            .map_or_else(|| b.client.clone(), |c| c.name.clone());
+        check_standing(&st, &user, &b.client, &name)?;
         let rights = users::session_rights(&user.rights, &b.scopes);
         return Ok(Session::OAuth {
             user: Box::new(user),
@@ -122,6 +176,7 @@ fn authenticate(sh: &Shared, req: &Req) -> Result<Session, ApiError> {
             ));
         }
     }
+    check_standing(&st, &user, &c.key, &c.name)?;
     let rights = users::session_rights(&user.rights, &acc.grants);
     Ok(Session::OAuth {
         user: Box::new(user),

@@ -175,6 +175,11 @@ fn stats(sh: &Shared) -> Value {
         "api_requests": sorted(&st.api_counts),
         "oauth2_token_requests": sorted(&st.o2_counts),
         "last_api_request": st.last_api,
+        "max_concurrent_api_requests": st
+            .in_flight
+            .iter()
+            .map(|(user, (_, most))| (user.clone(), json!(most)))
+            .collect::<serde_json::Map<String, Value>>(),
     })
 }
 
@@ -287,6 +292,18 @@ fn post_failure_switch(sh: &Shared, req: &Req, path: &str) -> Answer {
             ok()
         }
         "/devwiki/hidden" => hidden(sh, &v),
+        "/devwiki/api-delay" => {
+            let ms = v.get("ms").and_then(Value::as_u64).unwrap_or(0);
+            sh.lock().switches.set_api_delay_ms(ms);
+            ok()
+        }
+        "/devwiki/block-disables-login" => {
+            let on = v.get("on").and_then(Value::as_bool).unwrap_or(true);
+            sh.lock().switches.set_block_disables_login(on);
+            ok()
+        }
+        "/devwiki/detached" => detached(sh, &v),
+        "/devwiki/consumer-disabled" => consumer_disabled(sh, &v),
         _ => return None,
     })
 }
@@ -314,6 +331,36 @@ fn auto_approve(sh: &Shared, v: &Value) -> Result<Resp, Resp> {
         }
     }
     st.switches.set_auto_approve(user);
+    ok()
+}
+
+fn detached(sh: &Shared, v: &Value) -> Result<Resp, Resp> {
+    let user = str_field(v, "user")?;
+    let detached = v.get("detached").and_then(Value::as_bool).unwrap_or(true);
+    let mut st = sh.lock();
+    let Some(name) = st.find_user(&user).map(|u| u.name.clone()) else {
+        return Err(reply(404, json!({ "error": "unknown user" })));
+    };
+    if detached {
+        st.detached.insert(name);
+    } else {
+        st.detached.remove(&name);
+    }
+    ok()
+}
+
+fn consumer_disabled(sh: &Shared, v: &Value) -> Result<Resp, Resp> {
+    let key = str_field(v, "consumer_key").or_else(|_| str_field(v, "client_id"))?;
+    let disabled = v.get("disabled").and_then(Value::as_bool).unwrap_or(true);
+    let mut st = sh.lock();
+    if !st.consumers.contains_key(&key) {
+        return Err(reply(404, json!({ "error": "unknown consumer" })));
+    }
+    if disabled {
+        st.disabled_consumers.insert(key);
+    } else {
+        st.disabled_consumers.remove(&key);
+    }
     ok()
 }
 

@@ -296,6 +296,64 @@ impl DevWiki {
         self.shared.lock().switches.set_profile_as(flavour);
     }
 
+    /// Holds every `api.php` request for `delay` before answering it (zero:
+    /// off), so that a test can have several in flight at once.
+    pub fn set_api_delay(&self, delay: std::time::Duration) {
+        let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.shared.lock().switches.set_api_delay_ms(ms);
+    }
+
+    /// The most `api.php` requests signed for `user` that were in flight at
+    /// once so far (Wikimedia's manners: at most 3).
+    pub fn max_concurrent_api_requests(&self, user: &str) -> u32 {
+        self.shared
+            .lock()
+            .in_flight
+            .get(user)
+            .map_or(0, |(_, most)| *most)
+    }
+
+    /// `$wgBlockDisablesLogin`: a blocked user's OAuth requests get
+    /// `mwoauth-invalid-authorization-blocked-user` (off by default: then
+    /// only the blocked actions answer `blocked`).
+    pub fn set_block_disables_login(&self, on: bool) {
+        self.shared.lock().switches.set_block_disables_login(on);
+    }
+
+    /// Detaches `user`'s global account from this wiki (or attaches it
+    /// again): their OAuth requests get
+    /// `mwoauth-invalid-authorization-invalid-user`, as on a wiki of a farm
+    /// where they have no local account. `false` for an unknown user.
+    pub fn set_detached(&self, user: &str, detached: bool) -> bool {
+        let mut st = self.shared.lock();
+        let Some(name) = st.find_user(user).map(|u| u.name.clone()) else {
+            return false;
+        };
+        if detached {
+            st.detached.insert(name);
+        } else {
+            st.detached.remove(&name);
+        }
+        true
+    }
+
+    /// Disables a consumer after approval (or enables it again), by its key
+    /// or OAuth 2.0 `client_id`: OAuth requests for it get
+    /// `mwoauth-invalid-authorization-not-approved`. `false` for an unknown
+    /// consumer.
+    pub fn set_consumer_disabled(&self, key: &str, disabled: bool) -> bool {
+        let mut st = self.shared.lock();
+        if !st.consumers.contains_key(key) {
+            return false;
+        }
+        if disabled {
+            st.disabled_consumers.insert(key.to_string());
+        } else {
+            st.disabled_consumers.remove(key);
+        }
+        true
+    }
+
     /// Hides (suppresses) a user, or shows them again: their OAuth 2.0
     /// profile is then only `sub` and `blocked: true`. `false` for an
     /// unknown user.
@@ -575,6 +633,34 @@ struct WikiHandler {
     shared: Arc<Shared>,
 }
 
+impl WikiHandler {
+    /// Answers `req`; an api.php request with credentials is counted in
+    /// flight for its user while it is served (and held for the api delay
+    /// switch first), for `max_concurrent_api_requests`.
+    async fn api_in_flight(&self, req: &Req) -> Resp {
+        let sh = &self.shared;
+        let api = req.raw_path == format!("{}/api.php", sh.script_path);
+        let user = if api { api::caller(sh, req) } else { None };
+        let delay = sh.lock().switches.api_delay_ms();
+        if let Some(user) = &user {
+            let mut st = sh.lock();
+            let entry = st.in_flight.entry(user.clone()).or_insert((0, 0));
+            entry.0 += 1;
+            entry.1 = entry.1.max(entry.0);
+        }
+        if api && delay > 0 {
+            rocket::tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+        }
+        let resp = dispatch(sh, req);
+        if let Some(user) = &user {
+            if let Some(entry) = sh.lock().in_flight.get_mut(user) {
+                entry.0 = entry.0.saturating_sub(1);
+            }
+        }
+        resp
+    }
+}
+
 #[rocket::async_trait]
 impl Handler for WikiHandler {
     async fn handle<'r>(&self, request: &'r Request<'_>, data: Data<'r>) -> Outcome<'r> {
@@ -599,7 +685,7 @@ impl Handler for WikiHandler {
                 Err(_) => req.body_too_large = true,
             }
         }
-        let resp = dispatch(&self.shared, &req);
+        let resp = self.api_in_flight(&req).await;
         let mut builder = Response::build();
         builder.status(Status::new(resp.status));
         for (name, value) in resp.headers {

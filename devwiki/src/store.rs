@@ -2,7 +2,7 @@
 //! tokens), nonces, pages, and the test switches. Kept behind one mutex that
 //! is held only for short, synchronous work.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use rand::RngCore;
@@ -274,6 +274,14 @@ pub(crate) struct Store {
     pub api_counts: HashMap<String, u64>,
     /// The last api.php request.
     pub last_api: Option<RecordedRequest>,
+    /// Users whose global account has no local account here (not attached):
+    /// their OAuth requests get `mwoauth-invalid-authorization-invalid-user`.
+    pub detached: HashSet<String>,
+    /// Consumers (keys or client ids) disabled after approval: OAuth requests
+    /// get `mwoauth-invalid-authorization-not-approved`.
+    pub disabled_consumers: HashSet<String>,
+    /// api.php requests in flight per user: (now, most at once).
+    pub in_flight: HashMap<String, (u32, u32)>,
     /// The default OAuth 2.0 client's `client_id`.
     pub default_oauth2_client: String,
     /// OAuth 2.0 authorization codes.
@@ -368,6 +376,9 @@ impl Store {
             stash: HashMap::new(),
             api_counts: HashMap::new(),
             last_api: None,
+            detached: HashSet::new(),
+            disabled_consumers: HashSet::new(),
+            in_flight: HashMap::new(),
             default_oauth2_client: String::new(),
             o2_codes: HashMap::new(),
             o2_access: HashMap::new(),

@@ -38,6 +38,10 @@ pub(crate) struct Switches {
     profile_as: ProfileFlavour,
     /// Extra bytes of payload in the OAuth 2.0 authorization codes.
     oauth2_code_padding: usize,
+    /// Milliseconds each api.php request takes before it is answered.
+    api_delay_ms: u64,
+    /// `$wgBlockDisablesLogin`: a blocked user cannot use OAuth at all.
+    block_disables_login: bool,
 }
 
 /// Counts down a `times` switch: whether it applies to this request, and
@@ -66,6 +70,26 @@ impl Switches {
     pub(crate) fn set_maxlag(&mut self, lag_seconds: Option<u32>, times: Option<u32>) {
         self.maxlag = lag_seconds;
         self.maxlag_times = if lag_seconds.is_some() { times } else { None };
+    }
+
+    /// See `DevWiki::set_api_delay`.
+    pub(crate) fn set_api_delay_ms(&mut self, ms: u64) {
+        self.api_delay_ms = ms;
+    }
+
+    /// How long each api.php request is held before it is answered.
+    pub(crate) fn api_delay_ms(&self) -> u64 {
+        self.api_delay_ms
+    }
+
+    /// See `DevWiki::set_block_disables_login`.
+    pub(crate) fn set_block_disables_login(&mut self, on: bool) {
+        self.block_disables_login = on;
+    }
+
+    /// `$wgBlockDisablesLogin`.
+    pub(crate) fn block_disables_login(&self) -> bool {
+        self.block_disables_login
     }
 
     /// See `DevWiki::set_down`.
@@ -238,6 +262,8 @@ impl Switches {
             "oauth2_refresh_grace_period": self.oauth2_refresh_grace,
             "profile_as": self.profile_as.name(),
             "oauth2_code_padding": self.oauth2_code_padding,
+            "api_delay_ms": self.api_delay_ms,
+            "block_disables_login": self.block_disables_login,
         })
     }
 }

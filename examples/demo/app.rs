@@ -404,7 +404,7 @@ pub fn use_local_wiki_as(figment: Figment, wiki: &DevWiki, app_port: u16, oauth2
         .merge(("mwoauth.base_url", wiki.base_url()))
         .merge((
             "mwoauth.user_agent",
-            "rocket_mediawiki_oauth-demo/0.1 (local wiki)",
+            "rocket_mediawiki_oauth-demo/0.1 (https://example.org/demo; local wiki)",
         ));
     if oauth2 {
         let client = wiki.default_oauth2_client();

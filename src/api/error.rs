@@ -86,6 +86,61 @@ pub enum ApiError {
     },
     /// The caller's request cannot be made (e.g. a reserved `oauth_*` parameter).
     InvalidRequest(String),
+    /// The user is blocked: from this action (`blocked`, `autoblocked`, with
+    /// the wiki's `blockinfo` in `raw`), or from using apps at all
+    /// (`mwoauth-invalid-authorization-blocked-user`: a locked account, or a
+    /// block on a wiki with `$wgBlockDisablesLogin`). Not a reason to sign
+    /// out: the sign-in works again when the block ends.
+    Blocked {
+        /// The API error code.
+        code: String,
+        /// The API's explanation.
+        info: String,
+        /// The whole `error` object, as sent (`blockinfo`: who, why, until when).
+        raw: Value,
+    },
+    /// The user has no account on the wiki asked
+    /// (`mwoauth-invalid-authorization-invalid-user`): usually another wiki
+    /// of a farm ([`ApiClient::at`](crate::ApiClient::at)) where the global
+    /// account is not attached yet. Visiting that wiki once while signed in
+    /// creates the local account.
+    NotAttached {
+        /// The API error code.
+        code: String,
+        /// The API's explanation.
+        info: String,
+    },
+    /// The wiki does not let this app be used (any more): its consumer is not
+    /// approved, was disabled, or is owner-only for someone else
+    /// (`mwoauth-invalid-authorization-not-approved`). The app's maintainer
+    /// must act; signing in again does not help.
+    AppNotApproved {
+        /// The API error code.
+        code: String,
+        /// The API's explanation (it names the app).
+        info: String,
+    },
+    /// The user may not do this with this app (`permissiondenied`): they lack
+    /// the right on the wiki, or did not give the app the grant that carries
+    /// it (an app's session has the user's rights that its grants allow).
+    PermissionDenied {
+        /// The API error code.
+        code: String,
+        /// The API's explanation.
+        info: String,
+        /// The whole `error` object, as sent.
+        raw: Value,
+    },
+    /// More requests of this user were already in flight than
+    /// [`ApiOptions::max_concurrent_per_user`](crate::ApiOptions) allows, and
+    /// none finished within [`ApiOptions::max_queue_wait`](crate::ApiOptions).
+    /// Nothing was sent.
+    TooManyInFlight {
+        /// The limit of requests in flight per user.
+        limit: usize,
+        /// How long this request waited for its turn.
+        waited: Duration,
+    },
 }
 
 impl ApiError {
@@ -94,6 +149,10 @@ impl ApiError {
         match self {
             ApiError::Authorization { code, .. }
             | ApiError::Rejected { code, .. }
+            | ApiError::Blocked { code, .. }
+            | ApiError::NotAttached { code, .. }
+            | ApiError::AppNotApproved { code, .. }
+            | ApiError::PermissionDenied { code, .. }
             | ApiError::Api { code, .. } => Some(code),
             ApiError::BadToken { .. } => Some("badtoken"),
             ApiError::Maxlag { .. } => Some("maxlag"),
@@ -135,6 +194,24 @@ impl ApiError {
             {
                 ApiError::Rejected { code, info }
             }
+            "blocked" | "autoblocked" | "mwoauth-invalid-authorization-blocked-user" => {
+                ApiError::Blocked {
+                    code,
+                    info,
+                    raw: error.clone(),
+                }
+            }
+            c if c == "mwoauth-invalid-authorization-invalid-user"
+                || c.ends_with("not-attached") =>
+            {
+                ApiError::NotAttached { code, info }
+            }
+            "mwoauth-invalid-authorization-not-approved" => ApiError::AppNotApproved { code, info },
+            "permissiondenied" => ApiError::PermissionDenied {
+                code,
+                info,
+                raw: error.clone(),
+            },
             c if c.starts_with("mwoauth-invalid-authorization")
                 || c == "assertuserfailed"
                 || c == "assertnameduserfailed" =>
@@ -200,6 +277,32 @@ impl fmt::Display for ApiError {
             }
             ApiError::Api { code, info, .. } => write!(f, "API error {code}: {info}"),
             ApiError::InvalidRequest(e) => write!(f, "invalid API request: {e}"),
+            ApiError::Blocked { info, .. } => write!(
+                f,
+                "you are blocked on the wiki, so this app cannot act for you ({info}); it works \
+                 again when the block ends, and the wiki's block notice says how to appeal"
+            ),
+            ApiError::NotAttached { info, .. } => write!(
+                f,
+                "your account does not exist on that wiki yet ({info}); visit the wiki once \
+                 while signed in to create it there, then try again"
+            ),
+            ApiError::AppNotApproved { info, .. } => write!(
+                f,
+                "the wiki does not allow this app to be used ({info}); its consumer is not \
+                 approved or was disabled, so its maintainer must fix it"
+            ),
+            ApiError::PermissionDenied { info, .. } => write!(
+                f,
+                "the wiki did not allow this ({info}); you may lack the right on the wiki, or \
+                 not have given this app the grant it needs: log in again and allow it"
+            ),
+            ApiError::TooManyInFlight { limit, waited } => write!(
+                f,
+                "{limit} requests of this user were already in flight and none finished within \
+                 {} s; try again later",
+                waited.as_secs()
+            ),
         }
     }
 }
@@ -309,5 +412,33 @@ mod tests {
         assert!(
             matches!(&e, ApiError::ReadOnly { info } if info == "The wiki is currently in read-only mode.")
         );
+    }
+
+    #[test]
+    fn classifies_what_real_users_hit() {
+        let e = ApiError::from_error_object(
+            &json!({"code":"blocked","info":"You have been blocked from editing.","blockinfo":{"blockid":1}}),
+            None,
+        );
+        assert!(matches!(&e, ApiError::Blocked { raw, .. } if raw["blockinfo"]["blockid"] == 1));
+        assert!(!e.is_authorization(), "a block ends: no reason to sign out");
+        for (code, info) in [
+            ("mwoauth-invalid-authorization-blocked-user", "The authorization headers in your request are for a user who is blocked"),
+            ("mwoauth-invalid-authorization-invalid-user", "The authorization headers in your request are for a user that does not exist here"),
+            ("mwoauth-invalid-authorization-not-approved", "The app that you are trying to connect seems to be set up incorrectly. Contact the author of \"X\" for help."),
+            ("permissiondenied", "You don't have permission to edit this page."),
+        ] {
+            let e = ApiError::from_error_object(&json!({"code":code,"info":info}), None);
+            let typed = match code {
+                "mwoauth-invalid-authorization-blocked-user" => matches!(e, ApiError::Blocked { .. }),
+                "mwoauth-invalid-authorization-invalid-user" => matches!(e, ApiError::NotAttached { .. }),
+                "mwoauth-invalid-authorization-not-approved" => matches!(e, ApiError::AppNotApproved { .. }),
+                _ => matches!(e, ApiError::PermissionDenied { .. }),
+            };
+            assert!(typed, "{code}: {e:?}");
+            assert_eq!(e.code(), Some(code));
+            assert!(!e.is_authorization(), "{code}: signing out does not help");
+            assert!(e.to_string().contains(info), "{e}");
+        }
     }
 }

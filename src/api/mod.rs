@@ -5,12 +5,20 @@
 //! `format=json`, `formatversion=2` and `assert=user` (so a lost session is an
 //! [`ApiError::Authorization`], never a silent anonymous answer); writes carry
 //! `maxlag=5` and are retried after `Retry-After` a bounded number of times.
+//!
+//! Wikimedia's manners (global API rate limits since March 2026): at most
+//! [`ApiOptions::max_concurrent_per_user`] requests of one user's credentials
+//! are in flight at once, in this app; further ones wait their turn (for at
+//! most [`ApiOptions::max_queue_wait`]), and the total time spent waiting on
+//! `Retry-After` and maxlag is bounded by [`ApiOptions::max_wait`].
 
 mod error;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+
 use std::time::{Duration, Instant};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use futures_util::stream::{self, Stream};
 use reqwest::header::{HeaderMap, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
@@ -99,6 +107,15 @@ pub struct ApiOptions {
     /// [`ApiError::TooLarge`], read no further. A wiki's answers are far
     /// smaller unless you ask for many page texts at once.
     pub max_answer_bytes: usize,
+    /// Requests of one user's credentials in flight at once, across the
+    /// app's clients (default 3, Wikimedia's published limit per user);
+    /// further requests wait for one to finish. `0`: no limit. The first
+    /// client made for a user sets the limit for that user.
+    pub max_concurrent_per_user: usize,
+    /// Longest a request waits for its turn under
+    /// [`max_concurrent_per_user`](Self::max_concurrent_per_user) before it
+    /// gives up with [`ApiError::TooManyInFlight`] (default 60 s).
+    pub max_queue_wait: Duration,
 }
 
 impl Default for ApiOptions {
@@ -111,6 +128,49 @@ impl Default for ApiOptions {
             max_wait: Duration::from_secs(60),
             max_delay: Duration::from_secs(30),
             max_answer_bytes: 8 * 1024 * 1024,
+            max_concurrent_per_user: 3,
+            max_queue_wait: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Requests in flight per user credentials (their cache key), shared by the
+/// clients of one app (the fairing's state keeps one) and by a client's
+/// clones.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct InFlight(Arc<Mutex<HashMap<String, Arc<Semaphore>>>>);
+
+impl InFlight {
+    /// Users tracked before idle entries are dropped.
+    const MAX_ENTRIES: usize = 10_000;
+
+    /// Waits (at most `max_wait`) until fewer than `limit` requests of `user`
+    /// are in flight; the permit marks this one in flight until dropped.
+    async fn enter(
+        &self,
+        user: String,
+        limit: usize,
+        max_wait: Duration,
+    ) -> Result<Option<OwnedSemaphorePermit>, ApiError> {
+        if limit == 0 {
+            return Ok(None);
+        }
+        let semaphore = {
+            let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            if map.len() >= Self::MAX_ENTRIES {
+                // Forget users with nothing in flight (no one holds their semaphore).
+                map.retain(|_, s| Arc::strong_count(s) > 1);
+            }
+            map.entry(user)
+                .or_insert_with(|| Arc::new(Semaphore::new(limit)))
+                .clone()
+        };
+        match tokio::time::timeout(max_wait, semaphore.acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(Some(permit)),
+            Ok(Err(_)) | Err(_) => Err(ApiError::TooManyInFlight {
+                limit,
+                waited: max_wait,
+            }),
         }
     }
 }
@@ -188,6 +248,7 @@ pub struct ApiClient {
     api_url: String,
     options: ApiOptions,
     tokens: TokenCache,
+    in_flight: InFlight,
 }
 
 impl std::fmt::Debug for ApiClient {
@@ -230,6 +291,7 @@ impl ApiClient {
             api_url: api_url.to_string(),
             options: ApiOptions::default(),
             tokens: TokenCache::default(),
+            in_flight: InFlight::default(),
         }
     }
 
@@ -268,7 +330,13 @@ impl ApiClient {
     /// )?;
     /// # Ok(()) }
     /// ```
+    ///
+    /// A `user_agent` without Wikimedia's `<client>/<version> (<contact>)`
+    /// shape is refused ([`ApiError::InvalidRequest`], with a good one shown).
     pub fn owner(api_url: &str, user_agent: &str, owner: OwnerOnly) -> Result<ApiClient, ApiError> {
+        if let Some(problem) = crate::config::user_agent_problem(user_agent.trim()) {
+            return Err(ApiError::InvalidRequest(format!("user_agent: {problem}")));
+        }
         let http = standalone_http(user_agent)?;
         let (consumer, credentials) = Consumer::owner(&owner);
         let protocol = Protocol::for_api(http.clone(), consumer);
@@ -283,6 +351,13 @@ impl ApiClient {
     /// Uses a shared token cache (the fairing shares one between requests).
     pub(crate) fn with_token_cache(mut self, tokens: TokenCache) -> ApiClient {
         self.tokens = tokens;
+        self
+    }
+
+    /// Counts requests in flight with others (the fairing's clients share one
+    /// count per user).
+    pub(crate) fn with_in_flight(mut self, in_flight: InFlight) -> ApiClient {
+        self.in_flight = in_flight;
         self
     }
 
@@ -615,7 +690,18 @@ impl ApiClient {
         let mut refreshed = false;
         loop {
             attempt += 1;
-            let result = self.send_once(payload).await;
+            let result = {
+                // In flight only while sent: not while waiting to retry.
+                let _turn = self
+                    .in_flight
+                    .enter(
+                        self.credentials().cache_key(),
+                        self.options.max_concurrent_per_user,
+                        self.options.max_queue_wait,
+                    )
+                    .await?;
+                self.send_once(payload).await
+            };
             let wait = match &result {
                 // An OAuth 2.0 access token the wiki no longer takes (expired
                 // early, or refreshed elsewhere): refresh once and retry.

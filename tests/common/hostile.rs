@@ -202,7 +202,7 @@ pub fn figment_for(h: &HostileWiki, port: u16) -> rocket::figment::Figment {
         .merge(("mwoauth.base_url", format!("{}/w", h.origin)))
         .merge(("mwoauth.consumer_key", CONSUMER_KEY))
         .merge(("mwoauth.consumer_secret", CONSUMER_SECRET))
-        .merge(("mwoauth.user_agent", "tests/0"))
+        .merge(("mwoauth.user_agent", "tests/0 (https://example.org/tests)"))
         .merge(("mwoauth.timeout", 1))
 }
 
