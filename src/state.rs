@@ -49,6 +49,11 @@ impl OAuthState {
             callback_path: config.route_path("oauth-callback"),
             session_days: config.session_days,
             protocol: config.oauth_version,
+            app: crate::session::app_binding(
+                &config.api_url(),
+                config.oauth_version,
+                &config.consumer_key,
+            ),
         };
         let owner = config.owner.as_ref().map(|owner| {
             let (consumer, credentials) = Consumer::owner(owner);

@@ -19,9 +19,13 @@ type Flight = (
 );
 
 impl Flights {
-    /// Results are shared this long: long enough for the requests that
-    /// still carry the old cookie.
-    const KEEP: Duration = Duration::from_secs(600);
+    /// A renewal's new tokens are shared this long after it began: with the
+    /// requests a browser sent in parallel with the old cookie before the
+    /// new one arrived. Not longer: a cookie that is still presented after
+    /// that was kept (or stolen) after its rotation, and the wiki's verdict
+    /// on its spent refresh token applies (RFC 9700 §4.14.2). A failure is
+    /// not kept at all ([`Flights::forget`]).
+    pub(super) const KEEP: Duration = Duration::from_secs(10);
     const MAX: usize = 10_000;
 
     pub(super) fn flight(
