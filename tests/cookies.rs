@@ -96,7 +96,12 @@ async fn records_of_other_formats_read_as_signed_out() {
             .to_string();
     // Confirmed at the start of time (found by fuzzing: the age overflowed).
     let ancient = record_at(i64::MIN);
+    // Dated in the future (F17, issue 22): not fresh for ever.
+    let future_dated = record(-30 * 86_400);
+    let far_future = record_at(i64::MAX);
     for value in [
+        future_dated,
+        far_future,
         unbound,
         other_wiki,
         other_consumer,
