@@ -52,9 +52,19 @@ impl From<reqwest::Error> for Failure {
             Failure::Timeout
         } else {
             // reqwest's Display names the URL: the wiki's address inside the
-            // operator's network is for the log, not for the visitor's page.
-            log::warn!("MediaWiki OAuth: the wiki could not be reached: {e}");
-            Failure::Unreachable(e.without_url().to_string())
+            // operator's network is for the log (without the query, which
+            // may carry a request's parameters), not for the visitor's page.
+            let at = e.url().map(|u| {
+                let mut u = u.clone();
+                u.set_query(None);
+                format!(" at {u}")
+            });
+            let e = e.without_url();
+            log::warn!(
+                "MediaWiki OAuth: the wiki could not be reached{}: {e}",
+                at.unwrap_or_default()
+            );
+            Failure::Unreachable(e.to_string())
         }
     }
 }

@@ -655,3 +655,76 @@ async fn f13_the_code_stays_out_of_the_log_and_the_referer_and_alone_it_signs_no
     );
     wiki.shutdown().await;
 }
+
+#[rocket::async_test]
+async fn f13_an_oauth1_verifier_stays_out_of_the_log_and_alone_it_signs_nobody_in() {
+    capture_logs();
+    let wiki = start_wiki().await;
+    let port = free_port();
+    let consumer = consumer_with(&wiki, port, Proto::OAuth1, "/");
+    let figment =
+        figment_with(&wiki, &consumer, port, Proto::OAuth1).merge(("log_level", "normal"));
+    let app = launch(app_rocket(figment)).await;
+    wiki.set_auto_approve(Some("Alice"));
+    let victim = jar_browser();
+    let r = victim.get(app.at("/login?next=/")).send().await.unwrap();
+    let at_wiki = follow(&victim, &r).await;
+    let callback = at_wiki.headers()["location"].to_str().unwrap().to_string();
+    let verifier = url::Url::parse(&callback)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "oauth_verifier")
+        .unwrap()
+        .1
+        .into_owned();
+    // Without the victim's login cookie (which holds the request token
+    // secret the wiki's token step must be signed with): refused.
+    let r = jar_browser().get(&callback).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.headers()["referrer-policy"], "no-referrer");
+    let r = victim.get(&callback).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(text(&victim, &app.at("/"))
+        .await
+        .1
+        .starts_with("user: Alice"));
+    assert!(logged_anywhere("/oauth-callback").is_some());
+    assert!(
+        logged_anywhere(&verifier).is_none(),
+        "{:?}",
+        logged_anywhere(&verifier)
+    );
+    wiki.shutdown().await;
+}
+
+#[rocket::async_test]
+async fn f5_another_apps_session_is_signed_out_with_a_warning_in_the_log() {
+    capture_logs();
+    let h = hostile::start().await;
+    let app_a = oauth2_app(&h).await;
+    let port_b = free_port();
+    let app_b = launch(app_rocket(
+        hostile::figment_oauth2(&h, port_b).merge(("mwoauth.client_id", "another-client-of-b")),
+    ))
+    .await;
+    let browser = jar_browser();
+    assert_eq!(
+        hostile::oauth2_login(&browser, &app_a, "code5")
+            .await
+            .status(),
+        303
+    );
+    assert!(text(&browser, &app_a.at("/"))
+        .await
+        .1
+        .starts_with("user: Mallory"));
+    // The browser sends the cookie to B too (cookies ignore the port).
+    assert!(text(&browser, &app_b.at("/"))
+        .await
+        .1
+        .starts_with("anonymous"));
+    assert!(
+        logged_anywhere("made by another app that shares this app's secret_key").is_some(),
+        "a warning names the cause"
+    );
+}
