@@ -728,3 +728,39 @@ async fn f5_another_apps_session_is_signed_out_with_a_warning_in_the_log() {
         "a warning names the cause"
     );
 }
+
+#[rocket::async_test]
+async fn f7_four_thousand_groups_in_the_identity_cost_milliseconds() {
+    capture_logs();
+    let h = hostile::start().await;
+    let port = free_port();
+    let app = launch(app_rocket(hostile::figment_for(&h, port))).await;
+    let origin = h.origin.clone();
+    h.set(|b| {
+        b.identify = hostile::jwt_answer(origin, |claims| {
+            let groups: Vec<String> = (0..4_000).map(|i| format!("g{i:04}")).collect();
+            claims["groups"] = serde_json::json!(groups);
+        })
+    });
+    let client = jar_browser();
+    client.get(app.at("/login")).send().await.unwrap();
+    let started = Instant::now();
+    let r = client
+        .get(app.at(&format!(
+            "/oauth-callback?oauth_verifier=v&oauth_token={}",
+            hostile::REQUEST_TOKEN
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "the callback took {:?}",
+        started.elapsed()
+    );
+    assert!(text(&client, &app.at("/"))
+        .await
+        .1
+        .starts_with("user: Mallory"));
+}

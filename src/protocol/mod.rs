@@ -517,7 +517,7 @@ impl Protocol {
             // A failure is shared only by the requests that waited for it:
             // the next request asks again (a wiki that answered HTML or too
             // much may have recovered; a refused grant is refused again).
-            self.flights.forget(&key);
+            self.flights.forget(&key, &flight);
         }
         result.map(|t| Credentials(Grant::OAuth2(t)))
     }
