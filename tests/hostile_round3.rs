@@ -764,3 +764,32 @@ async fn f7_four_thousand_groups_in_the_identity_cost_milliseconds() {
         .1
         .starts_with("user: Mallory"));
 }
+
+#[rocket::async_test]
+async fn f8_an_api_answer_echoing_the_bearer_token_is_masked() {
+    capture_logs();
+    let token = "owner-secret-token-5ab1e";
+    let body = r#"{"warnings":{"main":{"*":"Authorization: Bearer owner-secret-token-5ab1e"}},"error":{"code":"badthing","info":"we saw owner-secret-token-5ab1e in your request"}}"#;
+    let url = raw_api("200 OK", "", body, Duration::ZERO).await;
+    let api = ApiClient::owner(
+        &url,
+        "tests/0",
+        OwnerOnly::OAuth2 {
+            access_token: token.into(),
+        },
+    )
+    .unwrap();
+    let error = api
+        .request(&[("action", "query"), ("meta", "userinfo")])
+        .await
+        .unwrap_err();
+    let shown = format!("{error} {error:?}");
+    assert!(shown.contains("we saw"), "{shown}");
+    assert!(!shown.contains(token), "{shown}");
+    assert!(logged_anywhere("API warnings").is_some());
+    assert!(
+        logged_anywhere(token).is_none(),
+        "{:?}",
+        logged_anywhere(token)
+    );
+}

@@ -756,6 +756,10 @@ impl ApiClient {
                 })??
         };
         if let Some(warnings) = value.get("warnings") {
+            // The wiki's words, with whatever secret it echoed masked.
+            let credentials = self.credentials();
+            let warnings =
+                crate::wire::redact(&warnings.to_string(), &self.protocol.secrets(&credentials));
             log::warn!("MediaWiki API warnings from {}: {warnings}", self.api_url);
         }
         classify_answer(value, retry_after)
