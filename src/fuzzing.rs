@@ -116,6 +116,7 @@ thread_local! {
 fn policy() -> CookiePolicy {
     CookiePolicy {
         secure: false,
+        secure_behind_proxy: false,
         login_path: "/login".into(),
         callback_path: "/oauth-callback".into(),
         session_days: u32::MAX,

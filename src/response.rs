@@ -227,7 +227,7 @@ pub(crate) fn on_response(req: &Request<'_>, res: &mut Response<'_>) {
         // The callback's URL carried the code: no page it leads to learns it.
         res.set_raw_header("Referrer-Policy", "no-referrer");
     }
-    if !state.cookies.secure && forwarded_https(req) {
+    if !state.cookies.secure && state.cookies.secure_behind_proxy && forwarded_https(req) {
         session::make_secure(res);
     }
 }

@@ -45,6 +45,7 @@ impl OAuthState {
             .unwrap_or_else(|| tls || config.callback.as_str().starts_with("https://"));
         let cookies = CookiePolicy {
             secure,
+            secure_behind_proxy: config.secure_cookies.is_none(),
             login_path: config.route_path("login"),
             callback_path: config.route_path("oauth-callback"),
             session_days: config.session_days,

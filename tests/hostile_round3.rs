@@ -576,6 +576,21 @@ async fn f12_cookies_are_secure_when_a_proxy_says_https() {
     for c in set_cookies(&r) {
         assert!(!c.contains("Secure"), "{c}");
     }
+    // `secure_cookies = false` is the operator's choice: never `Secure`.
+    let port = free_port();
+    let plain = launch(app_rocket(
+        hostile::figment_oauth2(&h, port).merge(("mwoauth.secure_cookies", false)),
+    ))
+    .await;
+    let r = client
+        .get(plain.at("/login"))
+        .header("X-Forwarded-Proto", "https")
+        .send()
+        .await
+        .unwrap();
+    for c in set_cookies(&r) {
+        assert!(!c.contains("Secure"), "{c}");
+    }
     // A client saying `http` gains nothing either way.
     let r = client
         .get(app.at("/login"))

@@ -20,6 +20,9 @@ pub(super) const FORMAT: u8 = 2;
 pub(crate) struct CookiePolicy {
     /// Set the `Secure` attribute.
     pub secure: bool,
+    /// Set it too on requests a proxy marks `X-Forwarded-Proto: https`
+    /// (`secure_cookies` unset).
+    pub secure_behind_proxy: bool,
     /// Path of `/login` (where the slot index is sent).
     pub login_path: String,
     /// Path of `/oauth-callback` (where the logins in progress are sent);
