@@ -265,7 +265,9 @@ pub struct Config {
     pub jwt_leeway: Duration,
     /// `secure_cookies`: `true` forces the `Secure` cookie attribute (behind a
     /// TLS proxy), `false` never sets it; unset, it is set when Rocket serves
-    /// TLS or the `callback` is an `https://` URL.
+    /// TLS or the `callback` is an `https://` URL, and otherwise on each
+    /// request a proxy marks `X-Forwarded-Proto: https` (with a warning at
+    /// launch).
     ///
     /// _Default:_ unset (automatic).
     pub secure_cookies: Option<bool>,

@@ -60,7 +60,7 @@ impl Fairing for MwOAuth {
     fn info(&self) -> Info {
         Info {
             name: "MediaWiki OAuth",
-            kind: Kind::Ignite | Kind::Response,
+            kind: Kind::Ignite | Kind::Request | Kind::Response,
         }
     }
 
@@ -112,6 +112,19 @@ impl Fairing for MwOAuth {
             }
         }
         let tls = rocket_config.tls_enabled();
+        if config.secure_cookies.is_none()
+            && !tls
+            && !config.callback.as_str().starts_with("https://")
+        {
+            log::warn!(
+                "MediaWiki OAuth: this app cannot tell whether browsers reach it over HTTPS \
+                 (no TLS in Rocket, mwoauth.callback is not https://, secure_cookies is not set). \
+                 Its cookies get the Secure attribute only on requests that a proxy marks with \
+                 `X-Forwarded-Proto: https`. Behind a TLS proxy (Toolforge, nginx) set \
+                 mwoauth.secure_cookies = true (ROCKET_MWOAUTH_SECURE_COOKIES=true); for plain \
+                 HTTP in development set it to false to silence this warning."
+            );
+        }
         let mount = config.mount.clone();
         let sign_in = config.sign_in;
         let own_catchers = config.error_pages == ErrorPages::Builtin;
@@ -136,6 +149,10 @@ impl Fairing for MwOAuth {
         } else {
             rocket
         })
+    }
+
+    async fn on_request(&self, req: &mut rocket::Request<'_>, _: &mut rocket::Data<'_>) {
+        crate::response::on_request(req);
     }
 
     async fn on_response<'r>(&self, req: &'r rocket::Request<'_>, res: &mut rocket::Response<'r>) {

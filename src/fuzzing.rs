@@ -39,6 +39,15 @@ pub fn safe_next(next: Option<&str>, default: &str) -> String {
 /// `redirect::MAX_NEXT_LEN`.
 pub const MAX_NEXT_LEN: usize = crate::redirect::MAX_NEXT_LEN;
 
+/// `wire::redact`: `text` with every occurrence of `secrets` and every
+/// value after a secret's name masked.
+pub fn redact(text: &str, secrets: &[&str]) -> String {
+    crate::wire::redact(text, secrets)
+}
+
+/// `wire::REDACTED`, what stands in for a secret.
+pub const REDACTED: &str = crate::wire::REDACTED;
+
 /// `api::parse_answer`.
 pub fn parse_answer(body: &str) -> Result<Value, ApiError> {
     crate::api::parse_answer(body)
@@ -107,10 +116,12 @@ thread_local! {
 fn policy() -> CookiePolicy {
     CookiePolicy {
         secure: false,
+        secure_behind_proxy: false,
         login_path: "/login".into(),
         callback_path: "/oauth-callback".into(),
         session_days: u32::MAX,
         protocol: OAuthVersion::OAuth1,
+        app: String::new(),
     }
 }
 

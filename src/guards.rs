@@ -16,7 +16,7 @@ use rocket::{Ignite, Rocket, Sentinel};
 
 use crate::api::ApiClient;
 use crate::error::Error;
-use crate::protocol::{Credentials, Renew};
+use crate::protocol::{Credentials, Renew, WikiError};
 use crate::response;
 use crate::session::{self, SessionRecord};
 use crate::state::OAuthState;
@@ -35,6 +35,10 @@ fn missing_fairing(rocket: &Rocket<Ignite>, guard: &str) -> bool {
 struct CachedSession(Option<SessionRecord>);
 
 fn session_of<'r>(req: &'r Request<'_>) -> Option<&'r SessionRecord> {
+    if session::removed(req, session::SESSION_COOKIE) {
+        // Signed out by an earlier guard of this request.
+        return None;
+    }
     req.local_cache(|| {
         CachedSession(
             OAuthState::of(req).and_then(|s| session::read_session(req.cookies(), &s.cookies)),
@@ -48,6 +52,11 @@ fn session_of<'r>(req: &'r Request<'_>) -> Option<&'r SessionRecord> {
 /// seen before). Not kept in the request-local cache: a second lookup in the
 /// same request is a hit, and cheaper than the local cache's insertion.
 fn user_of(req: &Request<'_>) -> Option<Arc<MwUser>> {
+    if session::removed(req, session::SESSION_COOKIE) {
+        // Signed out by an earlier guard of this request (`VerifiedMwUser`,
+        // `MwApi`): a route of lower rank sees nobody signed in.
+        return None;
+    }
     OAuthState::of(req).and_then(|s| s.users.user(req.cookies(), &s.cookies))
 }
 
@@ -103,7 +112,15 @@ async fn fresh_credentials(req: &Request<'_>) -> Result<(Credentials, MwUser), N
                     record.user.clone()
                 }
             };
-            session::store_session(req.cookies(), &state.cookies, fresh.clone(), &user);
+            if let Err(too_large) =
+                session::store_session(req.cookies(), &state.cookies, fresh.clone(), &user)
+            {
+                // The renewed tokens cannot be kept (and the old ones are spent).
+                session::remove(req, &state.cookies, session::SESSION_COOKIE);
+                let error = Error::Wiki(WikiError::Unexpected(too_large.to_string()));
+                response::note_error(req, &error);
+                return Err(NoCredentials::Failed(error));
+            }
             Ok((fresh, user))
         }
         Err(e) if e.is_revoked() => {
@@ -137,8 +154,20 @@ impl<'r> FromRequest<'r> for VerifiedMwUser {
         };
         match state.protocol.identify(&credentials).await {
             Ok(verified) => {
-                session::store_session(req.cookies(), &state.cookies, credentials, &verified.user);
-                Outcome::Success(verified)
+                match session::store_session(
+                    req.cookies(),
+                    &state.cookies,
+                    credentials,
+                    &verified.user,
+                ) {
+                    Ok(()) => Outcome::Success(verified),
+                    Err(too_large) => {
+                        session::remove(req, &state.cookies, session::SESSION_COOKIE);
+                        let error = Error::Wiki(WikiError::Unexpected(too_large.to_string()));
+                        response::note_error(req, &error);
+                        Outcome::Error((error.status(), error))
+                    }
+                }
             }
             Err(e) if e.is_revoked() => {
                 session::remove(req, &state.cookies, session::SESSION_COOKIE);

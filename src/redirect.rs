@@ -28,6 +28,20 @@ pub(crate) fn is_local_path(s: &str) -> bool {
     if decoded.iter().any(|&b| b.is_ascii_control() || b == b'\\') {
         return false;
     }
+    // The path (raw, and decoded once) is already normal: no empty segment
+    // (`//` anywhere) and no dot segment. `/..//evil.example` would land on
+    // `//evil.example` after one normalisation by a browser, proxy or app.
+    let path = &s[..s.find(['?', '#']).unwrap_or(s.len())];
+    let decoded_path: Vec<u8> = percent_encoding::percent_decode_str(path).collect();
+    for p in [path.as_bytes(), decoded_path.as_slice()] {
+        let mut segments = p.split(|&b| b == b'/').skip(1).peekable();
+        while let Some(segment) = segments.next() {
+            let last = segments.peek().is_none();
+            if (segment.is_empty() && !last) || segment == b"." || segment == b".." {
+                return false;
+            }
+        }
+    }
     rocket::http::uri::Reference::parse(s)
         .is_ok_and(|r| r.scheme().is_none() && r.authority().is_none())
 }
@@ -64,6 +78,8 @@ mod tests {
             "/a#frag",
             "/wiki/Zo%C3%AB",
             "/?next=//x",
+            "/a/",
+            "/a.b/..c/.d?x=/../#/./",
         ] {
             assert!(is_local_path(ok), "{ok}");
         }
@@ -98,6 +114,19 @@ mod tests {
             "/ünïcode",
             "\u{2215}\u{2215}evil.example",
             long.as_str(),
+            // Dot segments and empty segments (F14, issue 22).
+            "/..//evil.example",
+            "/.//evil.example",
+            "/a/..//evil.example",
+            "/a//evil.example",
+            "/%2e%2e//evil.example",
+            "/.%2E//evil.example",
+            "/..%2F/evil.example",
+            "/..",
+            "/a/.",
+            "/./a",
+            "/a/%2e/b",
+            "/%2F%2Fevil.example",
         ] {
             assert!(!is_local_path(bad), "{bad:?}");
             assert_eq!(safe_next(Some(bad), "/home"), "/home");

@@ -248,11 +248,59 @@ pub(crate) fn catchers() -> Vec<Catcher> {
     catchers![unauthorized, forbidden]
 }
 
+/// The callback's query, kept out of the request's URI ([`on_request`]).
+struct CallbackQuery(Option<String>);
+
+/// What the fairing does to every request: the callback's query (the OAuth
+/// 2.0 `code`, the OAuth 1.0a verifier) is taken out of the URI before
+/// Rocket logs the request line, and kept for the callback route
+/// ([`callback_query`]). Rocket logs `GET /oauth-callback`, never the code.
+pub(crate) fn on_request(req: &mut Request<'_>) {
+    let Some(state) = OAuthState::of(req) else {
+        return;
+    };
+    if req.uri().path() != state.cookies.callback_path.as_str() || req.uri().query().is_none() {
+        return;
+    }
+    let query = req.uri().query().map(|q| q.as_str().to_string());
+    let path = req.uri().path().as_str().to_string();
+    if let Ok(bare) = rocket::http::uri::Origin::parse_owned(path) {
+        req.local_cache(|| CallbackQuery(query));
+        req.set_uri(bare);
+    }
+}
+
+/// The callback's query as the browser sent it (see [`on_request`]).
+pub(crate) fn callback_query<'r>(req: &'r Request<'_>) -> Option<&'r str> {
+    req.local_cache(|| CallbackQuery(None))
+        .0
+        .as_deref()
+        .or_else(|| req.uri().query().map(|q| q.as_str()))
+}
+
 /// What the fairing does to every response.
 pub(crate) fn on_response(req: &Request<'_>, res: &mut Response<'_>) {
-    if let Some(state) = OAuthState::of(req) {
-        session::reapply_removals(req, &state.cookies, res);
+    let Some(state) = OAuthState::of(req) else {
+        return;
+    };
+    session::reapply_removals(req, &state.cookies, res);
+    if req.uri().path() == state.cookies.callback_path.as_str() {
+        // The callback's URL carried the code: no page it leads to learns it.
+        res.set_raw_header("Referrer-Policy", "no-referrer");
     }
+    if !state.cookies.secure && state.cookies.secure_behind_proxy && forwarded_https(req) {
+        session::make_secure(res);
+    }
+}
+
+/// Whether a proxy says the browser reached it over HTTPS
+/// (`X-Forwarded-Proto: https`). Only ever used to add `Secure`: a client
+/// that sends it itself gains nothing.
+fn forwarded_https(req: &Request<'_>) -> bool {
+    req.headers()
+        .get_one("X-Forwarded-Proto")
+        .and_then(|v| v.split(',').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"))
 }
 
 #[cfg(test)]

@@ -1,15 +1,15 @@
 //! `/login`, `/oauth-callback` and `/logout`: thin handlers that read the
 //! request, call the protocol, set cookies and redirect.
 
-use rocket::http::uri::Origin;
 use rocket::http::CookieJar;
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::response::Redirect;
 use rocket::{get, routes, Route};
 
 use crate::error::Error;
-use crate::protocol;
+use crate::protocol::{self, WikiError};
 use crate::redirect::safe_next;
+use crate::response;
 use crate::session;
 use crate::state::OAuthState;
 
@@ -49,17 +49,23 @@ async fn login(next: Option<&str>, ctx: Ctx<'_>, jar: &CookieJar<'_>) -> Result<
 /// Finishes the handshake: token exchange, identity check, session cookie,
 /// flash message, then back to `next`.
 #[get("/oauth-callback")]
-async fn callback(uri: &Origin<'_>, ctx: Ctx<'_>, jar: &CookieJar<'_>) -> Result<Redirect, Error> {
+async fn callback(ctx: Ctx<'_>, jar: &CookieJar<'_>) -> Result<Redirect, Error> {
     let state = ctx.state;
-    let callback = match protocol::read_callback(uri.query().map(|q| q.as_str())) {
+    let callback = match protocol::read_callback(response::callback_query(ctx.req)) {
         Ok(c) => c,
         Err(bad) => {
             // A malformed callback that names a login still uses it up.
-            if let Some(key) = bad.login_key {
-                session::take_pending(ctx.req, &state.cookies, &key);
-            }
+            let pending = bad
+                .login_key
+                .and_then(|key| session::take_pending(ctx.req, &state.cookies, &key));
             return Err(match bad.denied {
-                Some(words) => Error::LoginDenied(words),
+                // The wiki's words only for the login this browser started,
+                // or the wiki's own texts: anyone can link to the callback
+                // with words of their own.
+                Some(words) if pending.is_some() || protocol::wiki_denial_text(&words) => {
+                    Error::LoginDenied(words)
+                }
+                Some(_) => Error::LoginDenied(DENIED.into()),
                 None => Error::BadCallback(bad.message),
             });
         }
@@ -67,6 +73,11 @@ async fn callback(uri: &Origin<'_>, ctx: Ctx<'_>, jar: &CookieJar<'_>) -> Result
     // Taken before anything else: a replayed or failed callback cannot be reused.
     let (pending, next) = session::take_pending(ctx.req, &state.cookies, callback.login_key())
         .ok_or(Error::NoPendingLogin)?;
+    if !callback.finishes(&pending) {
+        return Err(Error::BadCallback(
+            "it is shaped for another protocol than the sign-in in progress".into(),
+        ));
+    }
     let credentials = state
         .protocol
         .finish_login(&pending, &callback)
@@ -79,7 +90,8 @@ async fn callback(uri: &Origin<'_>, ctx: Ctx<'_>, jar: &CookieJar<'_>) -> Result
             }
         })?;
     let verified = state.protocol.identify(&credentials).await?;
-    session::store_session(jar, &state.cookies, credentials, &verified.user);
+    session::store_session(jar, &state.cookies, credentials, &verified.user)
+        .map_err(|too_large| Error::Wiki(WikiError::Unexpected(too_large.to_string())))?;
     if state.config.flash {
         session::set_flash(
             jar,
@@ -90,6 +102,10 @@ async fn callback(uri: &Origin<'_>, ctx: Ctx<'_>, jar: &CookieJar<'_>) -> Result
     }
     Ok(Redirect::to(next))
 }
+
+/// What a denied sign-in shows when the callback names no login this browser
+/// started (the words in such a link are not the wiki's).
+const DENIED: &str = "you came back from the wiki without allowing the app";
 
 /// Forgets the user and goes back to `next`.
 #[get("/logout?<next>")]

@@ -47,10 +47,16 @@ impl OAuthState {
             .unwrap_or_else(|| tls || config.callback.as_str().starts_with("https://"));
         let cookies = CookiePolicy {
             secure,
+            secure_behind_proxy: config.secure_cookies.is_none(),
             login_path: config.route_path("login"),
             callback_path: config.route_path("oauth-callback"),
             session_days: config.session_days,
             protocol: config.oauth_version,
+            app: crate::session::app_binding(
+                &config.api_url(),
+                config.oauth_version,
+                &config.consumer_key,
+            ),
         };
         let owner = config.owner.as_ref().map(|owner| {
             let (consumer, credentials) = Consumer::owner(owner);

@@ -51,7 +51,19 @@ impl From<reqwest::Error> for Failure {
         if e.is_timeout() {
             Failure::Timeout
         } else {
-            // reqwest's Display names the URL; our URLs carry no secrets.
+            // reqwest's Display names the URL: the wiki's address inside the
+            // operator's network is for the log (without the query, which
+            // may carry a request's parameters), not for the visitor's page.
+            let at = e.url().map(|u| {
+                let mut u = u.clone();
+                u.set_query(None);
+                format!(" at {u}")
+            });
+            let e = e.without_url();
+            log::warn!(
+                "MediaWiki OAuth: the wiki could not be reached{}: {e}",
+                at.unwrap_or_default()
+            );
             Failure::Unreachable(e.to_string())
         }
     }
@@ -87,13 +99,116 @@ pub(crate) async fn read_limited(
     String::from_utf8(body).map_err(|_| Failure::NotUtf8)
 }
 
-/// The first characters of a body, for error messages.
+/// The first characters of a body, for error messages (secrets the wiki
+/// or a proxy echoed masked, [`scrub`]).
 pub(crate) fn excerpt(body: &str) -> String {
     let mut s: String = body.chars().take(120).collect();
     if s.len() < body.len() {
         s.push('…');
     }
-    s
+    scrub(&s)
+}
+
+/// What stands in for a secret in a text that is shown or logged.
+pub(crate) const REDACTED: &str = "[redacted]";
+
+/// Names after which a wiki's or proxy's echo of a request carries a secret
+/// (a form field, a JSON key, a header), in lower case.
+const SECRET_NAMES: [&str; 12] = [
+    "client_secret",
+    "code_verifier",
+    "refresh_token",
+    "access_token",
+    "oauth_signature",
+    "oauth_verifier",
+    "oauth_token_secret",
+    "consumer_secret",
+    "bearer",
+    "code",
+    "oauth_token",
+    "token",
+];
+
+/// A text from the wiki (or a proxy in front of it) made safe to show and
+/// log: every occurrence of one of `secrets` (the values the request sent:
+/// the client secret, the PKCE verifier, the code, tokens) and every value
+/// after a secret's name (`client_secret=…`, `"refresh_token": "…"`,
+/// `Bearer …`) is replaced by `[redacted]`. Linear in the text's length.
+pub(crate) fn redact(text: &str, secrets: &[&str]) -> String {
+    let mut out = text.to_string();
+    for secret in secrets.iter().filter(|s| s.len() >= 4) {
+        if out.contains(secret) {
+            out = out.replace(secret, REDACTED);
+        }
+        // Echoed percent-encoded too (a form body).
+        let encoded = encode(secret);
+        if encoded != *secret && out.contains(&encoded) {
+            out = out.replace(&encoded, REDACTED);
+        }
+    }
+    scrub(&out)
+}
+
+/// Masks the value after every secret's name ([`SECRET_NAMES`]) in `text`.
+pub(crate) fn scrub(text: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let name = SECRET_NAMES.iter().find(|n| {
+            lower.as_bytes()[i..].starts_with(n.as_bytes())
+                // A whole word: `code` but not `encode` or `code_challenge`.
+                && (i == 0 || !is_name_byte(bytes[i - 1]))
+                && bytes.get(i + n.len()).is_none_or(|b| !is_name_byte(*b))
+        });
+        let Some(name) = name else {
+            i += 1;
+            continue;
+        };
+        let after = i + name.len();
+        let mut j = after;
+        let skip = |j: &mut usize, set: &[u8]| {
+            while *j < bytes.len() && set.contains(&bytes[*j]) && *j - after < 8 {
+                *j += 1;
+            }
+        };
+        if *name == "bearer" {
+            // `Bearer <token>`: at least one space.
+            skip(&mut j, b" \t");
+        } else {
+            // `name=…`, `name: …`, `"name": "…"`.
+            skip(&mut j, b"\"' \t");
+            if j < bytes.len() && b"=:".contains(&bytes[j]) {
+                j += 1;
+                skip(&mut j, b"\"' \t");
+            } else {
+                j = after;
+            }
+        }
+        let start = j;
+        while j < bytes.len() && is_value_byte(bytes[j]) {
+            j += 1;
+        }
+        if start > after && j > start {
+            out.push_str(&text[copied..start]);
+            out.push_str(REDACTED);
+            copied = j;
+        }
+        i = j.max(i + 1);
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// Bytes of a token, a secret or their percent-encoding.
+fn is_value_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~+/=%".contains(&b)
 }
 
 #[cfg(test)]
@@ -106,5 +221,37 @@ mod tests {
         assert_eq!(encode("Zoë"), "Zo%C3%AB");
         assert_eq!(encode("+\\"), "%2B%5C");
         assert_eq!(encode_pairs([("a b", "c&d"), ("e", "")]), "a%20b=c%26d&e=");
+    }
+
+    #[test]
+    fn echoed_secrets_are_masked() {
+        let echo = "Bad request: grant_type=refresh_token&refresh_token=r3fr3sh&client_id=app\
+                    &client_secret=s%2Bcret&code_verifier=v-e_r.i~f; header Authorization: Bearer \
+                    eyJ0.abc; {\"code\": \"c0de\", \"access_token\":\"at\"}";
+        let shown = scrub(echo);
+        for secret in [
+            "r3fr3sh",
+            "s%2Bcret",
+            "v-e_r.i~f",
+            "eyJ0.abc",
+            "c0de",
+            "\"at\"",
+        ] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(shown.contains("grant_type=refresh_token"), "{shown}");
+        assert!(shown.contains("client_id=app"), "{shown}");
+        // Known values go wherever they are, encoded or not.
+        let shown = redact(
+            "you sent XyZ-secret+1 and XyZ-secret%2B1!",
+            &["XyZ-secret+1"],
+        );
+        assert_eq!(shown, "you sent [redacted] and [redacted]!");
+        // Words that merely contain a name stay.
+        assert_eq!(
+            scrub("encode the code_challenge"),
+            "encode the code_challenge"
+        );
+        assert_eq!(scrub("no token here"), "no token here");
     }
 }

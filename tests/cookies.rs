@@ -25,17 +25,26 @@ fn figment(base_url: &str, port: u16, secret_key: &str) -> Figment {
         .merge(("mwoauth.timeout", 2))
 }
 
-const RECORD: &str = r#"{"v":1,"cr":{"p":"o1","k":"8efb54617594c7cd3a70703660799948","s":"e1125fdb4e24e12afcfab46333c48c52c13f4f41"},"u":{"n":"Alice","i":7,"e":3,"b":false,"c":true,"r":"20260101000000","g":["*","user"],"gr":["basic"]},"at":AT}"#;
+const RECORD: &str = r#"{"v":2,"app":"APP","cr":{"p":"o1","k":"8efb54617594c7cd3a70703660799948","s":"e1125fdb4e24e12afcfab46333c48c52c13f4f41"},"u":{"n":"Alice","i":7,"e":3,"b":false,"c":true,"r":"20260101000000","g":["*","user"],"gr":["basic"]},"at":AT}"#;
 
 /// The record, confirmed by the wiki `age` seconds ago.
 fn record(age: i64) -> String {
-    let at = time::OffsetDateTime::now_utc().unix_timestamp() - age;
-    RECORD.replace("AT", &at.to_string())
+    record_at(time::OffsetDateTime::now_utc().unix_timestamp() - age)
 }
+
+/// The record, confirmed by the wiki at `at` (Unix seconds).
+fn record_at(at: i64) -> String {
+    RECORD
+        .replace("AT", &at.to_string())
+        .replace("APP", &app_binding(BASE_URL, false, CONSUMER_KEY))
+}
+
+/// The wiki of the apps made with [`figment`] in the offline tests.
+const BASE_URL: &str = "http://127.0.0.1:9/w";
 
 #[rocket::async_test]
 async fn records_of_other_formats_read_as_signed_out() {
-    let rocket = app_rocket(figment("http://127.0.0.1:9/w", 0, SECRET_KEY));
+    let rocket = app_rocket(figment(BASE_URL, 0, SECRET_KEY));
     let client = Client::untracked(rocket).await.unwrap();
     let page = |cookie: Cookie<'static>, private: bool| {
         let client = &client;
@@ -60,8 +69,25 @@ async fn records_of_other_formats_read_as_signed_out() {
         page(Cookie::new(SESSION_COOKIE, record(6 * 86_400)), true).await,
         (200, "user: Alice".into())
     );
-    let older = record(60).replace("\"v\":1", "\"v\":0");
-    let future = record(60).replace("\"v\":1", "\"v\":2");
+    let older = record(60).replace("\"v\":2", "\"v\":1");
+    let future = record(60).replace("\"v\":2", "\"v\":3");
+    // Format 1 had no binding: nothing tells this app's from another's.
+    let unbound = record(60).replace("\"v\":2", "\"v\":1").replace(
+        &format!(
+            ",\"app\":\"{}\"",
+            app_binding(BASE_URL, false, CONSUMER_KEY)
+        ),
+        "",
+    );
+    // Made by an app on another wiki, or with another consumer, sharing the key.
+    let other_wiki = record(60).replace(
+        &app_binding(BASE_URL, false, CONSUMER_KEY),
+        &app_binding("http://127.0.0.1:9/other", false, CONSUMER_KEY),
+    );
+    let other_consumer = record(60).replace(
+        &app_binding(BASE_URL, false, CONSUMER_KEY),
+        &app_binding(BASE_URL, false, "another consumer"),
+    );
     let other_protocol = record(60).replace("\"p\":\"o1\"", "\"p\":\"o9\"");
     // Past the sign-in lifetime, whatever the browser kept.
     let expired = record(8 * 86_400);
@@ -69,8 +95,16 @@ async fn records_of_other_formats_read_as_signed_out() {
         r#"{"mwoauth_access_token":{"key":"a","secret":"b"},"mwoauth_username":"Alice"}"#
             .to_string();
     // Confirmed at the start of time (found by fuzzing: the age overflowed).
-    let ancient = RECORD.replace("AT", &i64::MIN.to_string());
+    let ancient = record_at(i64::MIN);
+    // Dated in the future (F17, issue 22): not fresh for ever.
+    let future_dated = record(-30 * 86_400);
+    let far_future = record_at(i64::MAX);
     for value in [
+        future_dated,
+        far_future,
+        unbound,
+        other_wiki,
+        other_consumer,
         ancient,
         expired,
         older,
@@ -88,8 +122,10 @@ async fn records_of_other_formats_read_as_signed_out() {
         );
     }
     // A login in progress started at the start of time (found by fuzzing).
-    let ancient_login =
-        r#"{"v":1,"l":{"p":"o1","k":"abc","s":"x"},"n":"/","at":-9223372036854775808}"#;
+    let ancient_login = format!(
+        r#"{{"v":2,"app":"{}","l":{{"p":"o1","k":"abc","s":"x"}},"n":"/","at":-9223372036854775808}}"#,
+        app_binding(BASE_URL, false, CONSUMER_KEY)
+    );
     let r = client
         .get("/oauth-callback?oauth_token=abc&oauth_verifier=def")
         .private_cookie(Cookie::new("mwoauth_login_0", ancient_login))

@@ -27,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
     let record: Value =
         serde_json::from_str(&value.replace('@', &before.to_string())).expect("a JSON record");
     assert_eq!(login_key, key);
-    assert_eq!(record["v"], 1, "{record}");
+    assert_eq!(record["v"], 2, "{record}");
     assert_eq!(record["n"].as_str(), Some(next.as_str()), "{record}");
     let created = record["at"].as_i64().expect("an integer time");
     assert!(after - created <= LIFETIME + (after - before), "{record}");

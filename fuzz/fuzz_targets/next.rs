@@ -1,4 +1,5 @@
-//! `next=` validation: whatever is accepted stays on this site.
+//! `next=` validation: whatever is accepted stays on this site, and is a
+//! normal path (no dot or empty segments).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -30,6 +31,15 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(joined.port(), None, "{next:?} -> {joined}");
         assert!(
             joined.username().is_empty() && joined.password().is_none(),
+            "{next:?} -> {joined}"
+        );
+        // Already normal: resolving removes no dot segment and the path
+        // never starts with `//` (one normalisation from another host).
+        let path = &next[..next.find(['?', '#']).unwrap_or(next.len())];
+        assert!(!joined.path().starts_with("//"), "{next:?} -> {joined}");
+        assert_eq!(
+            joined.path().split('/').count(),
+            path.split('/').count(),
             "{next:?} -> {joined}"
         );
     } else {

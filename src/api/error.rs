@@ -144,6 +144,34 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// The same error with every text the wiki (or a proxy) sent made safe
+    /// to show and log ([`crate::wire::redact`]).
+    pub(crate) fn redacted(self, secrets: &[&str]) -> ApiError {
+        let r = |m: String| crate::wire::redact(&m, secrets);
+        match self {
+            ApiError::Transport(m) => ApiError::Transport(r(m)),
+            ApiError::InvalidJson { message } => ApiError::InvalidJson {
+                message: r(message),
+            },
+            ApiError::Authorization { code, info } => ApiError::Authorization {
+                code: r(code),
+                info: r(info),
+            },
+            ApiError::Rejected { code, info } => ApiError::Rejected {
+                code: r(code),
+                info: r(info),
+            },
+            ApiError::BadToken { info } => ApiError::BadToken { info: r(info) },
+            ApiError::ReadOnly { info } => ApiError::ReadOnly { info: r(info) },
+            ApiError::Api { code, info, raw } => ApiError::Api {
+                code: r(code),
+                info: r(info),
+                raw: redact_json(raw, secrets),
+            },
+            other => other,
+        }
+    }
+
     /// The API error code, for errors that have one.
     pub fn code(&self) -> Option<&str> {
         match self {
@@ -356,6 +384,20 @@ impl From<WikiError> for ApiError {
 impl From<reqwest::Error> for ApiError {
     fn from(e: reqwest::Error) -> Self {
         Failure::from(e).into()
+    }
+}
+
+/// Every string in `value` with secrets masked ([`crate::wire::redact`]).
+fn redact_json(value: Value, secrets: &[&str]) -> Value {
+    match value {
+        Value::String(s) => Value::String(crate::wire::redact(&s, secrets)),
+        Value::Array(a) => Value::Array(a.into_iter().map(|v| redact_json(v, secrets)).collect()),
+        Value::Object(o) => Value::Object(
+            o.into_iter()
+                .map(|(k, v)| (k, redact_json(v, secrets)))
+                .collect(),
+        ),
+        other => other,
     }
 }
 

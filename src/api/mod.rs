@@ -99,7 +99,9 @@ pub struct ApiOptions {
     pub maxlag: Option<u32>,
     /// Attempts per request when the wiki says maxlag, read-only or 429 (default 4).
     pub max_attempts: u32,
-    /// Total time a request may spend waiting between attempts (default 60 s).
+    /// Total time a request may take with its retries (default 60 s): no
+    /// attempt is made that would end after it, counting the wait before it
+    /// and as long for the attempt as the last one took.
     pub max_wait: Duration,
     /// Longest single wait, whatever `Retry-After` says (default 30 s).
     pub max_delay: Duration,
@@ -175,7 +177,7 @@ impl InFlight {
     }
 }
 
-/// One request's content, for [`ApiClient::send_with_retries`].
+/// One request's content, for `ApiClient::send_with_retries`.
 enum Payload<'a> {
     /// Parameters as a query string (GET) or a form-urlencoded body (POST).
     Form {
@@ -684,13 +686,28 @@ impl ApiClient {
     /// answers maxlag, read-only or 429 (within [`ApiOptions`]' bounds), and
     /// once more at once with a fresh nonce after "Nonce already used".
     async fn send_with_retries(&self, payload: &Payload<'_>) -> Result<Value, ApiError> {
+        let before = self.credentials();
+        self.send_with_retries_unredacted(payload)
+            .await
+            .map_err(|e| {
+                let after = self.credentials();
+                let mut secrets = self.protocol.secrets(&before);
+                secrets.extend(after.secrets());
+                e.redacted(&secrets)
+            })
+    }
+
+    async fn send_with_retries_unredacted(&self, payload: &Payload<'_>) -> Result<Value, ApiError> {
         let started = Instant::now();
         let mut attempt = 0;
         let mut nonce_retried = false;
         let mut refreshed = false;
         loop {
             attempt += 1;
-            let result = {
+            // The next attempt is expected to take as long as this one (its
+            // sending, not its wait for a turn): a wiki that answers 429
+            // slowly cannot stretch the budget.
+            let (result, attempt_took) = {
                 // In flight only while sent: not while waiting to retry.
                 let _turn = self
                     .in_flight
@@ -700,7 +717,9 @@ impl ApiClient {
                         self.options.max_queue_wait,
                     )
                     .await?;
-                self.send_once(payload).await
+                let this_attempt = Instant::now();
+                let result = self.send_once(payload).await;
+                (result, this_attempt.elapsed())
             };
             let wait = match &result {
                 // An OAuth 2.0 access token the wiki no longer takes (expired
@@ -736,7 +755,7 @@ impl ApiClient {
             match wait {
                 Some(wait) if attempt < self.options.max_attempts => {
                     let wait = wait.min(self.options.max_delay);
-                    if started.elapsed() + wait > self.options.max_wait {
+                    if started.elapsed() + wait + attempt_took > self.options.max_wait {
                         return result;
                     }
                     tokio::time::sleep(wait).await;
@@ -824,6 +843,10 @@ impl ApiClient {
                 })??
         };
         if let Some(warnings) = value.get("warnings") {
+            // The wiki's words, with whatever secret it echoed masked.
+            let credentials = self.credentials();
+            let warnings =
+                crate::wire::redact(&warnings.to_string(), &self.protocol.secrets(&credentials));
             log::warn!("MediaWiki API warnings from {}: {warnings}", self.api_url);
         }
         classify_answer(value, retry_after)
@@ -852,6 +875,13 @@ pub(crate) fn classify_answer(
         .and_then(|e| e.first())
     {
         return Err(ApiError::from_error_object(errors, retry_after));
+    }
+    if !value.is_object() {
+        // Every api.php answer is an object; anything else (a proxy's `[]`,
+        // `null`, a number) is not a success.
+        return Err(ApiError::InvalidJson {
+            message: "the answer is JSON but not an object".into(),
+        });
     }
     Ok(value)
 }

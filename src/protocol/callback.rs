@@ -40,6 +40,27 @@ impl Callback {
     pub(crate) fn login_key(&self) -> &str {
         &self.key
     }
+
+    /// Whether this callback is of the protocol of `pending` (a callback
+    /// shaped for the other one is the browser's or a link's mistake).
+    pub(crate) fn finishes(&self, pending: &super::PendingLogin) -> bool {
+        matches!(
+            (&self.data, pending.is_oauth2()),
+            (CallbackData::OAuth1 { .. }, false) | (CallbackData::OAuth2 { .. }, true)
+        )
+    }
+}
+
+/// Whether `words` are a denial as MediaWiki words it (league/oauth2-server's
+/// texts, `observed-1.43.md`): these may be shown whoever sent the link, as
+/// they say nothing a page on another site chose.
+pub(crate) fn wiki_denial_text(words: &str) -> bool {
+    const TEXTS: [&str; 2] = [
+        // Cancel on the authorize dialog (MediaWiki 1.39 and 1.43; no `state`).
+        "User has rejected the request from client application",
+        "The resource owner or authorization server denied the request.",
+    ];
+    TEXTS.contains(&words)
 }
 
 /// A callback that finishes no login: malformed, or the user (or the wiki)

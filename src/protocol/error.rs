@@ -61,6 +61,25 @@ impl WikiError {
 }
 
 impl WikiError {
+    /// The same error with every text the wiki (or a proxy) sent made safe
+    /// to show and log: `secrets` (what the request sent) and anything that
+    /// looks like a secret's value masked ([`crate::wire::redact`]).
+    pub(crate) fn redacted(self, secrets: &[&str]) -> WikiError {
+        let r = |m: String| crate::wire::redact(&m, secrets);
+        match self {
+            WikiError::Unreachable(m) => WikiError::Unreachable(r(m)),
+            WikiError::Refused { key, message } => WikiError::Refused {
+                key: key.map(r),
+                message: r(message),
+            },
+            WikiError::Revoked { message } => WikiError::Revoked {
+                message: r(message),
+            },
+            WikiError::Unexpected(m) => WikiError::Unexpected(r(m)),
+            other => other,
+        }
+    }
+
     /// Whether the wiki refused because of this app's settings (a wrong
     /// secret or callback), which no new login can mend.
     pub(crate) fn is_a_setting(&self) -> bool {
@@ -219,7 +238,7 @@ pub(crate) fn clean_wiki_message(message: &str) -> String {
     if text.is_empty() {
         text = "no message".into();
     }
-    text
+    crate::wire::scrub(&text)
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-pub(crate) use callback::{read_callback, Callback};
+pub(crate) use callback::{read_callback, wiki_denial_text, Callback};
 pub use error::WikiError;
 pub(crate) use error::{clock_advice, clock_offset, RequestError};
 pub use identity::IdentityError;
@@ -122,6 +122,18 @@ impl Credentials {
         }))
     }
 
+    /// The secrets these credentials send or sign with, to mask in what the
+    /// wiki answers ([`WikiError::redacted`]).
+    pub(crate) fn secrets(&self) -> Vec<&str> {
+        match &self.0 {
+            Grant::OAuth1(t) => vec![t.secret.as_str()],
+            Grant::OAuth2(t) => [Some(t.access.as_str()), t.refresh.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect(),
+        }
+    }
+
     /// A key of the grant for caches keyed by user. For OAuth 1.0a the
     /// public token key; for OAuth 2.0 a hash of the refresh (or access)
     /// token, which is a secret and is not kept as such.
@@ -203,6 +215,15 @@ impl fmt::Debug for Consumer {
 }
 
 impl Consumer {
+    /// The application's secret, to mask in what the wiki answers.
+    fn secrets(&self) -> Vec<&str> {
+        match self {
+            Consumer::OAuth1(t) => vec![t.secret.as_str()],
+            Consumer::OAuth2(c) => c.secret.as_deref().into_iter().collect(),
+            Consumer::Bearer => Vec::new(),
+        }
+    }
+
     /// An OAuth 1.0a consumer.
     pub(crate) fn oauth1(key: &str, secret: &str) -> Consumer {
         Consumer::OAuth1(oauth1::TokenPair {
@@ -271,6 +292,11 @@ enum Pending {
 }
 
 impl PendingLogin {
+    /// Whether this is an OAuth 2.0 login ([`Callback::finishes`]).
+    fn is_oauth2(&self) -> bool {
+        matches!(self.0, Pending::OAuth2(_))
+    }
+
     /// The value the wiki echoes back to the callback that names this login
     /// (OAuth 1.0a: the request token; OAuth 2.0: `state`), so parallel
     /// logins stay apart.
@@ -335,6 +361,12 @@ impl Protocol {
 
     /// Starts a login: what to remember, and where to send the browser.
     pub(crate) async fn start_login(&self) -> Result<(PendingLogin, String), WikiError> {
+        self.start_login_unredacted()
+            .await
+            .map_err(|e| e.redacted(&self.consumer.secrets()))
+    }
+
+    async fn start_login_unredacted(&self) -> Result<(PendingLogin, String), WikiError> {
         match &self.consumer {
             Consumer::OAuth1(consumer) => {
                 let request_token = oauth1::initiate(&self.wiki, consumer).await?;
@@ -353,6 +385,25 @@ impl Protocol {
 
     /// Finishes a login from the wiki's callback: the user's credentials.
     pub(crate) async fn finish_login(
+        &self,
+        pending: &PendingLogin,
+        callback: &Callback,
+    ) -> Result<Credentials, WikiError> {
+        let mut secrets = self.consumer.secrets();
+        match &pending.0 {
+            Pending::OAuth1(t) => secrets.push(&t.secret),
+            Pending::OAuth2(c) => secrets.push(&c.verifier),
+        }
+        match &callback.data {
+            CallbackData::OAuth1 { verifier } => secrets.push(verifier),
+            CallbackData::OAuth2 { code } => secrets.push(code),
+        }
+        self.finish_login_unredacted(pending, callback)
+            .await
+            .map_err(|e| e.redacted(&secrets))
+    }
+
+    async fn finish_login_unredacted(
         &self,
         pending: &PendingLogin,
         callback: &Callback,
@@ -379,6 +430,17 @@ impl Protocol {
 
     /// Asks the wiki who the credentials belong to (verified).
     pub(crate) async fn identify(
+        &self,
+        credentials: &Credentials,
+    ) -> Result<VerifiedMwUser, WikiError> {
+        let mut secrets = self.consumer.secrets();
+        secrets.extend(credentials.secrets());
+        self.identify_unredacted(credentials)
+            .await
+            .map_err(|e| e.redacted(&secrets))
+    }
+
+    async fn identify_unredacted(
         &self,
         credentials: &Credentials,
     ) -> Result<VerifiedMwUser, WikiError> {
@@ -409,6 +471,14 @@ impl Protocol {
         self.renew(credentials).await.map(Some)
     }
 
+    /// The secrets a request with `credentials` sends or signs with (the
+    /// application's and the user's), to mask in what the wiki answers.
+    pub(crate) fn secrets<'a>(&'a self, credentials: &'a Credentials) -> Vec<&'a str> {
+        let mut secrets = self.consumer.secrets();
+        secrets.extend(credentials.secrets());
+        secrets
+    }
+
     /// Renews OAuth 2.0 credentials now (single flight per token).
     async fn renew(&self, credentials: &Credentials) -> Result<Credentials, WikiError> {
         let (Consumer::OAuth2(client), Grant::OAuth2(tokens)) = (&self.consumer, &credentials.0)
@@ -433,19 +503,21 @@ impl Protocol {
         let flight = self.flights.flight(&key);
         let result = flight
             .get_or_init(|| async {
+                let mut secrets = self.consumer.secrets();
+                secrets.extend(credentials.secrets());
                 match tokens.refresh.as_deref() {
                     Some(refresh) => oauth2::refresh(&self.wiki, client, refresh).await,
                     None => oauth2::client_credentials(&self.wiki, client).await,
                 }
+                .map_err(|e| e.redacted(&secrets))
             })
             .await
             .clone();
-        if matches!(
-            result,
-            Err(WikiError::Timeout | WikiError::Unreachable(_) | WikiError::Status(_))
-        ) {
-            // Transient failures are tried again.
-            self.flights.forget(&key);
+        if result.is_err() {
+            // A failure is shared only by the requests that waited for it:
+            // the next request asks again (a wiki that answered HTML or too
+            // much may have recovered; a refused grant is refused again).
+            self.flights.forget(&key, &flight);
         }
         result.map(|t| Credentials(Grant::OAuth2(t)))
     }

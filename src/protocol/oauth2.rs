@@ -296,7 +296,9 @@ pub(super) fn parse_token_answer(status: u16, body: &str) -> Result<Tokens, Wiki
         v.as_i64()
             .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
     });
-    let lifetime = lifetime.map(|l| l.max(0));
+    // A lifetime of 0 or less is none: such a token is renewed when the
+    // wiki refuses it, not before every request.
+    let lifetime = lifetime.filter(|l| *l > 0);
     Ok(Tokens {
         access,
         refresh,

@@ -10,12 +10,19 @@ use crate::config::OAuthVersion;
 /// Name of the signed-in cookie.
 pub(crate) const SESSION_COOKIE: &str = "mwoauth_session";
 /// Version of the records' format; other versions read as signed out.
-pub(super) const FORMAT: u8 = 1;
+///
+/// Version 2 binds every record to the app that made it ([`CookiePolicy::app`]);
+/// version-1 records carry no binding, so nothing tells one app's from
+/// another's, and they read as signed out (users sign in once more).
+pub(super) const FORMAT: u8 = 2;
 /// How cookies are written, from the configuration.
 #[derive(Debug, Clone)]
 pub(crate) struct CookiePolicy {
     /// Set the `Secure` attribute.
     pub secure: bool,
+    /// Set it too on requests a proxy marks `X-Forwarded-Proto: https`
+    /// (`secure_cookies` unset).
+    pub secure_behind_proxy: bool,
     /// Path of `/login` (where the slot index is sent).
     pub login_path: String,
     /// Path of `/oauth-callback` (where the logins in progress are sent);
@@ -27,6 +34,52 @@ pub(crate) struct CookiePolicy {
     /// that moved from OAuth 1.0a to 2.0, or another app on the same host
     /// sharing `secret_key`) reads as signed out.
     pub protocol: OAuthVersion,
+    /// The app the records are bound to ([`app_binding`]): a record made by
+    /// another app (another wiki or consumer) sharing `secret_key` reads as
+    /// signed out.
+    pub app: String,
+}
+
+/// What binds a record to the app that made it: a digest of the wiki's API
+/// URL, the protocol and the consumer (OAuth 1.0a consumer key, OAuth 2.0
+/// client id). It is kept inside the encrypted, authenticated record, so
+/// nobody without `secret_key` can change it, and an app sharing that key
+/// with another reads only its own records ([`CookiePolicy::owns`]).
+pub(crate) fn app_binding(api_url: &str, protocol: OAuthVersion, consumer: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut digest = Sha256::new();
+    for part in [
+        "rocket_mediawiki_oauth record binding",
+        api_url,
+        match protocol {
+            OAuthVersion::OAuth1 => "oauth 1.0a",
+            OAuthVersion::OAuth2 => "oauth 2.0",
+        },
+        consumer,
+    ] {
+        digest.update((part.len() as u64).to_be_bytes());
+        digest.update(part.as_bytes());
+    }
+    digest.finalize()[..12]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl CookiePolicy {
+    /// Whether a record bound to `app` was made by this app; a record of
+    /// another app sharing `secret_key` is refused with a warning.
+    pub(super) fn owns(&self, what: &str, app: &str) -> bool {
+        if app == self.app {
+            return true;
+        }
+        log::warn!(
+            "MediaWiki OAuth: ignored a {what} made by another app that shares this app's \
+             secret_key (another wiki or consumer); the visitor reads as signed out. Give each \
+             app its own secret_key"
+        );
+        false
+    }
 }
 
 impl CookiePolicy {
@@ -82,6 +135,15 @@ pub(crate) fn remove(req: &rocket::Request<'_>, policy: &CookiePolicy, name: &st
     }
 }
 
+/// Whether this request removed the cookie `name` ([`remove`]): a guard
+/// that signed the user out means it for every later guard of the request.
+pub(crate) fn removed(req: &rocket::Request<'_>, name: &str) -> bool {
+    req.local_cache(Removed::default)
+        .0
+        .lock()
+        .is_ok_and(|names| names.iter().any(|n| n == name))
+}
+
 /// Adds to `response` the removal of every cookie [`remove`]d during the
 /// request that the response does not already set.
 pub(crate) fn reapply_removals(
@@ -105,6 +167,34 @@ pub(crate) fn reapply_removals(
         let mut cookie = policy.removal(name);
         cookie.make_removal();
         response.adjoin_header(cookie);
+    }
+}
+
+/// Adds `Secure` to every cookie of the crate that `response` sets (a
+/// request that reached the app over HTTPS through a proxy).
+pub(crate) fn make_secure(response: &mut rocket::Response<'_>) {
+    let ours = |h: &str| {
+        h.starts_with(SESSION_COOKIE)
+            || h.starts_with(PENDING_PREFIX)
+            || h.starts_with(PENDING_INDEX)
+            || h.starts_with("_flash=")
+    };
+    let headers: Vec<String> = response
+        .headers()
+        .get("Set-Cookie")
+        .map(str::to_string)
+        .collect();
+    if !headers.iter().any(|h| ours(h)) {
+        return;
+    }
+    response.remove_header("Set-Cookie");
+    for h in headers {
+        let secure = ours(&h)
+            && !h
+                .split(';')
+                .any(|a| a.trim().eq_ignore_ascii_case("secure"));
+        let h = if secure { format!("{h}; Secure") } else { h };
+        response.adjoin_raw_header("Set-Cookie", h);
     }
 }
 

@@ -4,6 +4,9 @@
 //! authenticated) cookie, so nothing is kept in server memory: any instance
 //! sharing `secret_key` can serve any user. A tampered, truncated, foreign
 //! (other `secret_key`) or older-format cookie simply reads as "signed out".
+//! Every record is bound to the app that made it (the wiki, the protocol and
+//! the consumer, [`app_binding`]): another app sharing `secret_key` reads it
+//! as "signed out" too, with a warning in the log.
 //!
 //! | cookie | holds | lifetime |
 //! |---|---|---|
@@ -31,7 +34,10 @@ mod pending;
 mod record;
 
 pub(crate) use cache::UserCache;
-pub(crate) use cookies::{reapply_removals, remove, set_flash, CookiePolicy, SESSION_COOKIE};
+pub(crate) use cookies::{
+    app_binding, make_secure, reapply_removals, remove, removed, set_flash, CookiePolicy,
+    SESSION_COOKIE,
+};
 pub(crate) use pending::{store_pending, take_pending};
 #[cfg(fuzzing)]
 pub(crate) use pending::{PENDING_BUDGET, PENDING_SLOTS};

@@ -21,6 +21,9 @@ const PENDING_SECONDS: i64 = 600;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct PendingRecord {
     v: u8,
+    /// The app that made it ([`CookiePolicy::app`]); absent before format 2.
+    #[serde(default)]
+    app: String,
     #[serde(rename = "l")]
     login: PendingLogin,
     #[serde(rename = "n")]
@@ -102,6 +105,7 @@ pub(crate) fn store_pending(
         .map_or_else(Vec::new, |v| read_index(v, now));
     let record = PendingRecord {
         v: FORMAT,
+        app: policy.app.clone(),
         login,
         next: next.to_string(),
         created: now,
@@ -158,8 +162,10 @@ pub(crate) fn take_pending(
             continue;
         }
         remove(req, policy, &name);
-        let fresh = now().saturating_sub(record.created) <= PENDING_SECONDS;
-        return (record.v == FORMAT && fresh).then_some((record.login, record.next));
+        let age = now().saturating_sub(record.created);
+        let fresh = (0..=PENDING_SECONDS).contains(&age);
+        let ours = record.v == FORMAT && policy.owns("login in progress", &record.app);
+        return (ours && fresh).then_some((record.login, record.next));
     }
     None
 }

@@ -75,6 +75,9 @@ mod stored_user {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct SessionRecord {
     v: u8,
+    /// The app that made it ([`CookiePolicy::app`]); absent before format 2.
+    #[serde(default)]
+    app: String,
     /// The protocol credentials.
     #[serde(rename = "cr")]
     pub credentials: Credentials,
@@ -86,30 +89,51 @@ pub(crate) struct SessionRecord {
     pub verified_at: i64,
 }
 
-/// Stores the signed-in record.
+/// Stores the signed-in record. Group and grant lists are trimmed to fit
+/// (in time linear in their length, whatever the wiki sends); a record that
+/// still does not fit in a cookie a browser keeps (the wiki's tokens alone are
+/// too long) is not stored: the error says so, and nobody is told they are
+/// signed in when the browser would drop the cookie.
 pub(crate) fn store_session(
     jar: &CookieJar<'_>,
     policy: &CookiePolicy,
     credentials: Credentials,
     user: &MwUser,
-) {
+) -> Result<(), TooLarge> {
     let mut record = SessionRecord {
         v: FORMAT,
+        app: policy.app.clone(),
         credentials,
         user: user.clone(),
         verified_at: now(),
     };
     let mut value = serde_json::to_string(&record).expect("records serialize");
-    // Keep far inside browser limits whatever the wiki sends: trim the lists.
-    while value.len() > MAX_SESSION_JSON
-        && (!record.user.groups.is_empty() || !record.user.grants.is_empty())
-    {
-        if record.user.grants.len() >= record.user.groups.len() {
-            record.user.grants.pop();
-        } else {
-            record.user.groups.pop();
+    if value.len() > MAX_SESSION_JSON {
+        // Keep far inside browser limits whatever the wiki sends: trim the
+        // lists, counting what each item takes instead of serializing again.
+        let cost = |s: &String| serde_json::to_string(s).map_or(0, |j| j.len()) + 1;
+        let mut len = value.len();
+        let user = &mut record.user;
+        while len > MAX_SESSION_JSON && (!user.groups.is_empty() || !user.grants.is_empty()) {
+            let list = if user.grants.len() >= user.groups.len() {
+                &mut user.grants
+            } else {
+                &mut user.groups
+            };
+            if let Some(item) = list.pop() {
+                len = len.saturating_sub(cost(&item));
+            }
         }
         value = serde_json::to_string(&record).expect("records serialize");
+        // The count may be a comma short: finish one item at a time.
+        while value.len() > MAX_SESSION_JSON
+            && (!record.user.groups.is_empty() || !record.user.grants.is_empty())
+        {
+            if record.user.grants.pop().is_none() {
+                record.user.groups.pop();
+            }
+            value = serde_json::to_string(&record).expect("records serialize");
+        }
     }
     if value.len() > MAX_SESSION_JSON {
         // Only a wiki sending absurd values gets here (names are ≤ 255 bytes).
@@ -119,8 +143,35 @@ pub(crate) fn store_session(
         }
         value = serde_json::to_string(&record).expect("records serialize");
     }
+    if value.len() > MAX_STORED_JSON {
+        return Err(TooLarge { bytes: value.len() });
+    }
     let max_age = time::Duration::days(policy.session_days.into());
     jar.add_private(policy.cookie(SESSION_COOKIE.into(), value, max_age));
+    Ok(())
+}
+
+/// The largest record stored: [`MAX_SESSION_JSON`], ≈ 4,000 bytes as an
+/// encrypted, base64- and then percent-encoded cookie with its name, the
+/// most every browser keeps (4,096).
+const MAX_STORED_JSON: usize = MAX_SESSION_JSON;
+
+/// A signed-in record too large for a cookie (the wiki's tokens are).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TooLarge {
+    /// Bytes of the record's JSON.
+    pub bytes: usize,
+}
+
+impl std::fmt::Display for TooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the wiki's tokens are too long to keep in a browser cookie (a {}-byte sign-in \
+             record; at most {MAX_STORED_JSON} fit in the 4,096 bytes browsers keep)",
+            self.bytes
+        )
+    }
 }
 
 fn truncate_chars(s: &mut String, max_chars: usize) {
@@ -132,15 +183,25 @@ fn truncate_chars(s: &mut String, max_chars: usize) {
 /// Whether a record confirmed by the wiki at `verified_at` is still within
 /// the sign-in lifetime: the browser's `Max-Age` is not trusted alone.
 pub(super) fn fresh(verified_at: i64, policy: &CookiePolicy) -> bool {
-    now().saturating_sub(verified_at) <= i64::from(policy.session_days) * 86_400
+    let age = now().saturating_sub(verified_at);
+    // A record dated in the future (beyond clock steps between instances)
+    // was not made by this app's clock: it is not fresh for ever.
+    (-FUTURE_LEEWAY..=i64::from(policy.session_days) * 86_400).contains(&age)
 }
+
+/// Seconds a record may be dated ahead of this clock (instances whose
+/// clocks differ a little).
+const FUTURE_LEEWAY: i64 = 300;
 
 /// Reads the signed-in record; anything unreadable, or older than the
 /// sign-in lifetime (counted from the last confirmation by the wiki), is
 /// "signed out".
 pub(crate) fn read_session(jar: &CookieJar<'_>, policy: &CookiePolicy) -> Option<SessionRecord> {
-    decode_session(jar.get_private(SESSION_COOKIE)?.value())
-        .filter(|r| fresh(r.verified_at, policy) && r.credentials.version() == policy.protocol)
+    decode_session(jar.get_private(SESSION_COOKIE)?.value()).filter(|r| {
+        policy.owns("session cookie", &r.app)
+            && fresh(r.verified_at, policy)
+            && r.credentials.version() == policy.protocol
+    })
 }
 
 /// Parses a decrypted session cookie value; `None` for anything but the

@@ -57,6 +57,12 @@ pub struct Behaviour {
     pub initiate: Answer,
     pub token: Answer,
     pub identify: Answer,
+    /// OAuth 2.0 `rest.php/oauth2/access_token`: the body is made from the
+    /// request's form body (so that a test can echo it).
+    pub oauth2_token: Answer,
+    /// OAuth 2.0 `rest.php/oauth2/resource/profile`: the body is made from
+    /// the request's `Authorization` header.
+    pub profile: Answer,
 }
 
 pub type Shared = Arc<Mutex<Behaviour>>;
@@ -121,7 +127,45 @@ pub fn good(origin: String) -> Behaviour {
             "oauth_token=8efb54617594c7cd3a70703660799948&oauth_token_secret=e1125fdb4e24e12afcfab46333c48c52c13f4f41&oauth_callback_confirmed=true",
         ),
         identify: jwt_answer(origin, |_| {}),
+        oauth2_token: oauth2_tokens(3600),
+        profile: Answer::from_nonce(|_| PROFILE.to_string()),
     }
+}
+
+/// The OAuth 2.0 client of apps made with [`figment_oauth2`].
+pub const CLIENT_ID: &str = "0c2b5b3a6d9e4f1a8b7c6d5e4f3a2b1c";
+pub const CLIENT_SECRET: &str = "5ecret0f7he0auth2c1ient5ecret0f7he0auth2";
+
+/// A profile of `Mallory`, as `rest.php/oauth2/resource/profile` gives it.
+pub const PROFILE: &str = r#"{"sub":42,"username":"Mallory","editcount":1,"confirmed_email":false,"blocked":false,"registered":"20260101000000","groups":["*","user"],"rights":["read"],"grants":["basic"]}"#;
+
+/// A token answer with fresh tokens living `expires_in` seconds (each
+/// answer's tokens differ).
+pub fn oauth2_tokens(expires_in: i64) -> Answer {
+    let counter = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    Answer::from_nonce(move |_| {
+        let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!(
+            r#"{{"token_type":"Bearer","access_token":"access{n}","refresh_token":"refresh{n}","expires_in":{expires_in}}}"#
+        )
+    })
+}
+
+#[rocket::post("/w/rest.php/oauth2/access_token", data = "<form>")]
+async fn oauth2_token(form: String, state: &State<Shared>) -> (Status, (ContentType, String)) {
+    let answer = state.lock().unwrap().oauth2_token.clone();
+    if !answer.delay.is_zero() {
+        tokio::time::sleep(answer.delay).await;
+    }
+    let body = (answer.body)(&form);
+    (Status::new(answer.status), (answer.content_type, body))
+}
+
+#[get("/w/rest.php/oauth2/resource/profile")]
+async fn profile(auth: AuthHeader, state: &State<Shared>) -> (Status, (ContentType, String)) {
+    let answer = state.lock().unwrap().profile.clone();
+    let body = (answer.body)(&auth.0);
+    (Status::new(answer.status), (answer.content_type, body))
 }
 
 /// An identify answer: a JWT with the real claims, altered by `edit`.
@@ -183,7 +227,7 @@ pub async fn start() -> HostileWiki {
         .merge(("log_level", "off"));
     let rocket = rocket::custom(figment)
         .manage(behaviour.clone())
-        .mount("/", routes![index]);
+        .mount("/", routes![index, oauth2_token, profile]);
     let app = super::launch(rocket).await;
     HostileWiki {
         behaviour,
@@ -204,6 +248,50 @@ pub fn figment_for(h: &HostileWiki, port: u16) -> rocket::figment::Figment {
         .merge(("mwoauth.consumer_secret", CONSUMER_SECRET))
         .merge(("mwoauth.user_agent", "tests/0 (https://example.org/tests)"))
         .merge(("mwoauth.timeout", 1))
+}
+
+/// The figment of an app signing in with OAuth 2.0 at the hostile wiki.
+pub fn figment_oauth2(h: &HostileWiki, port: u16) -> rocket::figment::Figment {
+    rocket::figment::Figment::from(rocket::Config::debug_default())
+        .merge(("address", "127.0.0.1"))
+        .merge(("port", port))
+        .merge(("log_level", "off"))
+        .merge(("secret_key", super::SECRET_KEY))
+        .merge(("mwoauth.base_url", format!("{}/w", h.origin)))
+        .merge(("mwoauth.client_id", CLIENT_ID))
+        .merge(("mwoauth.client_secret", CLIENT_SECRET))
+        .merge((
+            "mwoauth.callback",
+            format!("http://127.0.0.1:{port}/oauth-callback"),
+        ))
+        .merge(("mwoauth.user_agent", "tests/0"))
+        .merge(("mwoauth.timeout", 1))
+}
+
+/// Signs in at `app` (OAuth 2.0 at the hostile wiki) with `browser`: the
+/// login, then the callback the wiki would send, with `code`. Returns the
+/// callback's answer.
+pub async fn oauth2_login(
+    browser: &reqwest::Client,
+    app: &super::App,
+    code: &str,
+) -> reqwest::Response {
+    let r = browser.get(app.at("/login")).send().await.unwrap();
+    let to_wiki = r.headers()["location"].to_str().unwrap().to_string();
+    let state = url::Url::parse(&to_wiki)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .expect("a state in the authorize URL");
+    browser
+        .get(app.at(&format!(
+            "/oauth-callback?code={code}&state={}",
+            super::urlencode(&state)
+        )))
+        .send()
+        .await
+        .unwrap()
 }
 
 impl HostileWiki {

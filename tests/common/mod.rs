@@ -412,3 +412,26 @@ pub fn session_record(jar: &reqwest::cookie::Jar, app: &App) -> Value {
     let record = plain.private(&key).get("mwoauth_session").unwrap();
     serde_json::from_str(record.value()).unwrap()
 }
+
+/// The binding a record of the app on `base_url` signing in as `consumer`
+/// carries (`"app"`), as the README's security model describes it: the
+/// first 12 bytes of SHA-256 over length-prefixed parts, in hex.
+pub fn app_binding(base_url: &str, oauth2: bool, consumer: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let api_url = format!("{base_url}/api.php");
+    let protocol = if oauth2 { "oauth 2.0" } else { "oauth 1.0a" };
+    let mut digest = Sha256::new();
+    for part in [
+        "rocket_mediawiki_oauth record binding",
+        api_url.as_str(),
+        protocol,
+        consumer,
+    ] {
+        digest.update((part.len() as u64).to_be_bytes());
+        digest.update(part.as_bytes());
+    }
+    digest.finalize()[..12]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
