@@ -400,7 +400,7 @@ async fn f17_error_pages_do_not_show_the_wikis_internal_address() {
         ))
         .merge(("mwoauth.consumer_key", hostile::CONSUMER_KEY))
         .merge(("mwoauth.consumer_secret", hostile::CONSUMER_SECRET))
-        .merge(("mwoauth.user_agent", "tests/0"))
+        .merge(("mwoauth.user_agent", "tests/0 (https://example.org/tests)"))
         .merge(("mwoauth.timeout", 2));
     let app = launch(app_rocket(figment)).await;
     let (status, page) = text(&reqwest::Client::new(), &app.at("/login")).await;
@@ -447,7 +447,7 @@ async fn raw_api(
 fn owner_client(api_url: &str) -> ApiClient {
     ApiClient::owner(
         api_url,
-        "tests/0",
+        "tests/0 (https://example.org/tests)",
         OwnerOnly::OAuth2 {
             access_token: "owner-token".into(),
         },
@@ -788,7 +788,7 @@ async fn f8_an_api_answer_echoing_the_bearer_token_is_masked() {
     let url = raw_api("200 OK", "", body, Duration::ZERO).await;
     let api = ApiClient::owner(
         &url,
-        "tests/0",
+        "tests/0 (https://example.org/tests)",
         OwnerOnly::OAuth2 {
             access_token: token.into(),
         },

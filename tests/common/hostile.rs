@@ -264,7 +264,7 @@ pub fn figment_oauth2(h: &HostileWiki, port: u16) -> rocket::figment::Figment {
             "mwoauth.callback",
             format!("http://127.0.0.1:{port}/oauth-callback"),
         ))
-        .merge(("mwoauth.user_agent", "tests/0"))
+        .merge(("mwoauth.user_agent", "tests/0 (https://example.org/tests)"))
         .merge(("mwoauth.timeout", 1))
 }
 
