@@ -51,8 +51,8 @@ pub enum Error {
     /// The page needs a signed-in user.
     NotSignedIn,
     /// The page needs a grant the user did not give this app (see
-    /// [`RequireGrant`](crate::RequireGrant) and
-    /// [`MwUser::require_grant`](crate::MwUser::require_grant)).
+    /// [`RequireGrant`](crate::guards::RequireGrant) and
+    /// [`require_grant`](crate::guards::require_grant)).
     MissingGrant {
         /// The grant, e.g. `editpage`.
         grant: String,
