@@ -1,5 +1,6 @@
 //! api.php answers: an `error` (or first of `errors`) is an `Err` with its
-//! code, and anything else is the answer unchanged.
+//! code, JSON that is not an object is `InvalidJson`, and any other object
+//! is the answer unchanged.
 #![no_main]
 
 use std::time::Duration;
@@ -46,6 +47,10 @@ fuzz_target!(|data: &[u8]| {
         (Some(error), _) | (None, Some(error)) => {
             let err = result.expect_err("an error answer is an Err");
             check_error(&err, error, retry_after);
+        }
+        (None, None) if !original.is_object() => {
+            let err = result.expect_err("an answer that is not an object is an Err");
+            assert!(matches!(err, ApiError::InvalidJson { .. }), "{err:?}");
         }
         (None, None) => assert_eq!(result.expect("not an error"), original),
     }
