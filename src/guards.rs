@@ -88,12 +88,38 @@ enum NoCredentials {
     Failed(Error),
 }
 
+/// The session's credentials after [`fresh_credentials`]: the user as the
+/// cookie has them, and, when a renewal asked the wiki, as the wiki said.
+struct Fresh {
+    credentials: Credentials,
+    user: MwUser,
+    /// The wiki's answer when the tokens were just renewed (`None`: not
+    /// renewed, or the wiki could not be asked then).
+    verified: Option<VerifiedMwUser>,
+}
+
+/// Writes the signed-in record; a record too large for a browser cookie
+/// signs out instead (its tokens cannot be kept), with the error to answer.
+fn keep_session(
+    req: &Request<'_>,
+    state: &OAuthState,
+    credentials: Credentials,
+    user: &MwUser,
+) -> Result<(), Error> {
+    session::store_session(req.cookies(), &state.cookies, credentials, user).map_err(|too_large| {
+        session::remove(req, &state.cookies, session::SESSION_COOKIE);
+        let error = Error::Wiki(WikiError::Unexpected(too_large.to_string()));
+        response::note_error(req, &error);
+        error
+    })
+}
+
 /// The session's credentials and user, refreshed first when an OAuth 2.0
 /// access token is due (one refresh per token in this instance); the new
 /// tokens, and the user as the wiki reports them after the refresh (its
 /// grants may have changed: a refresh drops the scopes the user revoked),
 /// are written to the session cookie. A refresh the wiki refuses signs out.
-async fn fresh_credentials(req: &Request<'_>) -> Result<(Credentials, MwUser), NoCredentials> {
+async fn fresh_credentials(req: &Request<'_>) -> Result<Fresh, NoCredentials> {
     let (Some(state), Some(record)) = (OAuthState::of(req), session_of(req)) else {
         return Err(NoCredentials::SignedOut);
     };
@@ -102,26 +128,30 @@ async fn fresh_credentials(req: &Request<'_>) -> Result<(Credentials, MwUser), N
         .fresh(&record.credentials, Renew::IfDue)
         .await
     {
-        Ok(None) => Ok((record.credentials.clone(), record.user.clone())),
+        Ok(None) => Ok(Fresh {
+            credentials: record.credentials.clone(),
+            user: record.user.clone(),
+            verified: None,
+        }),
         Ok(Some(fresh)) => {
             // Read the grants back: the wiki may have dropped some.
-            let user = match state.protocol.identify(&fresh).await {
-                Ok(verified) => verified.user,
+            let verified = match state.protocol.identify(&fresh).await {
+                Ok(verified) => Some(verified),
                 Err(e) => {
                     log::info!("MediaWiki OAuth: the user could not be read after a refresh: {e}");
-                    record.user.clone()
+                    None
                 }
             };
-            if let Err(too_large) =
-                session::store_session(req.cookies(), &state.cookies, fresh.clone(), &user)
-            {
-                // The renewed tokens cannot be kept (and the old ones are spent).
-                session::remove(req, &state.cookies, session::SESSION_COOKIE);
-                let error = Error::Wiki(WikiError::Unexpected(too_large.to_string()));
-                response::note_error(req, &error);
-                return Err(NoCredentials::Failed(error));
-            }
-            Ok((fresh, user))
+            let user = verified
+                .as_ref()
+                .map_or_else(|| record.user.clone(), |v| v.user.clone());
+            // The renewed tokens cannot be kept (and the old ones are spent).
+            keep_session(req, state, fresh.clone(), &user).map_err(NoCredentials::Failed)?;
+            Ok(Fresh {
+                credentials: fresh,
+                user,
+                verified,
+            })
         }
         Err(e) if e.is_revoked() => {
             log::info!("MediaWiki OAuth: signed out: {e}");
@@ -136,9 +166,9 @@ async fn fresh_credentials(req: &Request<'_>) -> Result<(Credentials, MwUser), N
     }
 }
 
-/// `VerifiedMwUser` as a guard: asks the wiki, refreshes the cookie; a
-/// revoked grant signs out and forwards with 401; a wiki that cannot be
-/// reached fails with 502/504.
+/// `VerifiedMwUser` as a guard: asks the wiki (once, also when the tokens
+/// were just renewed), refreshes the cookie; a revoked grant signs out and
+/// forwards with 401; a wiki that cannot be reached fails with 502/504.
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for VerifiedMwUser {
     type Error = Error;
@@ -147,28 +177,20 @@ impl<'r> FromRequest<'r> for VerifiedMwUser {
         let Some(state) = OAuthState::of(req) else {
             return Outcome::Forward(Status::Unauthorized);
         };
-        let credentials = match fresh_credentials(req).await {
-            Ok((credentials, _)) => credentials,
+        let fresh = match fresh_credentials(req).await {
+            Ok(fresh) => fresh,
             Err(NoCredentials::SignedOut) => return Outcome::Forward(Status::Unauthorized),
             Err(NoCredentials::Failed(e)) => return Outcome::Error((e.status(), e)),
         };
-        match state.protocol.identify(&credentials).await {
-            Ok(verified) => {
-                match session::store_session(
-                    req.cookies(),
-                    &state.cookies,
-                    credentials,
-                    &verified.user,
-                ) {
-                    Ok(()) => Outcome::Success(verified),
-                    Err(too_large) => {
-                        session::remove(req, &state.cookies, session::SESSION_COOKIE);
-                        let error = Error::Wiki(WikiError::Unexpected(too_large.to_string()));
-                        response::note_error(req, &error);
-                        Outcome::Error((error.status(), error))
-                    }
-                }
-            }
+        // A renewal just asked the wiki and kept its answer in the cookie.
+        if let Some(verified) = fresh.verified {
+            return Outcome::Success(verified);
+        }
+        match state.protocol.identify(&fresh.credentials).await {
+            Ok(verified) => match keep_session(req, state, fresh.credentials, &verified.user) {
+                Ok(()) => Outcome::Success(verified),
+                Err(error) => Outcome::Error((error.status(), error)),
+            },
             Err(e) if e.is_revoked() => {
                 session::remove(req, &state.cookies, session::SESSION_COOKIE);
                 Outcome::Forward(Status::Unauthorized)
@@ -305,9 +327,9 @@ impl<'r> FromRequest<'r> for MwApi {
             return Outcome::Forward(Status::Unauthorized);
         };
         match fresh_credentials(req).await {
-            Ok((credentials, user)) => Outcome::Success(MwApi {
-                client: state.api_client(credentials),
-                user,
+            Ok(fresh) => Outcome::Success(MwApi {
+                client: state.api_client(fresh.credentials),
+                user: fresh.user,
             }),
             Err(NoCredentials::SignedOut) => Outcome::Forward(Status::Unauthorized),
             Err(NoCredentials::Failed(e)) => Outcome::Error((e.status(), e)),
