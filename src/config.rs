@@ -101,6 +101,7 @@ struct Table {
     session_days: u32,
     error_pages: ErrorPages,
     flash: bool,
+    i18n_dir: String,
 }
 
 impl Default for Table {
@@ -129,12 +130,13 @@ impl Default for Table {
             session_days: 7,
             error_pages: ErrorPages::Builtin,
             flash: true,
+            i18n_dir: String::new(),
         }
     }
 }
 
 /// The keys of the table, for "did you mean".
-const KEYS: [&str; 23] = [
+const KEYS: [&str; 24] = [
     "base_url",
     "oauth_version",
     "consumer_key",
@@ -158,6 +160,7 @@ const KEYS: [&str; 23] = [
     "session_days",
     "error_pages",
     "flash",
+    "i18n_dir",
 ];
 
 /// The checked configuration of the fairing: the `mwoauth` table.
@@ -289,6 +292,20 @@ pub struct Config {
     ///
     /// _Default:_ `true`.
     pub flash: bool,
+    /// `i18n_dir`: a folder of your own message files in banana JSON
+    /// (`en.json`, `de.json`, …, as on translatewiki.net): they add messages
+    /// for your pages ([`UserLanguage::msg`](crate::UserLanguage::msg)) and
+    /// override the crate's (keys `mwoauth-*`, see the crate's
+    /// `src/i18n/en.json`). Read and checked at ignite; a file that is not
+    /// JSON of strings, or not named after a language, stops launch naming it.
+    ///
+    /// ```toml
+    /// [default.mwoauth]
+    /// i18n_dir = "i18n"   # ROCKET_MWOAUTH_I18N_DIR=i18n
+    /// ```
+    ///
+    /// _Default:_ none (the crate's messages in English, German and French).
+    pub i18n_dir: Option<std::path::PathBuf>,
 }
 
 /// The protocol of user sign-in: `oauth_version = 1` or `2` (also read:
@@ -471,6 +488,7 @@ impl fmt::Debug for Config {
             .field("session_days", &self.session_days)
             .field("error_pages", &self.error_pages)
             .field("flash", &self.flash)
+            .field("i18n_dir", &self.i18n_dir)
             .finish()
     }
 }
@@ -485,7 +503,7 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    fn new(key: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(key: &str, message: impl Into<String>) -> Self {
         ConfigError {
             key: format!("mwoauth.{key}"),
             message: message.into(),
@@ -693,6 +711,7 @@ impl Config {
             session_days: d.session_days,
             error_pages: d.error_pages,
             flash: d.flash,
+            i18n_dir: None,
         }
     }
 
@@ -798,6 +817,7 @@ impl Config {
             session_days: table.session_days,
             error_pages: table.error_pages,
             flash: table.flash,
+            i18n_dir: given(&table.i18n_dir).map(std::path::PathBuf::from),
             ..config
         };
         config.validate()?;

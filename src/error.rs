@@ -184,6 +184,89 @@ impl Error {
     }
 }
 
+/// A parameter of an error page's message: text as it is (the wiki's
+/// words, a name), or another message in the page's language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PageParam {
+    Text(String),
+    Message(&'static str),
+}
+
+/// The words of a sign-in the wiki did not allow when the callback names no
+/// login of this browser ([`Error::LoginDenied`] then holds them): the link
+/// could come from anyone, so its own words are not shown.
+pub(crate) const DENIED_NO_WORDS: &str = "you came back from the wiki without allowing the app";
+
+impl Error {
+    /// The messages of this error's page (`src/i18n/en.json`): the
+    /// title's key, the text's key and its parameters. The English texts
+    /// say what [`Error::title`] and `Display` say.
+    pub(crate) fn page_messages(&self) -> (&'static str, &'static str, Vec<PageParam>) {
+        use PageParam::{Message, Text};
+        let title = match self {
+            Error::BadCallback(_) | Error::NoPendingLogin | Error::ReplayedCallback => {
+                "mwoauth-title-sign-in-failed"
+            }
+            Error::LoginDenied(_) => "mwoauth-title-sign-in-cancelled",
+            Error::NotSignedIn => "mwoauth-title-please-sign-in",
+            Error::MissingGrant { .. } => "mwoauth-title-missing-grant",
+            Error::Api(ApiError::Blocked { .. }) => "mwoauth-title-blocked",
+            Error::Api(ApiError::NotAttached { .. }) => "mwoauth-title-not-attached",
+            Error::Api(ApiError::AppNotApproved { .. }) => "mwoauth-title-app-not-approved",
+            Error::Api(ApiError::PermissionDenied { .. }) => "mwoauth-title-permission-denied",
+            Error::Wiki(e) if e.is_revoked() => "mwoauth-title-revoked",
+            Error::Api(e) if e.is_authorization() => "mwoauth-title-revoked",
+            Error::Wiki(_) | Error::Api(_) => "mwoauth-title-wiki-failed",
+        };
+        let (text, params) = match self {
+            Error::BadCallback(m) => ("mwoauth-error-bad-callback", vec![Text(m.clone())]),
+            Error::NoPendingLogin => ("mwoauth-error-no-pending-login", vec![]),
+            Error::LoginDenied(words) if words == DENIED_NO_WORDS => (
+                "mwoauth-error-login-denied",
+                vec![Message("mwoauth-error-login-denied-no-words")],
+            ),
+            Error::LoginDenied(words) => ("mwoauth-error-login-denied", vec![Text(words.clone())]),
+            Error::ReplayedCallback => ("mwoauth-error-replayed-callback", vec![]),
+            Error::NotSignedIn => ("mwoauth-error-not-signed-in", vec![]),
+            Error::MissingGrant { grant } => {
+                ("mwoauth-error-missing-grant", vec![Text(grant.clone())])
+            }
+            Error::Api(ApiError::Blocked { info, .. }) => {
+                ("mwoauth-error-blocked", vec![Text(info.clone())])
+            }
+            Error::Api(ApiError::NotAttached { info, .. }) => {
+                ("mwoauth-error-not-attached", vec![Text(info.clone())])
+            }
+            Error::Api(ApiError::AppNotApproved { info, .. }) => {
+                ("mwoauth-error-app-not-approved", vec![Text(info.clone())])
+            }
+            Error::Api(ApiError::PermissionDenied { info, .. }) => {
+                ("mwoauth-error-permission-denied", vec![Text(info.clone())])
+            }
+            Error::Api(ApiError::TooManyInFlight { limit, waited }) => (
+                "mwoauth-error-busy",
+                vec![
+                    Text(limit.to_string()),
+                    Text(waited.as_secs().to_string()),
+                ],
+            ),
+            Error::Wiki(_) | Error::Api(_) => (
+                "mwoauth-error-details",
+                vec![Text(capitalized(&self.to_string()))],
+            ),
+        };
+        (title, text, params)
+    }
+}
+
+/// `s` with its first letter in upper case.
+pub(crate) fn capitalized(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

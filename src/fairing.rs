@@ -5,7 +5,8 @@
 use rocket::fairing::{self, Fairing, Info, Kind};
 use rocket::{Build, Phase, Rocket};
 
-use crate::config::{Config, ErrorPages};
+use crate::config::{Config, ConfigError, ErrorPages};
+use crate::i18n::Messages;
 use crate::state::{MwOAuthHandle, OAuthState};
 
 /// Sign-in with a MediaWiki wiki: attach [`MwOAuth::fairing()`] to Rocket.
@@ -125,10 +126,21 @@ impl Fairing for MwOAuth {
                  HTTP in development set it to false to silence this warning."
             );
         }
+        let messages = match &config.i18n_dir {
+            Some(dir) => match Messages::load(dir) {
+                Ok(m) => m,
+                Err(e) => {
+                    let e = ConfigError::new("i18n_dir", e);
+                    log::error!("MediaWiki OAuth: bad configuration: {e}");
+                    return Err(rocket);
+                }
+            },
+            None => Messages::default(),
+        };
         let mount = config.mount.clone();
         let sign_in = config.sign_in;
         let own_catchers = config.error_pages == ErrorPages::Builtin;
-        let state = match OAuthState::new(config, tls) {
+        let state = match OAuthState::new(config, tls, messages) {
             Ok(s) => s,
             Err(e) => {
                 log::error!("MediaWiki OAuth: {e}");

@@ -265,7 +265,7 @@ pub fn initiate_answer(body: &[u8]) -> Result<String, String> {
         let wiki = cell.get_or_insert_with(Wiki::start);
         *wiki.body.lock().expect("the body") = body.to_vec();
         wiki.runtime
-            .block_on(wiki.protocol.start_login())
+            .block_on(wiki.protocol.start_login(None))
             .map(|(pending, _url)| pending.key().to_string())
             .map_err(|e| e.to_string())
     })

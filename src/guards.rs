@@ -549,3 +549,16 @@ impl<G: Grant> Sentinel for RequireGrant<G> {
         missing_fairing(rocket, "RequireGrant")
     }
 }
+
+/// `UserLanguage` as a guard: never fails (English when the request names
+/// no language the app has messages for).
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for crate::i18n::UserLanguage {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(
+        req: &'r Request<'_>,
+    ) -> request::Outcome<Self, std::convert::Infallible> {
+        Outcome::Success(response::user_language(req))
+    }
+}

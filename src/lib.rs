@@ -208,6 +208,7 @@ mod fairing;
 #[doc(hidden)]
 pub mod fuzzing;
 mod guards;
+mod i18n;
 mod protocol;
 mod redirect;
 mod response;
@@ -221,6 +222,7 @@ pub use api::{ApiClient, ApiError, ApiOptions};
 pub use config::{Callback, Config, ConfigError, ErrorPages, OAuthVersion, OwnerOnly};
 pub use error::Error;
 pub use fairing::MwOAuth;
+pub use i18n::UserLanguage;
 pub use guards::{grant, require_grant, Grant, LoginRequired, MwApi, OwnerApi, RequireGrant};
 pub use protocol::{Credentials, IdentityError, WikiError};
 pub use response::{error_info, login_redirect, ErrorInfo};

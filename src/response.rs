@@ -14,7 +14,8 @@ use rocket::{catch, catchers, Catcher};
 use serde::Serialize;
 
 use crate::config::ErrorPages;
-use crate::error::Error;
+use crate::error::{capitalized, Error, PageParam};
+use crate::i18n::UserLanguage;
 use crate::session;
 use crate::state::OAuthState;
 
@@ -103,12 +104,23 @@ impl<'r> Responder<'r, 'static> for Error {
             note_error(req, &self);
             return Err(status);
         } else {
+            let lang = user_language(req);
+            let (title, text, params) = self.page_messages();
+            let params: Vec<String> = params
+                .into_iter()
+                .map(|p| match p {
+                    PageParam::Text(t) => t,
+                    PageParam::Message(key) => lang.msg(key, &[]),
+                })
+                .collect();
+            let params: Vec<&str> = params.iter().map(String::as_str).collect();
             (
                 ContentType::HTML,
                 render_page(
+                    &lang,
                     status,
-                    self.title(),
-                    &self.to_string(),
+                    &lang.msg(title, &[]),
+                    &lang.msg(text, &params),
                     self.login_again_helps().then(|| login_url(req)).as_deref(),
                     self.help_url().as_deref(),
                 ),
@@ -123,20 +135,49 @@ impl<'r> Responder<'r, 'static> for Error {
     }
 }
 
-fn capitalized(s: &str) -> String {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
-}
-
 fn escape(s: &str) -> std::borrow::Cow<'_, str> {
     RawStr::new(s).html_escape()
 }
 
-/// The default error page; a "Log in again" link when `login` is given, a
-/// "What this means" link when `help` is.
+/// The language of this request's pages (chosen once per request): see
+/// [`UserLanguage`].
+pub(crate) fn user_language(req: &Request<'_>) -> UserLanguage {
+    struct Cached(UserLanguage);
+    req.local_cache(|| {
+        let messages = OAuthState::of(req)
+            .map(|s| s.messages.clone())
+            .unwrap_or_default();
+        let uselang = req.query_value::<&str>("uselang").and_then(Result::ok);
+        let accept = req.headers().get_one("Accept-Language");
+        Cached(UserLanguage::new(messages.choose(uselang, accept), messages))
+    })
+    .0
+    .clone()
+}
+
+impl UserLanguage {
+    /// The language of `req`'s pages, where a guard cannot be used (in a
+    /// catcher): the same as the request guard.
+    ///
+    /// ```
+    /// use rocket::{catch, Request};
+    /// use rocket_mediawiki_oauth::UserLanguage;
+    ///
+    /// #[catch(404)]
+    /// fn not_found(req: &Request<'_>) -> String {
+    ///     UserLanguage::of(req).msg("myapp-not-found", &[])
+    /// }
+    /// ```
+    pub fn of(req: &Request<'_>) -> UserLanguage {
+        user_language(req)
+    }
+}
+
+/// The default error page in `lang` (`title` and `message` are its texts);
+/// a "Log in again" link when `login` is given, a "What this means" link
+/// when `help` is.
 fn render_page(
+    lang: &UserLanguage,
     status: Status,
     title: &str,
     message: &str,
@@ -144,23 +185,32 @@ fn render_page(
     help: Option<&str>,
 ) -> String {
     let mut again = login
-        .map(|l| format!("<a href=\"{}\">Log in again</a> · ", escape(l)))
+        .map(|l| {
+            format!(
+                "<a href=\"{}\">{}</a> · ",
+                escape(l),
+                escape(&lang.msg("mwoauth-page-login-again", &[]))
+            )
+        })
         .unwrap_or_default();
     if let Some(help) = help {
         again.push_str(&format!(
-            "<a href=\"{}\" rel=\"help\">What this means</a> · ",
-            escape(help)
+            "<a href=\"{}\" rel=\"help\">{}</a> · ",
+            escape(help),
+            escape(&lang.msg("mwoauth-page-help", &[]))
         ));
     }
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+        "<!DOCTYPE html>\n<html lang=\"{code}\"><head><meta charset=\"utf-8\"><title>{title}</title>\
          <meta name=\"viewport\" content=\"width=device-width\"><style>body{{font-family:system-ui,\
          sans-serif;max-width:40em;margin:3em auto;padding:0 1em;line-height:1.5;color:#202122}}\
          h1{{font-size:1.5em}}a{{color:#36c}}</style></head>\n<body>\
-         <h1>{title}</h1>\n<p id=\"mwoauth-error\" data-status=\"{code}\">{message}</p>\n\
-         <p>{again}<a href=\"/\">Home</a></p></body></html>\n",
+         <h1>{title}</h1>\n<p id=\"mwoauth-error\" data-status=\"{status}\">{message}</p>\n\
+         <p>{again}<a href=\"/\">{home}</a></p></body></html>\n",
+        code = escape(lang.code()),
         title = escape(title),
-        code = status.code,
+        status = status.code,
+        home = escape(&lang.msg("mwoauth-page-home", &[])),
         message = escape(&capitalized(message)),
     )
 }
@@ -217,11 +267,13 @@ pub(crate) fn refuse_in_guard(req: &Request<'_>, error: &Error) -> Status {
 struct Forbidden;
 
 impl<'r> Responder<'r, 'static> for Forbidden {
-    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        let lang = user_language(req);
         let body = render_page(
+            &lang,
             Status::Forbidden,
-            "Forbidden",
-            "you may not see this page",
+            &lang.msg("mwoauth-title-forbidden", &[]),
+            &lang.msg("mwoauth-error-forbidden", &[]),
             None,
             None,
         );
@@ -309,7 +361,9 @@ mod tests {
 
     #[test]
     fn the_page_escapes_what_it_shows() {
+        let en = UserLanguage::new(None, Default::default());
         let page = render_page(
+            &en,
             Status::BadGateway,
             "The wiki could not be used",
             "the wiki refused: <script>alert(\"x\")</script> & more",
@@ -323,10 +377,11 @@ mod tests {
             page.contains("href=\"&#x2F;auth&#x2F;login?next=&quot;x\">Log in again"),
             "{page}"
         );
-        let page = render_page(Status::BadGateway, "x", "y", None, None);
+        let page = render_page(&en, Status::BadGateway, "x", "y", None, None);
         assert!(!page.contains("Log in again"), "{page}");
         assert!(!page.contains("What this means"), "{page}");
         let page = render_page(
+            &en,
             Status::Forbidden,
             "x",
             "y",

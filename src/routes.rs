@@ -6,7 +6,7 @@ use rocket::request::{FromRequest, Outcome, Request};
 use rocket::response::Redirect;
 use rocket::{get, routes, Route};
 
-use crate::error::Error;
+use crate::error::{Error, DENIED_NO_WORDS};
 use crate::protocol::{self, WikiError};
 use crate::redirect::safe_next;
 use crate::response;
@@ -41,7 +41,9 @@ impl<'r> FromRequest<'r> for Ctx<'r> {
 #[get("/login?<next>")]
 async fn login(next: Option<&str>, ctx: Ctx<'_>, jar: &CookieJar<'_>) -> Result<Redirect, Error> {
     let next = safe_next(next, &ctx.state.config.default_return);
-    let (pending, authorize_url) = ctx.state.protocol.start_login().await?;
+    // The wiki's dialog in the language of this app's pages.
+    let lang = response::user_language(ctx.req);
+    let (pending, authorize_url) = ctx.state.protocol.start_login(lang.for_wiki()).await?;
     session::store_pending(jar, &ctx.state.cookies, pending, &next);
     Ok(Redirect::to(authorize_url))
 }
@@ -65,7 +67,7 @@ async fn callback(ctx: Ctx<'_>, jar: &CookieJar<'_>) -> Result<Redirect, Error> 
                 Some(words) if pending.is_some() || protocol::wiki_denial_text(&words) => {
                     Error::LoginDenied(words)
                 }
-                Some(_) => Error::LoginDenied(DENIED.into()),
+                Some(_) => Error::LoginDenied(DENIED_NO_WORDS.into()),
                 None => Error::BadCallback(bad.message),
             });
         }
@@ -97,22 +99,20 @@ async fn callback(ctx: Ctx<'_>, jar: &CookieJar<'_>) -> Result<Redirect, Error> 
             jar,
             &state.cookies,
             "success",
-            &format!("You were signed in, {}!", verified.user.name),
+            &response::user_language(ctx.req)
+                .msg("mwoauth-flash-signed-in", &[&verified.user.name]),
         );
     }
     Ok(Redirect::to(next))
 }
-
-/// What a denied sign-in shows when the callback names no login this browser
-/// started (the words in such a link are not the wiki's).
-const DENIED: &str = "you came back from the wiki without allowing the app";
 
 /// Forgets the user and goes back to `next`.
 #[get("/logout?<next>")]
 fn logout(next: Option<&str>, ctx: Ctx<'_>, jar: &CookieJar<'_>) -> Redirect {
     session::clear_session(jar, &ctx.state.cookies);
     if ctx.state.config.flash {
-        session::set_flash(jar, &ctx.state.cookies, "success", "You were signed out.");
+        let text = response::user_language(ctx.req).msg("mwoauth-flash-signed-out", &[]);
+        session::set_flash(jar, &ctx.state.cookies, "success", &text);
     }
     Redirect::to(safe_next(next, &ctx.state.config.default_return))
 }

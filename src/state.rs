@@ -9,6 +9,7 @@ use rocket::{Phase, Request, Rocket};
 use crate::api::ApiError;
 use crate::api::{ApiClient, InFlight, TokenCache};
 use crate::config::Config;
+use crate::i18n::Messages;
 use crate::protocol::{Consumer, Credentials, Protocol};
 use crate::session::{CookiePolicy, UserCache};
 
@@ -28,12 +29,18 @@ pub(crate) struct OAuthState {
     /// Requests in flight per user, for every client of this app.
     pub in_flight: InFlight,
     pub users: UserCache,
+    /// The crate's messages and the app's (`i18n_dir`).
+    pub messages: Arc<Messages>,
 }
 
 impl OAuthState {
     /// Builds the state from a checked configuration; `tls` says whether
     /// Rocket itself serves TLS (for the `Secure` cookie attribute).
-    pub(crate) fn new(config: Config, tls: bool) -> Result<OAuthState, String> {
+    pub(crate) fn new(
+        config: Config,
+        tls: bool,
+        messages: Messages,
+    ) -> Result<OAuthState, String> {
         let http = reqwest::Client::builder()
             .user_agent(config.user_agent.clone())
             .timeout(config.timeout)
@@ -76,6 +83,7 @@ impl OAuthState {
             tokens: TokenCache::default(),
             in_flight: InFlight::default(),
             users: UserCache::default(),
+            messages: Arc::new(messages),
         })
     }
 

@@ -360,21 +360,27 @@ impl Protocol {
     }
 
     /// Starts a login: what to remember, and where to send the browser.
-    pub(crate) async fn start_login(&self) -> Result<(PendingLogin, String), WikiError> {
-        self.start_login_unredacted()
+    pub(crate) async fn start_login(
+        &self,
+        lang: Option<&str>,
+    ) -> Result<(PendingLogin, String), WikiError> {
+        self.start_login_unredacted(lang)
             .await
             .map_err(|e| e.redacted(&self.consumer.secrets()))
     }
 
-    async fn start_login_unredacted(&self) -> Result<(PendingLogin, String), WikiError> {
+    async fn start_login_unredacted(
+        &self,
+        lang: Option<&str>,
+    ) -> Result<(PendingLogin, String), WikiError> {
         match &self.consumer {
             Consumer::OAuth1(consumer) => {
                 let request_token = oauth1::initiate(&self.wiki, consumer).await?;
-                let url = oauth1::authorize_url(&self.wiki, consumer, &request_token);
+                let url = oauth1::authorize_url(&self.wiki, consumer, &request_token, lang);
                 Ok((PendingLogin(Pending::OAuth1(request_token)), url))
             }
             Consumer::OAuth2(client) => {
-                let (pending, url) = oauth2::start_login(&self.wiki, client);
+                let (pending, url) = oauth2::start_login(&self.wiki, client, lang);
                 Ok((PendingLogin(Pending::OAuth2(pending)), url))
             }
             Consumer::Bearer => Err(WikiError::BadRequest(

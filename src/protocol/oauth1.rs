@@ -314,17 +314,23 @@ pub(super) async fn initiate(p: &Wiki, consumer: &TokenPair) -> Result<TokenPair
     parse_token_answer(&special_oauth(p, "initiate", signer).await?)
 }
 
-/// The URL of the wiki's authorization dialog for a request token.
-pub(super) fn authorize_url(p: &Wiki, consumer: &TokenPair, request_token: &TokenPair) -> String {
-    format!(
-        "{}?{}",
-        p.index_url,
-        encode_pairs([
-            ("title", "Special:OAuth/authenticate"),
-            ("oauth_token", request_token.key.as_str()),
-            ("oauth_consumer_key", consumer.key.as_str()),
-        ])
-    )
+/// The URL of the wiki's authorization dialog for a request token, in
+/// `lang` when given (`uselang`, which every MediaWiki page reads).
+pub(super) fn authorize_url(
+    p: &Wiki,
+    consumer: &TokenPair,
+    request_token: &TokenPair,
+    lang: Option<&str>,
+) -> String {
+    let mut params = vec![
+        ("title", "Special:OAuth/authenticate"),
+        ("oauth_token", request_token.key.as_str()),
+        ("oauth_consumer_key", consumer.key.as_str()),
+    ];
+    if let Some(lang) = lang {
+        params.push(("uselang", lang));
+    }
+    format!("{}?{}", p.index_url, encode_pairs(params))
 }
 
 /// Step 3: exchanges the authorized request token and verifier for an access token.

@@ -138,8 +138,10 @@ pub(super) fn challenge(verifier: &str) -> String {
 }
 
 /// Starts a login: a fresh `state` and PKCE verifier, and the URL of the
-/// wiki's authorization dialog.
-pub(super) fn start_login(p: &Wiki, client: &Client) -> (PendingCode, String) {
+/// wiki's authorization dialog, in `lang` when given (`ui_locales`, which
+/// Extension:OAuth turns into the dialog's `uselang` since 1.47, its
+/// `Rest/Handler/Authorize::getUselangFromUiLocales`; older wikis ignore it).
+pub(super) fn start_login(p: &Wiki, client: &Client, lang: Option<&str>) -> (PendingCode, String) {
     let pending = PendingCode {
         // 24 bytes: 32 characters, safe in a cookie name.
         state: random_urlsafe(24),
@@ -156,6 +158,9 @@ pub(super) fn start_login(p: &Wiki, client: &Client) -> (PendingCode, String) {
     ];
     if let Some(uri) = redirect_uri(p) {
         params.push(("redirect_uri", uri));
+    }
+    if let Some(lang) = lang {
+        params.push(("ui_locales", lang));
     }
     let url = format!(
         "{}/oauth2/authorize?{}",
