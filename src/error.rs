@@ -245,10 +245,7 @@ impl Error {
             }
             Error::Api(ApiError::TooManyInFlight { limit, waited }) => (
                 "mwoauth-error-busy",
-                vec![
-                    Text(limit.to_string()),
-                    Text(waited.as_secs().to_string()),
-                ],
+                vec![Text(limit.to_string()), Text(waited.as_secs().to_string())],
             ),
             Error::Wiki(_) | Error::Api(_) => (
                 "mwoauth-error-details",

@@ -34,6 +34,12 @@ pub struct ErrorInfo {
     pub login_url: String,
     /// A page that explains the error further, as [`Error::help_url`].
     pub help_url: Option<String>,
+    /// The title in the request's language ([`UserLanguage`]), as the
+    /// crate's own page shows it.
+    pub page_title: String,
+    /// The explanation in the request's language, as the crate's own page
+    /// shows it (plain text: escape it when rendering).
+    pub page_message: String,
 }
 
 struct CachedErrorInfo(Option<ErrorInfo>);
@@ -63,6 +69,7 @@ fn login_url(req: &Request<'_>) -> String {
 
 /// Keeps what went wrong for [`error_info`] (the app's catchers).
 pub(crate) fn note_error(req: &Request<'_>, error: &Error) {
+    let (_, page_title, page_message) = page_texts(req, error);
     let info = ErrorInfo {
         status: error.status().code,
         code: error.code(),
@@ -70,8 +77,27 @@ pub(crate) fn note_error(req: &Request<'_>, error: &Error) {
         message: error.to_string(),
         login_url: login_url(req),
         help_url: error.help_url(),
+        page_title,
+        page_message: capitalized(&page_message),
     };
     req.local_cache(|| CachedErrorInfo(Some(info)));
+}
+
+/// An error's page title and text in the request's language.
+fn page_texts(req: &Request<'_>, error: &Error) -> (UserLanguage, String, String) {
+    let lang = user_language(req);
+    let (title, text, params) = error.page_messages();
+    let params: Vec<String> = params
+        .into_iter()
+        .map(|p| match p {
+            PageParam::Text(t) => t,
+            PageParam::Message(key) => lang.msg(key, &[]),
+        })
+        .collect();
+    let params: Vec<&str> = params.iter().map(String::as_str).collect();
+    let title = lang.msg(title, &[]);
+    let text = lang.msg(text, &params);
+    (lang, title, text)
 }
 
 /// Whether the request prefers JSON over HTML.
@@ -104,23 +130,14 @@ impl<'r> Responder<'r, 'static> for Error {
             note_error(req, &self);
             return Err(status);
         } else {
-            let lang = user_language(req);
-            let (title, text, params) = self.page_messages();
-            let params: Vec<String> = params
-                .into_iter()
-                .map(|p| match p {
-                    PageParam::Text(t) => t,
-                    PageParam::Message(key) => lang.msg(key, &[]),
-                })
-                .collect();
-            let params: Vec<&str> = params.iter().map(String::as_str).collect();
+            let (lang, title, text) = page_texts(req, &self);
             (
                 ContentType::HTML,
                 render_page(
                     &lang,
                     status,
-                    &lang.msg(title, &[]),
-                    &lang.msg(text, &params),
+                    &title,
+                    &text,
                     self.login_again_helps().then(|| login_url(req)).as_deref(),
                     self.help_url().as_deref(),
                 ),
@@ -149,7 +166,10 @@ pub(crate) fn user_language(req: &Request<'_>) -> UserLanguage {
             .unwrap_or_default();
         let uselang = req.query_value::<&str>("uselang").and_then(Result::ok);
         let accept = req.headers().get_one("Accept-Language");
-        Cached(UserLanguage::new(messages.choose(uselang, accept), messages))
+        Cached(UserLanguage::new(
+            messages.choose(uselang, accept),
+            messages,
+        ))
     })
     .0
     .clone()

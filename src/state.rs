@@ -36,11 +36,7 @@ pub(crate) struct OAuthState {
 impl OAuthState {
     /// Builds the state from a checked configuration; `tls` says whether
     /// Rocket itself serves TLS (for the `Secure` cookie attribute).
-    pub(crate) fn new(
-        config: Config,
-        tls: bool,
-        messages: Messages,
-    ) -> Result<OAuthState, String> {
+    pub(crate) fn new(config: Config, tls: bool, messages: Messages) -> Result<OAuthState, String> {
         let http = reqwest::Client::builder()
             .user_agent(config.user_agent.clone())
             .timeout(config.timeout)

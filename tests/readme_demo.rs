@@ -104,3 +104,77 @@ async fn groups_show_all_users_not_a_bare_star_and_log_out_stays_whole() {
     drop(app);
     wiki.shutdown().await;
 }
+
+/// The demo in German and French (its own message files, through
+/// `mwoauth.i18n_dir`), the crate's errors in its pages too.
+#[rocket::async_test]
+async fn the_demo_speaks_the_visitors_language() {
+    let (wiki, app) = demo(true).await;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::ACCEPT_LANGUAGE,
+        reqwest::header::HeaderValue::from_static("de-DE,de;q=0.9,en;q=0.5"),
+    );
+    let german = reqwest::Client::builder()
+        .default_headers(headers)
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let body = german
+        .get(app.at("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("<html lang=\"de\">"), "{body}");
+    assert!(body.contains("Mit dem Wiki anmelden"), "{body}");
+    assert!(
+        body.contains(">Start</a>") && body.contains(">Anmelden</a>"),
+        "{body}"
+    );
+    // A crate error, rendered by the demo's catcher in German.
+    let r = german
+        .get(app.at("/oauth-callback?code=abc&state=def"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains(
+            "<h1 id=\"error-title\">Die Anmeldung konnte nicht abgeschlossen werden</h1>"
+        ),
+        "{body}"
+    );
+    assert!(body.contains(">Zurück zur Demo</a>"), "{body}");
+    // Signed in: the greeting names the user; the flash is the crate's.
+    wiki.set_auto_approve(Some("Alice"));
+    let body = german
+        .get(app.at("/login?uselang=fr"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("Du bist als Alice angemeldet."), "{body}");
+    assert!(body.contains("Du bist angemeldet, Alice!"), "{body}");
+    let body = german
+        .get(app.at("/?uselang=fr"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("<html lang=\"fr\">"), "{body}");
+    assert!(
+        body.contains("Vous êtes connecté en tant que Alice."),
+        "{body}"
+    );
+    assert!(body.contains(">Requête de test</a>"), "{body}");
+    drop(app);
+    wiki.shutdown().await;
+}

@@ -11,6 +11,7 @@ use rocket::{catch, catchers, get, post, routes, Build, Either, Request, Rocket,
 use rocket_dyn_templates::{context, Template};
 use rocket_mediawiki_oauth::{
     error_info, login_redirect, Error, LoginRequired, MwApi, MwOAuth, MwUser, OAuthVersion,
+    UserLanguage,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -29,6 +30,24 @@ pub struct Site {
     pub protocol: &'static str,
     /// How API requests are authorized, for the request view.
     pub authorization: &'static str,
+}
+
+/// The demo's own messages (`examples/demo/i18n/`, given to the crate as
+/// `mwoauth.i18n_dir`): their English file lists the keys.
+const MESSAGE_KEYS: &str = include_str!("i18n/en.json");
+
+/// The demo's texts in the visitor's language, for the templates:
+/// `demo-nav-home` is `t.nav_home`. `user` fills the texts that name them.
+fn texts(lang: &UserLanguage, user: Option<&MwUser>) -> std::collections::HashMap<String, String> {
+    let keys: serde_json::Map<String, Value> =
+        serde_json::from_str(MESSAGE_KEYS).unwrap_or_default();
+    let name = user.map_or("", |u| u.name.as_str());
+    keys.keys()
+        .filter_map(|key| {
+            let short = key.strip_prefix("demo-")?.replace('-', "_");
+            Some((short, lang.msg(key, &[name])))
+        })
+        .collect()
 }
 
 type Flash = Option<(String, String)>;
@@ -56,14 +75,27 @@ fn mw_timestamp(ts: &str) -> String {
 }
 
 #[get("/")]
-fn index(user: Option<MwUser>, site: &State<Site>, f: Option<FlashMessage<'_>>) -> Template {
+fn index(
+    user: Option<MwUser>,
+    site: &State<Site>,
+    f: Option<FlashMessage<'_>>,
+    lang: UserLanguage,
+) -> Template {
     let registered = user
         .as_ref()
         .and_then(|u| u.registered.as_deref())
         .map(mw_timestamp);
     Template::render(
         "index",
-        context! { user, registered, site: site.inner(), flash: flash(f), page: "home" },
+        context! {
+            t: texts(&lang, user.as_ref()),
+            lang: lang.code(),
+            user,
+            registered,
+            site: site.inner(),
+            flash: flash(f),
+            page: "home",
+        },
     )
 }
 
@@ -122,6 +154,7 @@ async fn contributions(
     api: LoginRequired<MwApi>,
     site: &State<Site>,
     f: Option<FlashMessage<'_>>,
+    lang: UserLanguage,
 ) -> Result<Template, Error> {
     let name = api.user().name.clone();
     let params = [
@@ -146,6 +179,8 @@ async fn contributions(
     Ok(Template::render(
         "contributions",
         context! {
+            t: texts(&lang, Some(api.user())),
+            lang: lang.code(),
             user: api.user(),
             site: site.inner(),
             request: shown.answered(&answer),
@@ -167,11 +202,18 @@ fn sandbox_title(site: &Site, user: &MwUser) -> String {
 }
 
 #[get("/sandbox")]
-fn sandbox(user: LoginRequired, site: &State<Site>, f: Option<FlashMessage<'_>>) -> Template {
+fn sandbox(
+    user: LoginRequired,
+    site: &State<Site>,
+    f: Option<FlashMessage<'_>>,
+    lang: UserLanguage,
+) -> Template {
     let title = sandbox_title(site, &user);
     Template::render(
         "sandbox",
         context! {
+            t: texts(&lang, Some(&user)),
+            lang: lang.code(),
             user: &*user,
             site: site.inner(),
             title,
@@ -194,6 +236,7 @@ async fn sandbox_edit(
     api: LoginRequired<MwApi>,
     form: Form<EditForm>,
     site: &State<Site>,
+    lang: UserLanguage,
 ) -> Result<Template, Error> {
     let title = sandbox_title(site, api.user());
     let text = format!("\n\n{}", form.text.trim());
@@ -213,6 +256,8 @@ async fn sandbox_edit(
     Ok(Template::render(
         "sandbox",
         context! {
+            t: texts(&lang, Some(api.user())),
+            lang: lang.code(),
             user: api.user(),
             site: site.inner(),
             title,
@@ -226,7 +271,11 @@ async fn sandbox_edit(
 
 /// Reads the sandbox back through the API: its latest revision.
 #[get("/sandbox/read")]
-async fn sandbox_read(api: LoginRequired<MwApi>, site: &State<Site>) -> Result<Template, Error> {
+async fn sandbox_read(
+    api: LoginRequired<MwApi>,
+    site: &State<Site>,
+    lang: UserLanguage,
+) -> Result<Template, Error> {
     let title = sandbox_title(site, api.user());
     let params = [
         ("action", "query"),
@@ -241,6 +290,8 @@ async fn sandbox_read(api: LoginRequired<MwApi>, site: &State<Site>) -> Result<T
     Ok(Template::render(
         "read",
         context! {
+            t: texts(&lang, Some(api.user())),
+            lang: lang.code(),
             user: api.user(),
             site: site.inner(),
             title,
@@ -272,22 +323,26 @@ async fn error_page(status: Status, req: &Request<'_>) -> Either<Redirect, (Stat
     if let Some(redirect) = login_redirect(req) {
         return Either::Left(redirect);
     }
+    let lang = UserLanguage::of(req);
     let page = match error_info(req) {
         Some(e) => ErrorPage {
             status: e.status,
-            title: e.title.to_string(),
-            message: e.message,
+            title: e.page_title,
+            message: e.page_message,
             code: Some(e.code),
             login_url: Some(e.login_url),
         },
         None => ErrorPage {
             status: status.code,
             title: status.reason().unwrap_or("Error").to_string(),
-            message: match status.code {
-                404 => "There is no page at this address.".to_string(),
-                401 => "This page is for signed-in users.".to_string(),
-                _ => "The demo could not answer this request.".to_string(),
-            },
+            message: lang.msg(
+                match status.code {
+                    404 => "demo-error-404",
+                    401 => "demo-error-401",
+                    _ => "demo-error-other",
+                },
+                &[],
+            ),
             code: None,
             login_url: (status.code == 401).then(|| "/login".to_string()),
         },
@@ -299,7 +354,15 @@ async fn error_page(status: Status, req: &Request<'_>) -> Either<Redirect, (Stat
         status,
         Template::render(
             "error",
-            context! { error: page, user, site, flash: None::<(String, String)>, page: "error" },
+            context! {
+                t: texts(&lang, user.as_ref()),
+                lang: lang.code(),
+                error: page,
+                user,
+                site,
+                flash: None::<(String, String)>,
+                page: "error",
+            },
         ),
     ))
 }
@@ -335,7 +398,12 @@ pub fn rocket(figment: Figment) -> Rocket<Build> {
             concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo/templates"),
         ))
         // The demo renders the crate's error pages itself (`error_page`).
-        .merge(("mwoauth.error_pages", "catchers"));
+        .merge(("mwoauth.error_pages", "catchers"))
+        // Its texts in English, German and French, unless told otherwise.
+        .join((
+            "mwoauth.i18n_dir",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo/i18n"),
+        ));
     rocket::custom(figment)
         .attach(Template::fairing())
         .attach(MwOAuth::fairing())

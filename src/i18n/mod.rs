@@ -63,9 +63,7 @@ fn builtin() -> &'static Catalog {
 fn parse_file(text: &str) -> Result<HashMap<String, String>, String> {
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
-    let object = value
-        .as_object()
-        .ok_or("not a JSON object of messages")?;
+    let object = value.as_object().ok_or("not a JSON object of messages")?;
     let mut messages = HashMap::new();
     for (key, value) in object {
         if key.starts_with('@') {
@@ -242,7 +240,10 @@ pub(crate) fn accepted_languages(header: &str) -> Vec<String> {
         let mut quality = Some(1000);
         for param in parts {
             let param = param.trim();
-            if let Some(q) = param.strip_prefix("q=").or_else(|| param.strip_prefix("Q=")) {
+            if let Some(q) = param
+                .strip_prefix("q=")
+                .or_else(|| param.strip_prefix("Q="))
+            {
                 quality = parse_quality(q);
             }
         }
@@ -341,9 +342,8 @@ fn format(lang: &str, template: &str, params: &[&str]) -> String {
             .iter()
             .copied()
             .filter(|f| {
-                !f.split_once('=').is_some_and(|(n, _)| {
-                    !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
-                })
+                !f.split_once('=')
+                    .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
             })
             .collect();
         let form = explicit.unwrap_or_else(|| {
@@ -479,13 +479,19 @@ mod tests {
         let m = Messages::default();
         assert_eq!(m.text("de-at", "mwoauth-page-home", &[]), "Startseite");
         assert_eq!(m.text("es", "mwoauth-page-home", &[]), "Home");
-        assert_eq!(m.text("qqx", "mwoauth-page-home", &[]), "(mwoauth-page-home)");
+        assert_eq!(
+            m.text("qqx", "mwoauth-page-home", &[]),
+            "(mwoauth-page-home)"
+        );
         assert_eq!(
             m.text("qqx", "mwoauth-error-busy", &["4", "5"]),
             "(mwoauth-error-busy: 4, 5)"
         );
         assert_eq!(m.text("de", "no-such-key", &[]), "⧼no-such-key⧽");
-        let m = app("de", r#"{"@metadata": {}, "mwoauth-page-home": "Anfang", "x-new": "Neu $1"}"#);
+        let m = app(
+            "de",
+            r#"{"@metadata": {}, "mwoauth-page-home": "Anfang", "x-new": "Neu $1"}"#,
+        );
         assert_eq!(m.text("de", "mwoauth-page-home", &[]), "Anfang");
         assert_eq!(m.text("de-ch", "x-new", &["!"]), "Neu !");
         // The crate's German before the app's English.
@@ -499,7 +505,9 @@ mod tests {
         struct M(Messages);
         impl M {
             fn choose(&self, u: Option<&str>, a: Option<&str>) -> String {
-                self.0.choose(u, a).unwrap_or_else(|| DEFAULT_LANGUAGE.into())
+                self.0
+                    .choose(u, a)
+                    .unwrap_or_else(|| DEFAULT_LANGUAGE.into())
             }
         }
         let m = M(Messages::default());
@@ -542,7 +550,17 @@ mod tests {
         for ok in ["en", "de-at", "zh-hans", "be-tarask", "sr-el", "fr"] {
             assert!(valid_code(ok), "{ok}");
         }
-        for bad in ["", "e", "EN", "de_at", "de-", "-de", "abcd", "de-at-", &"a-".repeat(20)] {
+        for bad in [
+            "",
+            "e",
+            "EN",
+            "de_at",
+            "de-",
+            "-de",
+            "abcd",
+            "de-at-",
+            &"a-".repeat(20),
+        ] {
             assert!(!valid_code(bad), "{bad}");
         }
         assert_eq!(chain("de-at").collect::<Vec<_>>(), ["de-at", "de", "en"]);
