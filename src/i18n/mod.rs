@@ -253,7 +253,7 @@ pub(crate) fn accepted_languages(header: &str) -> Vec<String> {
         }
     }
     // Stable: equal qualities keep the header's order.
-    ranked.sort_by(|a, b| b.0.cmp(&a.0));
+    ranked.sort_by_key(|r| std::cmp::Reverse(r.0));
     ranked.into_iter().map(|(_, tag)| tag).collect()
 }
 
