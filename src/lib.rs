@@ -9,7 +9,7 @@
 //!
 //! | guard | what a handler gets |
 //! |---|---|
-//! | [`MwUser`] (or `Option<MwUser>`) | who is signed in, from the session cookie: no request to the wiki |
+//! | [`MwUser`] (or `Option<MwUser>`; `&MwUser` lends it without a copy) | who is signed in, from the session cookie: no request to the wiki |
 //! | [`LoginRequired`] | the same, but a visitor is sent to log in and back |
 //! | [`VerifiedMwUser`] | who is signed in, asked of the wiki (a revoked grant signs out) |
 //! | [`MwApi`] | an [`ApiClient`] acting as the user: signed `api.php` requests, on this wiki or another |

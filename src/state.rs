@@ -7,7 +7,7 @@ use std::sync::Arc;
 use rocket::{Phase, Request, Rocket};
 
 use crate::api::ApiError;
-use crate::api::{ApiClient, InFlight, TokenCache};
+use crate::api::{ApiClient, ApiUrl, InFlight, SharedCredentials, TokenCache};
 use crate::config::Config;
 use crate::i18n::Messages;
 use crate::protocol::{Consumer, Credentials, Protocol};
@@ -16,14 +16,14 @@ use crate::session::{CookiePolicy, UserCache};
 /// The state behind the handle; guards and routes read it.
 pub(crate) struct OAuthState {
     pub config: Config,
-    /// `config.api_url()`, computed once.
-    pub api_url: String,
+    /// `config.api_url()`, computed and parsed once.
+    pub api_url: Arc<ApiUrl>,
     pub http: reqwest::Client,
     /// User sign-in (and the API as the user).
     pub protocol: Arc<Protocol>,
     /// The owner-only consumer, when configured (its credentials shared by
     /// every request, so that a renewed token serves them all).
-    pub owner: Option<(Arc<Protocol>, Arc<std::sync::Mutex<Credentials>>)>,
+    pub owner: Option<(Arc<Protocol>, SharedCredentials)>,
     pub cookies: CookiePolicy,
     pub tokens: TokenCache,
     /// Requests in flight per user, for every client of this app.
@@ -66,13 +66,13 @@ impl OAuthState {
             let protocol = Protocol::with_consumer(&config, http.clone(), consumer);
             (
                 Arc::new(protocol),
-                Arc::new(std::sync::Mutex::new(credentials)),
+                Arc::new(std::sync::Mutex::new(Arc::new(credentials))),
             )
         });
         Ok(OAuthState {
             protocol: Arc::new(Protocol::new(&config, http.clone())),
             owner,
-            api_url: config.api_url(),
+            api_url: Arc::new(ApiUrl::new(&config.api_url())),
             config,
             http,
             cookies,
@@ -92,7 +92,7 @@ impl OAuthState {
     pub(crate) fn api_client(&self, credentials: Credentials) -> ApiClient {
         ApiClient::new(
             self.http.clone(),
-            &self.api_url,
+            self.api_url.clone(),
             self.protocol.clone(),
             credentials,
         )
@@ -105,7 +105,7 @@ impl OAuthState {
         self.owner.as_ref().map(|(protocol, credentials)| {
             ApiClient::sharing(
                 self.http.clone(),
-                &self.api_url,
+                self.api_url.clone(),
                 protocol.clone(),
                 credentials.clone(),
             )

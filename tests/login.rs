@@ -236,6 +236,38 @@ async fn verified_user_after_a_revoked_grant_is_signed_out_with(
     wiki.shutdown().await;
 }
 
+/// `&MwUser` shows the signed-in user, and a guard of the same request that
+/// signs the user out (a revoked grant) is seen by the next `&MwUser`.
+#[rocket::async_test]
+async fn lent_user_follows_a_sign_out_in_the_same_request() {
+    for proto in PROTOCOLS {
+        let (wiki, consumer, app) = wiki_and_app_on(MediaWikiVersion::default(), proto).await;
+        let client = browser();
+        assert_eq!(
+            text(&client, &app.at("/lent")).await.1,
+            "lent: anonymous; verified: anonymous; lent again: anonymous"
+        );
+        login_as(&wiki, &client, &app, "Alice", "/").await;
+        assert_eq!(
+            text(&client, &app.at("/lent")).await.1,
+            "lent: Alice; verified: Alice; lent again: Alice",
+            "{proto:?}"
+        );
+        assert!(wiki.revoke("Alice", &consumer.key));
+        assert_eq!(
+            text(&client, &app.at("/lent")).await.1,
+            "lent: Alice; verified: anonymous; lent again: anonymous",
+            "{proto:?}"
+        );
+        assert_eq!(
+            text(&client, &app.at("/lent")).await.1,
+            "lent: anonymous; verified: anonymous; lent again: anonymous",
+            "{proto:?}: signed out"
+        );
+        wiki.shutdown().await;
+    }
+}
+
 #[rocket::async_test]
 async fn api_call_after_a_revoked_grant_signs_out_with_401() {
     for mw in VERSIONS {

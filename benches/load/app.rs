@@ -14,8 +14,15 @@ pub fn bare() -> &'static str {
     "hello"
 }
 
+/// The signed-in page: the user lent for the request (`&MwUser`).
 #[get("/user")]
-pub fn user(user: MwUser) -> String {
+pub fn user(user: &MwUser) -> String {
+    format!("hello {}", user.name)
+}
+
+/// The same page with the user copied out (`MwUser`).
+#[get("/user-owned")]
+pub fn user_owned(user: MwUser) -> String {
     format!("hello {}", user.name)
 }
 
@@ -98,7 +105,10 @@ pub fn run_app() {
     let rocket = rocket::custom(figment)
         .attach(MwOAuth::fairing())
         .manage(plain)
-        .mount("/", routes![bare, user, maybe, api, api_unsigned]);
+        .mount(
+            "/",
+            routes![bare, user, user_owned, maybe, api, api_unsigned],
+        );
     let _ = rocket::execute(rocket.launch());
 }
 

@@ -144,22 +144,32 @@ pub async fn section(s: &Settings, ours: &Ours, rep: &mut Report) {
     let p1 = [
         ("bare, no Cookie", "/bare", None),
         ("bare, session Cookie", "/bare", Some(cookie1.as_str())),
-        ("MwUser page", "/user", Some(cookie1.as_str())),
+        ("MwUser page (`&MwUser`)", "/user", Some(cookie1.as_str())),
         ("API call, signed / Bearer", "/api", Some(cookie1.as_str())),
         (
             "API call, unsigned, same Cookie",
             "/api-unsigned",
             Some(cookie1.as_str()),
         ),
+        (
+            "MwUser page (owned `MwUser`)",
+            "/user-owned",
+            Some(cookie1.as_str()),
+        ),
     ];
     let p2 = [
         ("bare, no Cookie", "/bare", None),
         ("bare, session Cookie", "/bare", Some(cookie2.as_str())),
-        ("MwUser page", "/user", Some(cookie2.as_str())),
+        ("MwUser page (`&MwUser`)", "/user", Some(cookie2.as_str())),
         ("API call, signed / Bearer", "/api", Some(cookie2.as_str())),
         (
             "API call, unsigned, same Cookie",
             "/api-unsigned",
+            Some(cookie2.as_str()),
+        ),
+        (
+            "MwUser page (owned `MwUser`)",
+            "/user-owned",
             Some(cookie2.as_str()),
         ),
     ];
@@ -200,20 +210,17 @@ pub async fn section(s: &Settings, ours: &Ours, rep: &mut Report) {
             let (extra1, extra2) = (i1[3] - i1[4], i2[3] - i2[4]);
             let (g1, s1, h1) = (
                 pick(&l1, "guards::MwApi as"),
-                pick(&l1, "oauth1::sign_request"),
+                pick(&l1, "Protocol::authorize"),
                 pick(&l1, "sha1::compress::compress"),
             );
-            let (g2, r2) = (
-                pick(&l2, "guards::MwApi as"),
-                pick(&l2, "session::read_session"),
-            );
+            let (g2, r2) = (pick(&l2, "guards::MwApi as"), pick(&l2, "read_session"));
             let (gu, cu, du) = (
-                pick(&lu, "FromRequest for rocket_mediawiki_oauth::user::MwUser>::from_request::{{closure}}"),
-                pick(&lu, "session::UserCache::user"),
+                pick(&lu, "FromRequest for &rocket_mediawiki_oauth::user::MwUser>::from_request::{{closure}}"),
+                pick(&lu, "UserCache::user"),
                 pick(&lu, "drop_in_place<rocket_mediawiki_oauth::user::MwUser>"),
             );
             rep.push(&format!(
-                "\nFrom these profiles: a signed OAuth 1.0a call adds {extra1:.0} instructions to the unsigned call's {:.0}: the `MwApi` guard (opening the session cookie: AES-GCM and JSON) {g1:.0}, signing {s1:.0} (SHA-1 {h1:.0} of it), and {:.0} in the request and the answer beyond what the unsigned route does (the parameters encoded and signed over, the bounded read, the answer's error check). SHA-1 is counted as its software version: valgrind does not run the SHA extensions, which the processor has and the crate uses outside valgrind. A Bearer call adds {extra2:.0}: the guard {g2:.0} (reading the ≈ 2 KB session record {r2:.0}) and {:.0} in the request and answer. The identity cache holds no tokens (by design), so every API call opens the cookie. The OAuth 2.0 `MwUser` guard costs {gu:.0} per request: the cache lookup {cu:.0}, the rest is cloning the cached user into the owned `MwUser` the route takes (and dropping it, {du:.0} in the route).\n\n",
+                "\nFrom these profiles: a signed OAuth 1.0a call adds {extra1:.0} instructions to the unsigned call's {:.0}: the `MwApi` guard (opening the session cookie: AES-GCM and JSON) {g1:.0}, signing {s1:.0} (SHA-1 {h1:.0} of it), and {:.0} in the request and the answer beyond what the unsigned route does (the parameters encoded and signed over, the bounded read, the answer's error check). SHA-1 is counted as its software version: valgrind does not run the SHA extensions, which the processor has and the crate uses outside valgrind. A Bearer call adds {extra2:.0}: the guard {g2:.0} (reading the ≈ 2 KB session record {r2:.0}) and {:.0} in the request and answer. The identity cache holds no tokens (by design), so every API call opens the cookie. The OAuth 2.0 `&MwUser` guard costs {gu:.0} per request: the cache lookup {cu:.0}, the rest is keeping the user for the request (an owned `MwUser` is a copy, dropped by the route: {du:.0} here, none with `&MwUser`).\n\n",
                 i1[4],
                 extra1 - g1 - s1,
                 extra2 - g2,
@@ -222,14 +229,24 @@ pub async fn section(s: &Settings, ours: &Ours, rep: &mut Report) {
                 rep.goal(
                     &format!("{label}: instructions per API call, signed or Bearer / unsigned"),
                     format!("{:.2}", i[3] / i[4]),
-                    "(CPU goal ≤ 1.10)",
-                    None,
+                    if label == "OAuth 1.0a" {
+                        "≤ 1.25"
+                    } else {
+                        "≤ 1.20"
+                    },
+                    Some(i[3] / i[4] <= if label == "OAuth 1.0a" { 1.25 } else { 1.20 }),
                 );
                 rep.goal(
-                    &format!("{label}: instructions, bare with Cookie / MwUser page (MwUser speed against bare)"),
+                    &format!("{label}: instructions, bare with Cookie / `&MwUser` page (MwUser speed against bare)"),
                     format!("{:.3}", i[1] / i[2]),
-                    "≥ 0.95",
-                    Some(i[1] / i[2] >= 0.95),
+                    "≥ 0.97",
+                    Some(i[1] / i[2] >= 0.97),
+                );
+                rep.goal(
+                    &format!("{label}: instructions, bare with Cookie / owned `MwUser` page"),
+                    format!("{:.3}", i[1] / i[5]),
+                    "",
+                    None,
                 );
                 rep.goal(
                     &format!("{label}: instructions, bare without Cookie / MwUser page"),

@@ -20,7 +20,9 @@
 //! `LOAD_CONNECTIONS` (default 16), `LEAK_SECONDS` (default 20),
 //! `SCALE_USERS`, `SCALE_SECONDS`, `EXPIRY_USERS`, `TOKEN_LIFETIME`,
 //! `CALLGRIND_N1`/`CALLGRIND_N2`; `SKIP_FLASK=1`, `SKIP_PEERS=1`,
-//! `SKIP_SCALE=1`, `SKIP_CALLGRIND=1` skip the slow parts.
+//! `SKIP_SCALE=1`, `SKIP_CALLGRIND=1` skip the slow parts; `LOAD_ONLY=a,b`
+//! runs only the sections named (`api`, `ceiling`, `callgrind`, `logins`,
+//! `scale`, `peers`, `flask`) and then leaves `benches/RESULTS.md` alone.
 //!
 //! Its parts: `settings` (the environment, read once), `app` (the app under
 //! load and our two instances of it), `drive` (the load), `report` (tables
@@ -54,22 +56,28 @@ async fn orchestrate() {
     let mut rep = Report::default();
 
     // Peers first: a cold build would disturb the measurements.
-    let peers = (!s.skip_peers).then(|| peers::build_peers(&s.root));
+    let peers = (!s.skip_peers && s.runs("peers")).then(|| peers::build_peers(&s.root));
 
     let (ours, apps) = Ours::start().await;
     sections::preamble(&s, &ours, &mut rep);
-    sections::api_cost(&s, &ours, &mut rep).await;
-    sections::ceiling(&s, &ours, &mut rep);
-    if !s.skip_callgrind {
+    if s.runs("api") {
+        sections::api_cost(&s, &ours, &mut rep).await;
+    }
+    if s.runs("ceiling") {
+        sections::ceiling(&s, &ours, &mut rep);
+    }
+    if !s.skip_callgrind && s.runs("callgrind") {
         callgrind::section(&s, &ours, &mut rep).await;
     }
-    sections::logins_and_memory(&s, &ours, &mut rep).await;
-    if !s.skip_scale {
+    if s.runs("logins") {
+        sections::logins_and_memory(&s, &ours, &mut rep).await;
+    }
+    if !s.skip_scale && s.runs("scale") {
         scale::section(&s, &ours, &mut rep).await;
     }
     peers::section(&s, &ours, peers, &mut rep).await;
     drop(apps);
-    if !s.skip_flask {
+    if !s.skip_flask && s.runs("flask") {
         flask::section(&s, &ours, &mut rep).await;
     }
     ours.wiki.shutdown().await;

@@ -64,6 +64,13 @@ pub fn write(s: &Settings, started: Instant, rep: &Report) {
     let dir = root.join("target/bench-results");
     let _ = std::fs::create_dir_all(&dir);
     let _ = std::fs::write(dir.join("load.md"), &out);
+    if !s.only.is_empty() {
+        println!(
+            "(a partial run, LOAD_ONLY: written to {} only)",
+            dir.join("load.md").display()
+        );
+        return;
+    }
     let results = root.join("benches/RESULTS.md");
     let _ = std::fs::write(&results, &out);
     println!(

@@ -39,6 +39,10 @@ pub struct Settings {
     pub skip_scale: bool,
     pub skip_callgrind: bool,
     pub skip_flask: bool,
+    /// `LOAD_ONLY`: a comma-separated list of the sections to run (`api`,
+    /// `ceiling`, `callgrind`, `logins`, `scale`, `peers`, `flask`); empty:
+    /// all. A partial run writes only `target/bench-results/load.md`.
+    pub only: Vec<String>,
 }
 
 impl Settings {
@@ -66,7 +70,20 @@ impl Settings {
             skip_scale: skip("SKIP_SCALE"),
             skip_callgrind: skip("SKIP_CALLGRIND"),
             skip_flask: skip("SKIP_FLASK"),
+            only: std::env::var("LOAD_ONLY")
+                .unwrap_or_default()
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
         }
+    }
+}
+
+impl Settings {
+    /// Whether `section` runs (`LOAD_ONLY`).
+    pub fn runs(&self, section: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|s| s == section)
     }
 }
 

@@ -12,6 +12,7 @@
 //! most [`ApiOptions::max_queue_wait`]), and the total time spent waiting on
 //! `Retry-After` and maxlag is bounded by [`ApiOptions::max_wait`].
 
+mod endpoint;
 mod error;
 
 use std::collections::HashMap;
@@ -25,6 +26,7 @@ use reqwest::header::{HeaderMap, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+pub(crate) use self::endpoint::ApiUrl;
 pub use self::error::ApiError;
 use crate::config::OwnerOnly;
 use crate::protocol::{self, Consumer, Credentials, Protocol, Renew};
@@ -33,6 +35,10 @@ use crate::wire;
 /// Answers larger than this are parsed on a blocking thread, not on the
 /// async workers that serve other users' pages.
 const PARSE_INLINE: usize = 256 * 1024;
+
+/// Credentials shared by the clients of one grant (the clones of a client,
+/// every request of an owner-only consumer): a renewal serves them all.
+pub(crate) type SharedCredentials = Arc<Mutex<Arc<Credentials>>>;
 
 /// Modules that change the wiki: always POSTed.
 const WRITE_ACTIONS: &[&str] = &[
@@ -246,8 +252,9 @@ pub struct ApiClient {
     http: reqwest::Client,
     protocol: Arc<Protocol>,
     /// Shared by the clones (`at()`): a refresh serves them all.
-    credentials: Arc<Mutex<Credentials>>,
-    api_url: String,
+    credentials: SharedCredentials,
+    /// Parsed once (by the fairing for its clients, by [`ApiClient::at`]).
+    api_url: Arc<ApiUrl>,
     options: ApiOptions,
     tokens: TokenCache,
     in_flight: InFlight,
@@ -256,7 +263,7 @@ pub struct ApiClient {
 impl std::fmt::Debug for ApiClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ApiClient")
-            .field("api_url", &self.api_url)
+            .field("api_url", &self.api_url.as_str())
             .field("credentials", &self.credentials())
             .field("options", &self.options)
             .finish()
@@ -271,26 +278,31 @@ impl ApiClient {
     /// A client from its parts. `http` carries the User-Agent and timeouts.
     pub(crate) fn new(
         http: reqwest::Client,
-        api_url: &str,
+        api_url: Arc<ApiUrl>,
         protocol: Arc<Protocol>,
         credentials: Credentials,
     ) -> ApiClient {
-        ApiClient::sharing(http, api_url, protocol, Arc::new(Mutex::new(credentials)))
+        ApiClient::sharing(
+            http,
+            api_url,
+            protocol,
+            Arc::new(Mutex::new(Arc::new(credentials))),
+        )
     }
 
     /// A client whose credentials are shared with others (an owner-only
     /// client's tokens, renewed once for every request).
     pub(crate) fn sharing(
         http: reqwest::Client,
-        api_url: &str,
+        api_url: Arc<ApiUrl>,
         protocol: Arc<Protocol>,
-        credentials: Arc<Mutex<Credentials>>,
+        credentials: SharedCredentials,
     ) -> ApiClient {
         ApiClient {
             http,
             protocol,
             credentials,
-            api_url: api_url.to_string(),
+            api_url,
             options: ApiOptions::default(),
             tokens: TokenCache::default(),
             in_flight: InFlight::default(),
@@ -344,7 +356,7 @@ impl ApiClient {
         let protocol = Protocol::for_api(http.clone(), consumer);
         Ok(ApiClient::new(
             http,
-            api_url,
+            Arc::new(ApiUrl::new(api_url)),
             Arc::new(protocol),
             credentials,
         ))
@@ -373,14 +385,14 @@ impl ApiClient {
     /// in on Meta), like flask-mwoauth's `request(query, url=…)`.
     pub fn at(&self, api_url: &str) -> ApiClient {
         ApiClient {
-            api_url: api_url.to_string(),
+            api_url: Arc::new(ApiUrl::new(api_url)),
             ..self.clone()
         }
     }
 
     /// The `api.php` URL this client talks to.
     pub fn api_url(&self) -> &str {
-        &self.api_url
+        self.api_url.as_str()
     }
 
     /// The credentials this client signs with, as they are now (an OAuth
@@ -389,6 +401,12 @@ impl ApiClient {
     /// and store them again after a job, since a refresh rotates them. They
     /// are a secret.
     pub fn credentials(&self) -> Credentials {
+        Credentials::clone(&self.current())
+    }
+
+    /// The credentials as they are now, without copying them (an OAuth 2.0
+    /// grant is ≈ 2 KB of tokens, and a request looks at them several times).
+    fn current(&self) -> Arc<Credentials> {
         self.credentials
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -398,10 +416,11 @@ impl ApiClient {
     /// This client's credentials, renewed first when
     /// [`Credentials::must_renew`] says so; the renewed ones replace them
     /// (for the clones too).
-    async fn fresh_credentials(&self, when: Renew) -> Result<Credentials, ApiError> {
-        let current = self.credentials();
+    async fn fresh_credentials(&self, when: Renew) -> Result<Arc<Credentials>, ApiError> {
+        let current = self.current();
         match self.protocol.fresh(&current, when).await? {
             Some(fresh) => {
+                let fresh = Arc::new(fresh);
                 *self.credentials.lock().unwrap_or_else(|e| e.into_inner()) = fresh.clone();
                 Ok(fresh)
             }
@@ -417,7 +436,7 @@ impl ApiClient {
         let credentials = self.fresh_credentials(Renew::IfDue).await?;
         Ok(self
             .protocol
-            .authorize(&credentials, method, &self.api_url, params)?)
+            .authorize(&credentials, method, self.api_url.as_str(), params)?)
     }
 
     /// GET for reads, a signed form POST for writes (a `token`, a write
@@ -481,8 +500,8 @@ impl ApiClient {
 
     fn token_key(&self, token_type: &str) -> TokenKey {
         (
-            self.credentials().cache_key(),
-            self.api_url.clone(),
+            self.current().cache_key(),
+            self.api_url.as_str().to_string(),
             token_type.to_string(),
         )
     }
@@ -673,7 +692,7 @@ impl ApiClient {
             }
         }
         let encoded = wire::encode_pairs(all.iter().copied());
-        let post = post || self.api_url.len() + encoded.len() + 1 > Self::MAX_GET_URL;
+        let post = post || self.api_url.as_str().len() + encoded.len() + 1 > Self::MAX_GET_URL;
         self.send_with_retries(&Payload::Form {
             post,
             params: &all,
@@ -686,11 +705,11 @@ impl ApiClient {
     /// answers maxlag, read-only or 429 (within [`ApiOptions`]' bounds), and
     /// once more at once with a fresh nonce after "Nonce already used".
     async fn send_with_retries(&self, payload: &Payload<'_>) -> Result<Value, ApiError> {
-        let before = self.credentials();
+        let before = self.current();
         self.send_with_retries_unredacted(payload)
             .await
             .map_err(|e| {
-                let after = self.credentials();
+                let after = self.current();
                 let mut secrets = self.protocol.secrets(&before);
                 secrets.extend(after.secrets());
                 e.redacted(&secrets)
@@ -712,7 +731,7 @@ impl ApiClient {
                 let _turn = self
                     .in_flight
                     .enter(
-                        self.credentials().cache_key(),
+                        self.current().cache_key(),
                         self.options.max_concurrent_per_user,
                         self.options.max_queue_wait,
                     )
@@ -728,7 +747,7 @@ impl ApiClient {
                     if !refreshed && protocol::refusal_of_a_stale_token(info) =>
                 {
                     refreshed = true;
-                    let before = self.credentials();
+                    let before = self.current();
                     if self.fresh_credentials(Renew::AfterRefusal).await? == before {
                         // Nothing to renew them with (OAuth 1.0a, a long-lived token).
                         None
@@ -781,12 +800,12 @@ impl ApiClient {
         let method = if post { "POST" } else { "GET" };
         let header = self.authorization(method, params.iter().copied()).await?;
         let request = if post {
-            self.http
-                .post(&self.api_url)
+            self.api_url
+                .post(&self.http)
                 .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .body(encoded.to_string())
         } else {
-            self.http.get(format!("{}?{encoded}", self.api_url))
+            self.api_url.get(&self.http, encoded)
         };
         let response = request.header(AUTHORIZATION, header).send().await?;
         self.read_answer(response).await
@@ -812,8 +831,8 @@ impl ApiClient {
         form = form.part("file", part);
         let header = self.authorization("POST", []).await?;
         let response = self
-            .http
-            .post(&self.api_url)
+            .api_url
+            .post(&self.http)
             .header(AUTHORIZATION, header)
             .multipart(form)
             .send()
@@ -844,10 +863,13 @@ impl ApiClient {
         };
         if let Some(warnings) = value.get("warnings") {
             // The wiki's words, with whatever secret it echoed masked.
-            let credentials = self.credentials();
+            let credentials = self.current();
             let warnings =
                 crate::wire::redact(&warnings.to_string(), &self.protocol.secrets(&credentials));
-            log::warn!("MediaWiki API warnings from {}: {warnings}", self.api_url);
+            log::warn!(
+                "MediaWiki API warnings from {}: {warnings}",
+                self.api_url.as_str()
+            );
         }
         classify_answer(value, retry_after)
     }

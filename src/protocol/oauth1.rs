@@ -2,7 +2,13 @@
 //! `oauth1-request` crate), `Special:OAuth/initiate`, `/token` and `/identify`,
 //! and the parsing of their `raw`/JSON answers (errors are HTTP 200 there).
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::Mutex;
+
+use hmac::digest::KeyInit;
+use hmac::{Hmac, Mac};
+use sha1::Sha1;
 
 use oauth::serializer::{Serializer, SerializerExt};
 use oauth1_request as oauth;
@@ -135,14 +141,27 @@ fn authorization_header<'a>(
     url: &str,
     params: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> Result<String, RequestError> {
-    let params = SortedParams::new(params)?;
-    let client = oauth::Credentials::new(
-        signer.consumer.key.as_str(),
-        signer.consumer.secret.as_str(),
+    let key = KeyedHmacSha1::new(
+        &signer.consumer.secret,
+        signer.token.map(|t| t.secret.as_str()),
     );
-    let mut builder = oauth::Builder::<_, _>::new(client, oauth::HmacSha1::new());
+    authorization_header_with(signer, key, method, url, params)
+}
+
+/// [`authorization_header`] with a MAC keyed beforehand (the signer's
+/// secrets are in `key`).
+fn authorization_header_with<'a>(
+    signer: Signer<'_>,
+    key: KeyedHmacSha1,
+    method: &str,
+    url: &str,
+    params: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<String, RequestError> {
+    let params = SortedParams::new(params)?;
+    let client = oauth::Credentials::new(signer.consumer.key.as_str(), "");
+    let mut builder = oauth::Builder::<_, _>::new(client, key);
     if let Some(t) = signer.token {
-        builder.token(oauth::Credentials::new(t.key.as_str(), t.secret.as_str()));
+        builder.token(oauth::Credentials::new(t.key.as_str(), ""));
     }
     builder
         .callback(signer.callback)
@@ -387,17 +406,147 @@ pub(super) async fn identify(
     identity::verify(body, &expected).map_err(WikiError::Identity)
 }
 
-/// The `Authorization` header of an API request signed with an access token.
+/// The `Authorization` header of an API request signed with an access
+/// token; `key` is the HMAC-SHA1 state keyed with the consumer's and the
+/// token's secrets ([`SigningKeys::key`]).
 pub(super) fn sign_request<'a>(
     consumer: &TokenPair,
     access: &TokenPair,
+    key: KeyedHmacSha1,
     method: &str,
     url: &str,
     params: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> Result<String, RequestError> {
     let nonce = new_nonce();
     let signer = Signer::access(consumer, access, &nonce);
-    authorization_header(signer, method, url, params)
+    authorization_header_with(signer, key, method, url, params)
+}
+
+/// HMAC-SHA1 (RFC 5849 §3.4.2) with its key already applied: keying costs
+/// two SHA-1 blocks, four when the key (`consumer secret & token secret`,
+/// 81 bytes with MediaWiki's 40-character secrets) is longer than a block
+/// and is hashed first; a signature of an API request is six to eight
+/// blocks in all. The key is the same for every request of one access
+/// token, so [`SigningKeys`] keeps the keyed state and each signature
+/// starts from a copy of it.
+#[derive(Clone)]
+pub(super) struct KeyedHmacSha1(Hmac<Sha1>);
+
+impl KeyedHmacSha1 {
+    /// Keyed with `consumer_secret&token_secret`, each percent-encoded.
+    fn new(consumer_secret: &str, token_secret: Option<&str>) -> KeyedHmacSha1 {
+        let key = format!(
+            "{}&{}",
+            wire::encode(consumer_secret),
+            token_secret.map(wire::encode).unwrap_or_default()
+        );
+        // HMAC takes keys of any length (a long one is hashed first).
+        let mac = <Hmac<Sha1> as KeyInit>::new_from_slice(key.as_bytes())
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        KeyedHmacSha1(mac)
+    }
+}
+
+impl oauth::signature_method::SignatureMethod for KeyedHmacSha1 {
+    type Sign = KeyedSign;
+
+    /// The secrets are in the key already.
+    fn sign_with(self, _client_secret: &str, _token_secret: Option<&str>) -> KeyedSign {
+        KeyedSign(self.0)
+    }
+}
+
+/// One signature in the making: the base string is fed to the keyed MAC
+/// as `oauth1-request` serializes it.
+pub(super) struct KeyedSign(Hmac<Sha1>);
+
+/// Feeds what is written to the MAC.
+struct MacWriter<'a>(&'a mut Hmac<Sha1>);
+
+impl fmt::Write for MacWriter<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.update(s.as_bytes());
+        Ok(())
+    }
+}
+
+impl oauth::signature_method::Sign for KeyedSign {
+    type Signature = String;
+
+    fn get_signature_method_name(&self) -> &'static str {
+        "HMAC-SHA1"
+    }
+
+    fn request_method(&mut self, method: &str) {
+        self.0.update(method.as_bytes());
+        self.0.update(b"&");
+    }
+
+    fn uri<T: fmt::Display>(&mut self, uri: T) {
+        use fmt::Write;
+        let _ = write!(MacWriter(&mut self.0), "{uri}&");
+    }
+
+    fn parameter<V: fmt::Display>(&mut self, key: &str, value: V) {
+        use fmt::Write;
+        self.0.update(key.as_bytes());
+        self.0.update(b"%3D"); // '='
+        let _ = write!(MacWriter(&mut self.0), "{value}");
+    }
+
+    fn delimiter(&mut self) {
+        self.0.update(b"%26"); // '&'
+    }
+
+    /// Base64, percent-encoded for the header (`+`, `/`, `=`).
+    fn end(self) -> String {
+        use base64::Engine;
+        let digest = self.0.finalize().into_bytes();
+        wire::encode(&base64::engine::general_purpose::STANDARD.encode(digest))
+    }
+}
+
+/// The keyed HMAC-SHA1 states of recently used access tokens (of one
+/// consumer: one per [`Protocol`](super::Protocol)), so that a user's
+/// requests do not key the MAC again each time. Bounded: it starts over
+/// when full. Entries are found by a keyed hash of the token and its secret,
+/// so a token whose secret changed is keyed anew. The states are as secret
+/// as the token secrets they were made from: `Debug` shows only a count.
+#[derive(Default)]
+pub(super) struct SigningKeys {
+    map: Mutex<HashMap<u64, KeyedHmacSha1>>,
+    ids: std::hash::RandomState,
+}
+
+impl fmt::Debug for SigningKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.map.lock().map_or(0, |m| m.len());
+        write!(f, "SigningKeys({n} keyed, [redacted])")
+    }
+}
+
+impl SigningKeys {
+    /// Entries kept at most (≈ 200 bytes each).
+    const MAX_ENTRIES: usize = 4096;
+
+    /// The MAC keyed for `consumer` and `access`: a copy of the kept state.
+    pub(super) fn key(&self, consumer: &TokenPair, access: &TokenPair) -> KeyedHmacSha1 {
+        use std::hash::BuildHasher;
+        let id = self
+            .ids
+            .hash_one((&consumer.secret, &access.key, &access.secret));
+        if let Some(hit) = self.map.lock().ok().and_then(|m| m.get(&id).cloned()) {
+            return hit;
+        }
+        let keyed = KeyedHmacSha1::new(&consumer.secret, Some(&access.secret));
+        if let Ok(mut map) = self.map.lock() {
+            if map.len() >= Self::MAX_ENTRIES {
+                map.clear();
+            }
+            map.insert(id, keyed.clone());
+        }
+        keyed
+    }
 }
 
 #[cfg(test)]
@@ -517,6 +666,100 @@ mod tests {
             header.contains("oauth_token=\"nnch734d00sl2jdk\""),
             "{header}"
         );
+    }
+
+    /// The MAC keyed beforehand signs as `oauth1-request`'s own HMAC-SHA1
+    /// does, for MediaWiki's 40-character secrets (a key longer than a SHA-1
+    /// block, hashed first), secrets that need percent-encoding, and no
+    /// token; a kept key is the one a fresh keying gives, and another secret
+    /// of the same token is keyed anew.
+    #[test]
+    fn keyed_mac_signs_as_oauth1_request_does() {
+        let pairs = [
+            (
+                "a7d1ba8c4e2f4b7e9d0c1f2a3b4c5d6e",
+                "0f1e2d3c4b5a69788796a5b4c3d2e1f001234567",
+            ),
+            ("consumer", "se cret&+/=é"),
+        ];
+        let tokens = [
+            (
+                "b30d6da97fd8f74e632ac5b7ae978b2c",
+                "fa75effbbfa1e324e0e70a9edf6d0b1b0a1b2c3d",
+            ),
+            ("tok", "t%k~en secret"),
+        ];
+        for (ck, cs) in pairs {
+            for token in tokens.iter().map(Some).chain([None]) {
+                let consumer = TokenPair {
+                    key: ck.into(),
+                    secret: cs.into(),
+                };
+                let token = token.map(|(k, s)| TokenPair {
+                    key: (*k).into(),
+                    secret: (*s).into(),
+                });
+                let signer = Signer {
+                    consumer: &consumer,
+                    token: token.as_ref(),
+                    callback: None,
+                    verifier: None,
+                    nonce: "0123456789abcdef0123456789abcdef",
+                    timestamp: Some(1_700_000_000),
+                };
+                let url = "https://meta.wikimedia.org/w/api.php";
+                let params = [
+                    ("action", "query"),
+                    ("meta", "userinfo"),
+                    ("titles", "A B|Ç"),
+                ];
+                let ours = authorization_header(signer, "GET", url, params).unwrap();
+                let mut theirs = oauth::Builder::<_, _>::new(
+                    oauth::Credentials::new(ck, cs),
+                    oauth::HmacSha1::new(),
+                );
+                if let Some(t) = &token {
+                    theirs.token(oauth::Credentials::new(t.key.as_str(), t.secret.as_str()));
+                }
+                theirs
+                    .nonce(signer.nonce)
+                    .timestamp(std::num::NonZeroU64::new(1_700_000_000))
+                    .version(true);
+                let theirs = theirs.authorize("GET", url, &SortedParams::new(params).unwrap());
+                assert_eq!(ours, theirs);
+                if let Some(t) = &token {
+                    let keys = SigningKeys::default();
+                    let kept = || {
+                        authorization_header_with(
+                            signer,
+                            keys.key(&consumer, t),
+                            "GET",
+                            url,
+                            params,
+                        )
+                        .unwrap()
+                    };
+                    assert_eq!(kept(), theirs);
+                    assert_eq!(kept(), theirs, "from the kept state");
+                    let other = TokenPair {
+                        key: t.key.clone(),
+                        secret: "another".into(),
+                    };
+                    assert_ne!(
+                        authorization_header_with(
+                            signer,
+                            keys.key(&consumer, &other),
+                            "GET",
+                            url,
+                            params
+                        )
+                        .unwrap(),
+                        theirs
+                    );
+                    assert!(!format!("{keys:?}").contains(&t.secret));
+                }
+            }
+        }
     }
 
     /// Sorting is by *encoded* name and value (RFC 5849 §3.4.1.3.2), which

@@ -82,6 +82,23 @@ fn verified_strict(user: VerifiedMwUser) -> String {
     format!("verified strictly: {}", user.name)
 }
 
+/// The user lent for the request (`&MwUser`), before and after a
+/// `VerifiedMwUser` of the same request (which signs out a revoked grant).
+#[get("/lent")]
+fn lent(
+    first: Option<&MwUser>,
+    verified: Option<VerifiedMwUser>,
+    again: Option<&MwUser>,
+) -> String {
+    let name = |u: Option<&MwUser>| u.map_or("anonymous".to_string(), |u| u.name.clone());
+    format!(
+        "lent: {}; verified: {}; lent again: {}",
+        name(first),
+        verified.map_or("anonymous".to_string(), |u| u.name.clone()),
+        name(again)
+    )
+}
+
 #[get("/me")]
 fn me(user: MwUser) -> Json<MwUser> {
     Json(user)
@@ -249,6 +266,7 @@ pub fn app_rocket(figment: Figment) -> Rocket<Build> {
             verified,
             verified_required,
             verified_strict,
+            lent,
             me,
             userinfo,
             userinfo_at,
