@@ -380,7 +380,9 @@ fn redis_prefix_problem(prefix: &str) -> Option<String> {
         ));
     }
     if prefix.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Some(format!("must not contain spaces or control characters: {HOW}"));
+        return Some(format!(
+            "must not contain spaces or control characters: {HOW}"
+        ));
     }
     let distinct: std::collections::HashSet<char> = prefix.chars().collect();
     let bytes = prefix.as_bytes();
@@ -1069,15 +1071,13 @@ impl Config {
             }
             match url::Url::parse(&self.redis_url) {
                 Ok(u) if matches!(u.scheme(), "redis" | "rediss") && u.host().is_some() => {}
-                _ => {
-                    return Err(ConfigError::new(
-                        "redis_url",
-                        format!(
-                            "must be a redis:// or rediss:// URL such as {DEFAULT_REDIS_URL}, not {:?}",
-                            redacted_url(&self.redis_url)
-                        ),
-                    ))
-                }
+                _ => return Err(ConfigError::new(
+                    "redis_url",
+                    format!(
+                        "must be a redis:// or rediss:// URL such as {DEFAULT_REDIS_URL}, not {:?}",
+                        redacted_url(&self.redis_url)
+                    ),
+                )),
             }
             if let Some(problem) = redis_prefix_problem(&self.redis_prefix) {
                 return Err(ConfigError::new("redis_prefix", problem));

@@ -132,7 +132,13 @@ async fn keep_session(
 ) -> Result<(), Error> {
     let written = state
         .store
-        .write(req.cookies(), &state.cookies, credentials, user, Session::Same)
+        .write(
+            req.cookies(),
+            &state.cookies,
+            credentials,
+            user,
+            Session::Same,
+        )
         .await;
     match written {
         Ok(()) => Ok(()),
@@ -265,7 +271,8 @@ impl<'r> FromRequest<'r> for VerifiedMwUser {
             return Outcome::Success(verified);
         }
         match state.protocol.identify(&fresh.credentials).await {
-            Ok(verified) => match keep_session(req, state, fresh.credentials, &verified.user).await {
+            Ok(verified) => match keep_session(req, state, fresh.credentials, &verified.user).await
+            {
                 Ok(()) => Outcome::Success(verified),
                 Err(error) => Outcome::Error((error.status(), error)),
             },

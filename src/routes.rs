@@ -126,11 +126,7 @@ const DENIED: &str = "you came back from the wiki without allowing the app";
 /// cannot be reached the answer is 503 and the user is still signed in
 /// (a cookie removed only here would leave its copies working).
 #[get("/logout?<next>")]
-async fn logout(
-    next: Option<&str>,
-    ctx: Ctx<'_>,
-    jar: &CookieJar<'_>,
-) -> Result<Redirect, Error> {
+async fn logout(next: Option<&str>, ctx: Ctx<'_>, jar: &CookieJar<'_>) -> Result<Redirect, Error> {
     ctx.state
         .store
         .delete(jar, &ctx.state.cookies)

@@ -9,8 +9,8 @@ use rocket::{Phase, Request, Rocket};
 use crate::api::ApiError;
 use crate::api::{ApiClient, InFlight, TokenCache};
 use crate::config::Config;
-use crate::protocol::{Consumer, Credentials, Protocol};
 use crate::error::Error;
+use crate::protocol::{Consumer, Credentials, Protocol};
 use crate::session::{CookiePolicy, Store, UserCache};
 
 /// The state behind the handle; guards and routes read it.

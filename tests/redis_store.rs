@@ -95,9 +95,19 @@ async fn the_sign_in_suite_runs_in_redis_mode() {
         let client = browser();
         // Login, MwUser, VerifiedMwUser, MwApi (read and edit).
         let (status, body) = login_as(&wiki, &client, &app, "Alice", "/").await;
-        assert_eq!((status, body.lines().next()), (200, Some("user: Alice")), "{body}");
-        assert!(text(&client, &app.at("/me")).await.1.contains("\"name\":\"Alice\""));
-        assert!(text(&client, &app.at("/verified")).await.1.starts_with("verified: Alice"));
+        assert_eq!(
+            (status, body.lines().next()),
+            (200, Some("user: Alice")),
+            "{body}"
+        );
+        assert!(text(&client, &app.at("/me"))
+            .await
+            .1
+            .contains("\"name\":\"Alice\""));
+        assert!(text(&client, &app.at("/verified"))
+            .await
+            .1
+            .starts_with("verified: Alice"));
         let (status, info) = text(&client, &app.at("/userinfo")).await;
         assert_eq!(status, 200);
         assert!(info.contains("Alice"), "{info}");
@@ -124,7 +134,10 @@ async fn the_sign_in_suite_runs_in_redis_mode() {
         assert_eq!(a.headers()["location"], "/a");
         let b = follow(&step, &b).await;
         assert_eq!(b.headers()["location"], "/b");
-        assert_eq!(text(&step, &app.at("/")).await.1.lines().next(), Some("user: Alice"));
+        assert_eq!(
+            text(&step, &app.at("/")).await.1.lines().next(),
+            Some("user: Alice")
+        );
         // Revoked on the wiki: VerifiedMwUser signs out.
         wiki.revoke("Alice", &consumer.key);
         assert_eq!(text(&step, &app.at("/verified")).await.1, "anonymous");
@@ -201,7 +214,12 @@ async fn sign_out_everywhere_ends_all_of_a_users_sessions_and_only_those() {
     assert_eq!(get_with(&phone, app.at("/me")).await.0, 200);
     assert_eq!(handle.sign_out_everywhere(central_id).await.unwrap(), 2);
     tokio::time::sleep(Duration::from_millis(200)).await;
-    for (cookie, app) in [(&laptop, &app), (&laptop, &twin), (&phone, &app), (&phone, &twin)] {
+    for (cookie, app) in [
+        (&laptop, &app),
+        (&laptop, &twin),
+        (&phone, &app),
+        (&phone, &twin),
+    ] {
         assert_eq!(get_with(cookie, app.at("/me")).await.0, 401);
     }
     assert_eq!(get_with(&bob, twin.at("/me")).await.0, 200);
@@ -216,9 +234,17 @@ async fn three_instances_at_expiry_refresh_each_session_once_and_sign_nobody_out
         let wiki = start_wiki_on(mw).await;
         let port = free_port();
         let consumer = consumer_with(&wiki, port, Proto::OAuth2, "/");
-        let mut apps = vec![instance(&wiki, &consumer, port, Proto::OAuth2, &redis).await.0];
+        let mut apps = vec![
+            instance(&wiki, &consumer, port, Proto::OAuth2, &redis)
+                .await
+                .0,
+        ];
         for _ in 0..2 {
-            apps.push(instance(&wiki, &consumer, free_port(), Proto::OAuth2, &redis).await.0);
+            apps.push(
+                instance(&wiki, &consumer, free_port(), Proto::OAuth2, &redis)
+                    .await
+                    .0,
+            );
         }
         wiki.set_oauth2_access_token_lifetime(2);
         let users = ["Alice", "Bob", "Carol", "Dave", "Erin", "Frank"];
@@ -280,14 +306,20 @@ async fn a_crashed_lock_holder_delays_the_refresh_until_its_lock_expires() {
     let start = Instant::now();
     let (status, body) = get_with(&cookie, app.at("/userinfo")).await;
     assert_eq!(status, 200, "{body}");
-    assert!(start.elapsed() >= Duration::from_secs(2), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() >= Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
     assert_eq!(wiki.oauth2_token_requests("refresh_token"), 1);
     wiki.shutdown().await;
 }
 
 #[rocket::async_test]
 async fn redis_down_is_a_503_that_signs_nobody_out_and_recovers_by_itself() {
-    let Some(mut redis) = Redis::start() else { return };
+    let Some(mut redis) = Redis::start() else {
+        return;
+    };
     let wiki = start_wiki().await;
     let port = free_port();
     let consumer = consumer_with(&wiki, port, Proto::OAuth1, "/");
@@ -315,10 +347,16 @@ async fn redis_down_is_a_503_that_signs_nobody_out_and_recovers_by_itself() {
             .await
             .unwrap();
         assert_eq!(r.status().as_u16(), 503, "{path}");
-        assert!(started.elapsed() < Duration::from_secs(4), "{path}: {:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "{path}: {:?}",
+            started.elapsed()
+        );
         assert_eq!(r.headers()["retry-after"], "5", "{path}");
         assert!(
-            !set_cookies(&r).iter().any(|c| c.starts_with("mwoauth_session=")),
+            !set_cookies(&r)
+                .iter()
+                .any(|c| c.starts_with("mwoauth_session=")),
             "{path}: the cookie is kept"
         );
         let body = r.text().await.unwrap();
@@ -360,7 +398,8 @@ async fn redis_holds_no_token_id_or_user_name_in_clear() {
         match kind.as_str() {
             "string" => seen.push(::redis::cmd("GET").arg(key).query(&mut conn).unwrap()),
             "set" => {
-                let members: Vec<Vec<u8>> = ::redis::cmd("SMEMBERS").arg(key).query(&mut conn).unwrap();
+                let members: Vec<Vec<u8>> =
+                    ::redis::cmd("SMEMBERS").arg(key).query(&mut conn).unwrap();
                 seen.extend(members);
             }
             other => panic!("{key} is a {other}"),
@@ -372,7 +411,13 @@ async fn redis_holds_no_token_id_or_user_name_in_clear() {
     assert!(info.contains("Alice"));
     for bytes in &seen {
         let text = String::from_utf8_lossy(bytes);
-        for secret in [id.as_str(), "Alice", access.as_str(), refresh.as_str(), consumer.secret.as_str()] {
+        for secret in [
+            id.as_str(),
+            "Alice",
+            access.as_str(),
+            refresh.as_str(),
+            consumer.secret.as_str(),
+        ] {
             assert!(!text.contains(secret), "{secret} in clear in Redis");
         }
         // Nothing of the JSON record either.
@@ -391,12 +436,21 @@ fn the_settings_name_their_keys() {
     };
     let err = |f: rocket::figment::Figment| Config::from_figment(&f).unwrap_err().to_string();
     let e = err(base().merge(("mwoauth.store", "memcached")));
-    assert!(e.contains("mwoauth.store") && e.contains("ROCKET_MWOAUTH_STORE"), "{e}");
+    assert!(
+        e.contains("mwoauth.store") && e.contains("ROCKET_MWOAUTH_STORE"),
+        "{e}"
+    );
     let redis = || base().merge(("mwoauth.store", "Redis"));
     let e = err(redis());
-    assert!(e.contains("ROCKET_MWOAUTH_REDIS_PREFIX") && e.contains("openssl rand -hex 16"), "{e}");
+    assert!(
+        e.contains("ROCKET_MWOAUTH_REDIS_PREFIX") && e.contains("openssl rand -hex 16"),
+        "{e}"
+    );
     let e = err(redis().merge(("mwoauth.redis_prefix", "short")));
-    assert!(e.contains("mwoauth.redis_prefix") && e.contains("at least 20"), "{e}");
+    assert!(
+        e.contains("mwoauth.redis_prefix") && e.contains("at least 20"),
+        "{e}"
+    );
     let e = err(redis().merge(("mwoauth.redis_prefix", "aaaaaaaaaaaaaaaaaaaaaaaa")));
     assert!(e.contains("does not look random"), "{e}");
     let e = err(redis().merge(("mwoauth.redis_prefix", "abcdefghijklmnopqrstuvwxyz")));
@@ -404,7 +458,10 @@ fn the_settings_name_their_keys() {
     let e = err(redis()
         .merge(("mwoauth.redis_prefix", PREFIX))
         .merge(("mwoauth.redis_url", "http://:hunter2@127.0.0.1:6379")));
-    assert!(e.contains("ROCKET_MWOAUTH_REDIS_URL") && !e.contains("hunter2"), "{e}");
+    assert!(
+        e.contains("ROCKET_MWOAUTH_REDIS_URL") && !e.contains("hunter2"),
+        "{e}"
+    );
     let ok = Config::from_figment(
         &redis()
             .merge(("mwoauth.redis_prefix", PREFIX))
@@ -412,5 +469,8 @@ fn the_settings_name_their_keys() {
     )
     .unwrap();
     let debug = format!("{ok:?}");
-    assert!(!debug.contains("hunter2") && !debug.contains(PREFIX), "{debug}");
+    assert!(
+        !debug.contains("hunter2") && !debug.contains(PREFIX),
+        "{debug}"
+    );
 }

@@ -40,8 +40,8 @@ use redis::AsyncCommands;
 use sha2::{Digest, Sha256};
 
 use super::cookies::CookiePolicy;
-use super::record::{decode_record, SessionRecord};
 use super::record::Unavailable;
+use super::record::{decode_record, SessionRecord};
 
 /// What [`RedisStore::begin_refresh`] found.
 pub(crate) enum Found {
@@ -194,8 +194,11 @@ impl RedisStore {
     /// Sends PING (at launch, to warn early).
     pub(crate) async fn ping(&self) -> Result<(), String> {
         let mut conn = self.conn.clone();
-        match tokio::time::timeout(REDIS_TIMEOUT, redis::cmd("PING").query_async::<String>(&mut conn))
-            .await
+        match tokio::time::timeout(
+            REDIS_TIMEOUT,
+            redis::cmd("PING").query_async::<String>(&mut conn),
+        )
+        .await
         {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => Err(e.to_string()),
@@ -216,7 +219,11 @@ impl RedisStore {
     }
 
     /// Runs one Redis call within [`REDIS_TIMEOUT`].
-    async fn call<T, F>(&self, what: &str, f: impl FnOnce(ConnectionManager) -> F) -> Result<T, Unavailable>
+    async fn call<T, F>(
+        &self,
+        what: &str,
+        f: impl FnOnce(ConnectionManager) -> F,
+    ) -> Result<T, Unavailable>
     where
         F: std::future::Future<Output = redis::RedisResult<T>>,
     {
@@ -258,7 +265,13 @@ impl RedisStore {
         let aad = [b"mwoauth session\0".as_slice(), id.as_bytes()].concat();
         let plain = self
             .cipher
-            .decrypt(Nonce::from_slice(nonce), Payload { msg: sealed, aad: &aad })
+            .decrypt(
+                Nonce::from_slice(nonce),
+                Payload {
+                    msg: sealed,
+                    aad: &aad,
+                },
+            )
             .ok()?;
         String::from_utf8(plain).ok()
     }
@@ -321,7 +334,10 @@ impl RedisStore {
         let value = self.seal(id, json);
         let ttl = self.ttl_seconds();
         let key = self.key("s", &hash);
-        let user = self.key("u", &digest_hex(&[b"mwoauth user", &central_id.to_be_bytes()]));
+        let user = self.key(
+            "u",
+            &digest_hex(&[b"mwoauth user", &central_id.to_be_bytes()]),
+        );
         let channel = self.channel();
         let member = hash.clone();
         self.call("SET", |mut c| async move {
@@ -368,7 +384,10 @@ impl RedisStore {
 
     /// Deletes every session of the user with `central_id`; how many there were.
     pub(crate) async fn sign_out_everywhere(&self, central_id: u64) -> Result<usize, Unavailable> {
-        let user = self.key("u", &digest_hex(&[b"mwoauth user", &central_id.to_be_bytes()]));
+        let user = self.key(
+            "u",
+            &digest_hex(&[b"mwoauth user", &central_id.to_be_bytes()]),
+        );
         let members: Vec<String> = {
             let user = user.clone();
             self.call("SMEMBERS", |mut c| async move { c.smembers(user).await })

@@ -19,7 +19,6 @@ use super::record::{clear_session, read_session, store_session, SessionRecord, T
 use crate::protocol::Credentials;
 use crate::user::MwUser;
 
-
 /// Why a record was not written.
 #[cfg_attr(not(feature = "redis"), allow(dead_code))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,7 +79,10 @@ impl RefreshLock {
     }
 
     #[cfg(feature = "redis")]
-    pub(super) fn held(store: Arc<super::redis::RedisStore>, lock: super::redis::Lock) -> RefreshLock {
+    pub(super) fn held(
+        store: Arc<super::redis::RedisStore>,
+        lock: super::redis::Lock,
+    ) -> RefreshLock {
         RefreshLock {
             held: Some((store, lock)),
         }
@@ -248,7 +250,9 @@ impl Store {
                 };
                 use super::redis::Found;
                 Ok(match redis.begin_refresh(&id, policy, record).await? {
-                    Found::Locked(lock, now) => Refresh::Go(RefreshLock::held(redis.clone(), lock), now),
+                    Found::Locked(lock, now) => {
+                        Refresh::Go(RefreshLock::held(redis.clone(), lock), now)
+                    }
                     Found::Renewed(now) => Refresh::Done(now),
                     Found::Gone => Refresh::Gone,
                 })

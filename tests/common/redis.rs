@@ -30,7 +30,9 @@ impl Redis {
             if std::env::var("MWOAUTH_REQUIRE_PEERS").is_ok_and(|v| v == "1") {
                 panic!("redis-server is required (MWOAUTH_REQUIRE_PEERS=1): apt-get install redis-server");
             }
-            eprintln!("NOTICE: skipping a Redis test: no redis-server (apt-get install redis-server)");
+            eprintln!(
+                "NOTICE: skipping a Redis test: no redis-server (apt-get install redis-server)"
+            );
             return None;
         }
         let port = super::free_port();
@@ -60,7 +62,10 @@ impl Redis {
         self.child = Some(child);
         let start = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(start.elapsed() < Duration::from_secs(10), "redis-server listens");
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "redis-server listens"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -95,7 +100,10 @@ impl Redis {
 
     /// Every key of the server.
     pub fn keys(&self) -> Vec<String> {
-        redis::cmd("KEYS").arg("*").query(&mut self.client()).unwrap()
+        redis::cmd("KEYS")
+            .arg("*")
+            .query(&mut self.client())
+            .unwrap()
     }
 }
 
