@@ -102,6 +102,9 @@ struct Table {
     error_pages: ErrorPages,
     flash: bool,
     i18n_dir: String,
+    store: SessionStore,
+    redis_url: String,
+    redis_prefix: String,
 }
 
 impl Default for Table {
@@ -131,12 +134,15 @@ impl Default for Table {
             error_pages: ErrorPages::Builtin,
             flash: true,
             i18n_dir: String::new(),
+            store: SessionStore::Cookie,
+            redis_url: String::new(),
+            redis_prefix: String::new(),
         }
     }
 }
 
 /// The keys of the table, for "did you mean".
-const KEYS: [&str; 24] = [
+const KEYS: [&str; 27] = [
     "base_url",
     "oauth_version",
     "consumer_key",
@@ -161,6 +167,9 @@ const KEYS: [&str; 24] = [
     "error_pages",
     "flash",
     "i18n_dir",
+    "store",
+    "redis_url",
+    "redis_prefix",
 ];
 
 /// The checked configuration of the fairing: the `mwoauth` table.
@@ -306,6 +315,102 @@ pub struct Config {
     ///
     /// _Default:_ none (the crate's messages in English, German and French).
     pub i18n_dir: Option<std::path::PathBuf>,
+    /// `store`: where the signed-in record lives. `"cookie"`: in the
+    /// encrypted cookie itself (nothing on the server; any instance sharing
+    /// `secret_key` serves the user). `"redis"` (cargo feature `redis`): the
+    /// cookie holds only a random session id, the record lives in Redis
+    /// (encrypted with a key derived from `secret_key`), logout ends every
+    /// copy of the cookie, and instances share one refresh per token.
+    ///
+    /// _Default:_ [`SessionStore::Cookie`].
+    pub store: SessionStore,
+    /// `redis_url`: the Redis server of `store = "redis"`, e.g.
+    /// `redis://tools-redis:6379/0` (`redis://` or `rediss://`, a password
+    /// as `redis://:password@host/`). `Debug` hides the password.
+    ///
+    /// _Default:_ `redis://127.0.0.1:6379/0`.
+    pub redis_url: String,
+    /// `redis_prefix`: the start of every key the crate writes in Redis. On a
+    /// Redis shared by other apps (Toolforge's `tools-redis`) it must be
+    /// secret and random, at least 20 characters: make one with
+    /// `openssl rand -hex 16` and keep it with the app's secrets
+    /// (`ROCKET_MWOAUTH_REDIS_PREFIX`). `Debug` prints `[redacted]`.
+    ///
+    /// _Default:_ none; required with `store = "redis"`.
+    pub redis_prefix: String,
+}
+
+/// Where the signed-in record lives: `store = "cookie"` or `"redis"` (see
+/// [`Config::store`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionStore {
+    /// In the encrypted cookie (the default; no server-side state).
+    Cookie,
+    /// In Redis (cargo feature `redis`); the cookie holds a random id.
+    Redis,
+}
+
+impl<'de> Deserialize<'de> for SessionStore {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        match s.trim().to_ascii_lowercase().as_str() {
+            "cookie" | "cookies" => Ok(SessionStore::Cookie),
+            "redis" => Ok(SessionStore::Redis),
+            _ => Err(serde::de::Error::invalid_value(
+                serde::de::Unexpected::Str(&s),
+                &"\"cookie\" or \"redis\"",
+            )),
+        }
+    }
+}
+
+/// The default `redis_url`.
+const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379/0";
+
+/// `url` with its password (if any) replaced by `[redacted]`, for `Debug`
+/// and messages.
+pub(crate) fn redacted_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("[redacted]"));
+            u.to_string()
+        }
+        Ok(u) => u.to_string(),
+        Err(_) if url.contains('@') => "[redacted]".into(),
+        Err(_) => url.to_string(),
+    }
+}
+
+/// What is wrong with a `redis_prefix`, if anything: too short, or plainly
+/// not random (one character repeated, a run such as `abcdef…`).
+fn redis_prefix_problem(prefix: &str) -> Option<String> {
+    const HOW: &str = "make a random one with `openssl rand -hex 16` and keep it secret (other \
+                       tools on a shared Redis must not guess it)";
+    if prefix.is_empty() {
+        return Some(format!("is required with store = \"redis\": {HOW}"));
+    }
+    if prefix.chars().count() < 20 {
+        return Some(format!(
+            "is {} characters long; it must be at least 20: {HOW}",
+            prefix.chars().count()
+        ));
+    }
+    if prefix.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Some(format!(
+            "must not contain spaces or control characters: {HOW}"
+        ));
+    }
+    let distinct: std::collections::HashSet<char> = prefix.chars().collect();
+    let bytes = prefix.as_bytes();
+    let steps: std::collections::HashSet<i16> = bytes
+        .windows(2)
+        .map(|w| i16::from(w[1]) - i16::from(w[0]))
+        .collect();
+    if distinct.len() < 8 || steps.len() <= 2 {
+        return Some(format!("does not look random: {HOW}"));
+    }
+    None
 }
 
 /// The protocol of user sign-in: `oauth_version = 1` or `2` (also read:
@@ -489,6 +594,9 @@ impl fmt::Debug for Config {
             .field("error_pages", &self.error_pages)
             .field("flash", &self.flash)
             .field("i18n_dir", &self.i18n_dir)
+            .field("store", &self.store)
+            .field("redis_url", &redacted_url(&self.redis_url))
+            .field("redis_prefix", &"[redacted]")
             .finish()
     }
 }
@@ -712,6 +820,9 @@ impl Config {
             error_pages: d.error_pages,
             flash: d.flash,
             i18n_dir: None,
+            store: d.store,
+            redis_url: DEFAULT_REDIS_URL.into(),
+            redis_prefix: d.redis_prefix,
         }
     }
 
@@ -727,6 +838,23 @@ impl Config {
     /// Adds an owner-only consumer.
     pub fn with_owner(mut self, owner: OwnerOnly) -> Config {
         self.owner = Some(owner);
+        self
+    }
+
+    /// Keeps sessions in Redis at `url` under the secret `prefix` (cargo
+    /// feature `redis`; see [`Config::store`]).
+    ///
+    /// ```
+    /// use rocket_mediawiki_oauth::{Config, SessionStore};
+    ///
+    /// let config = Config::oauth2("https://meta.wikimedia.org/w", "0123abcd", Some("s3cr3t"))
+    ///     .with_redis("redis://tools-redis:6379/0", "7f3c9a1e5b2d4f608a1c3e5f7b9d0e2a");
+    /// assert_eq!(config.store, SessionStore::Redis);
+    /// ```
+    pub fn with_redis(mut self, url: &str, prefix: &str) -> Config {
+        self.store = SessionStore::Redis;
+        self.redis_url = url.to_string();
+        self.redis_prefix = prefix.to_string();
         self
     }
 
@@ -818,6 +946,9 @@ impl Config {
             error_pages: table.error_pages,
             flash: table.flash,
             i18n_dir: given(&table.i18n_dir).map(std::path::PathBuf::from),
+            store: table.store,
+            redis_url: given(&table.redis_url).unwrap_or_else(|| DEFAULT_REDIS_URL.into()),
+            redis_prefix: table.redis_prefix,
             ..config
         };
         config.validate()?;
@@ -949,6 +1080,30 @@ impl Config {
         }
         if self.session_days == 0 {
             return Err(ConfigError::new("session_days", "must be at least 1"));
+        }
+        if self.store == SessionStore::Redis {
+            if !cfg!(feature = "redis") {
+                return Err(ConfigError::new(
+                    "store",
+                    "is \"redis\" but this build has no Redis support: enable the cargo \
+                     feature `redis` of rocket_mediawiki_oauth (features = [\"redis\"])",
+                ));
+            }
+            match url::Url::parse(&self.redis_url) {
+                Ok(u) if matches!(u.scheme(), "redis" | "rediss") && u.host().is_some() => {}
+                _ => {
+                    return Err(ConfigError::new(
+                        "redis_url",
+                        format!(
+                        "must be a redis:// or rediss:// URL such as {DEFAULT_REDIS_URL}, not {:?}",
+                        redacted_url(&self.redis_url)
+                    ),
+                    ))
+                }
+            }
+            if let Some(problem) = redis_prefix_problem(&self.redis_prefix) {
+                return Err(ConfigError::new("redis_prefix", problem));
+            }
         }
         if self.user_agent_set {
             let given = self

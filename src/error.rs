@@ -57,7 +57,22 @@ pub enum Error {
         /// The grant, e.g. `editpage`.
         grant: String,
     },
+    /// The session store (Redis, with `store = "redis"`) could not be
+    /// reached in time: `503 Service Unavailable` with `Retry-After`. Nobody
+    /// is signed out by it; the same request works again once the store is
+    /// back.
+    StoreUnavailable,
 }
+
+/// The title of the page of [`Error::StoreUnavailable`].
+const STORE_UNAVAILABLE_TITLE: &str = "Please try again in a few seconds";
+/// What the page of [`Error::StoreUnavailable`] says.
+const STORE_UNAVAILABLE_TEXT: &str =
+    "this site cannot reach its session store right now; you are still signed in, and this \
+     page will work again in a few seconds";
+/// Seconds a browser is asked to wait (`Retry-After`) after
+/// [`Error::StoreUnavailable`].
+pub(crate) const STORE_RETRY_AFTER: u32 = 5;
 
 /// Extension:OAuth's help on errors, on mediawiki.org (the wiki's own
 /// error pages link there too).
@@ -77,6 +92,7 @@ impl Error {
                 | ApiError::AppNotApproved { .. }
                 | ApiError::NotAttached { .. },
             ) => false,
+            Error::StoreUnavailable => false,
             _ => true,
         }
     }
@@ -94,7 +110,9 @@ impl Error {
                 | ApiError::AppNotApproved { .. }
                 | ApiError::PermissionDenied { .. },
             ) => Status::Forbidden,
-            Error::Api(ApiError::TooManyInFlight { .. }) => Status::ServiceUnavailable,
+            Error::Api(ApiError::TooManyInFlight { .. }) | Error::StoreUnavailable => {
+                Status::ServiceUnavailable
+            }
             Error::NotSignedIn => Status::Unauthorized,
             Error::Wiki(WikiError::Timeout) | Error::Api(ApiError::Timeout) => {
                 Status::GatewayTimeout
@@ -121,6 +139,7 @@ impl Error {
             Error::LoginDenied(_) => "login-denied",
             Error::NotSignedIn => "not-signed-in",
             Error::MissingGrant { .. } => "missing-grant",
+            Error::StoreUnavailable => "store-unavailable",
             Error::Api(ApiError::Blocked { .. }) => "blocked",
             Error::Api(ApiError::NotAttached { .. }) => "not-attached",
             Error::Api(ApiError::AppNotApproved { .. }) => "app-not-approved",
@@ -173,6 +192,7 @@ impl Error {
             Error::LoginDenied(_) => "Sign-in was cancelled",
             Error::NotSignedIn => "Please sign in",
             Error::MissingGrant { .. } => "This app needs more permission",
+            Error::StoreUnavailable => STORE_UNAVAILABLE_TITLE,
             Error::Api(ApiError::Blocked { .. }) => "You are blocked on the wiki",
             Error::Api(ApiError::NotAttached { .. }) => "Your account is not on that wiki yet",
             Error::Api(ApiError::AppNotApproved { .. }) => "This app is not approved on the wiki",
@@ -210,6 +230,7 @@ impl Error {
             Error::LoginDenied(_) => "mwoauth-title-sign-in-cancelled",
             Error::NotSignedIn => "mwoauth-title-please-sign-in",
             Error::MissingGrant { .. } => "mwoauth-title-missing-grant",
+            Error::StoreUnavailable => "mwoauth-title-store-unavailable",
             Error::Api(ApiError::Blocked { .. }) => "mwoauth-title-blocked",
             Error::Api(ApiError::NotAttached { .. }) => "mwoauth-title-not-attached",
             Error::Api(ApiError::AppNotApproved { .. }) => "mwoauth-title-app-not-approved",
@@ -228,6 +249,7 @@ impl Error {
             Error::LoginDenied(words) => ("mwoauth-error-login-denied", vec![Text(words.clone())]),
             Error::ReplayedCallback => ("mwoauth-error-replayed-callback", vec![]),
             Error::NotSignedIn => ("mwoauth-error-not-signed-in", vec![]),
+            Error::StoreUnavailable => ("mwoauth-error-store-unavailable", vec![]),
             Error::MissingGrant { grant } => {
                 ("mwoauth-error-missing-grant", vec![Text(grant.clone())])
             }
@@ -287,6 +309,7 @@ impl fmt::Display for Error {
                  again and allow it on the wiki (or check the app's grants in \
                  Special:OAuthManageMyGrants on the wiki)"
             ),
+            Error::StoreUnavailable => f.write_str(STORE_UNAVAILABLE_TEXT),
         }
     }
 }

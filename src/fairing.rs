@@ -140,7 +140,14 @@ impl Fairing for MwOAuth {
         let mount = config.mount.clone();
         let sign_in = config.sign_in;
         let own_catchers = config.error_pages == ErrorPages::Builtin;
-        let state = match OAuthState::new(config, tls, messages) {
+        let store = match crate::session::Store::start(&config, &rocket).await {
+            Ok(store) => store,
+            Err(e) => {
+                log::error!("MediaWiki OAuth: {e}");
+                return Err(rocket);
+            }
+        };
+        let state = match OAuthState::new(config, tls, messages, store) {
             Ok(s) => s,
             Err(e) => {
                 log::error!("MediaWiki OAuth: {e}");

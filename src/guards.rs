@@ -18,7 +18,7 @@ use crate::api::ApiClient;
 use crate::error::Error;
 use crate::protocol::{Credentials, Renew, WikiError};
 use crate::response;
-use crate::session::{self, SessionRecord};
+use crate::session::{self, Refresh, Session, SessionRecord, Unavailable, WriteError};
 use crate::state::OAuthState;
 use crate::user::{MwUser, VerifiedMwUser};
 use crate::wire;
@@ -31,33 +31,48 @@ fn missing_fairing(rocket: &Rocket<Ignite>, guard: &str) -> bool {
     false
 }
 
-/// The session record, read (decrypted) at most once per request.
-struct CachedSession(Option<SessionRecord>);
+/// The session record, read (decrypted, or fetched from Redis) at most once
+/// per request.
+struct CachedSession(Result<Option<Arc<SessionRecord>>, Unavailable>);
 
-fn session_of<'r>(req: &'r Request<'_>) -> Option<&'r SessionRecord> {
+async fn session_of(req: &Request<'_>) -> Result<Option<Arc<SessionRecord>>, Unavailable> {
     if session::removed(req, session::SESSION_COOKIE) {
         // Signed out by an earlier guard of this request.
-        return None;
+        return Ok(None);
     }
-    req.local_cache(|| {
-        CachedSession(
-            OAuthState::of(req).and_then(|s| session::read_session(req.cookies(), &s.cookies)),
-        )
+    req.local_cache_async(async {
+        CachedSession(match OAuthState::of(req) {
+            Some(s) => s.store.read(req.cookies(), &s.cookies).await,
+            None => Ok(None),
+        })
     })
+    .await
     .0
-    .as_ref()
+    .clone()
 }
 
-/// The identity of the session from the identity cache (no decryption when
-/// seen before). Not kept in the request-local cache: a second lookup in the
-/// same request is a hit, and cheaper than the local cache's insertion.
-fn user_of(req: &Request<'_>) -> Option<Arc<MwUser>> {
+/// The identity of the session from the identity cache (no decryption, no
+/// Redis round trip when seen before). Not kept in the request-local cache:
+/// a second lookup in the same request is a hit, and cheaper than the local
+/// cache's insertion.
+async fn user_of(req: &Request<'_>) -> Result<Option<Arc<MwUser>>, Unavailable> {
     if session::removed(req, session::SESSION_COOKIE) {
         // Signed out by an earlier guard of this request (`VerifiedMwUser`,
         // `MwApi`): a route of lower rank sees nobody signed in.
-        return None;
+        return Ok(None);
     }
-    OAuthState::of(req).and_then(|s| s.users.user(req.cookies(), &s.cookies))
+    match OAuthState::of(req) {
+        Some(s) => s.store.user(req.cookies(), &s.cookies, &s.users).await,
+        None => Ok(None),
+    }
+}
+
+/// The error of a session store that cannot be reached: 503 with
+/// `Retry-After`, kept for the catcher; the cookie stays.
+fn unavailable(req: &Request<'_>) -> (Status, Error) {
+    let error = Error::StoreUnavailable;
+    response::note_error(req, &error);
+    (error.status(), error)
 }
 
 /// `MwUser` as a guard: the user of the session cookie, or a forward with 401.
@@ -66,9 +81,10 @@ impl<'r> FromRequest<'r> for MwUser {
     type Error = Error;
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Error> {
-        match user_of(req) {
-            Some(user) => Outcome::Success(MwUser::clone(&user)),
-            None => Outcome::Forward(Status::Unauthorized),
+        match user_of(req).await {
+            Ok(Some(user)) => Outcome::Success(MwUser::clone(&user)),
+            Ok(None) => Outcome::Forward(Status::Unauthorized),
+            Err(Unavailable) => Outcome::Error(unavailable(req)),
         }
     }
 }
@@ -80,7 +96,7 @@ impl Sentinel for MwUser {
 }
 
 /// The user a `&MwUser` guard lends, kept for the rest of the request.
-struct LentUser(Option<Arc<MwUser>>);
+struct LentUser(Result<Option<Arc<MwUser>>, Unavailable>);
 
 /// `&MwUser` as a guard: the same user as [`MwUser`], lent for the request
 /// instead of copied (no allocation: the cheapest way for a page to know who
@@ -105,19 +121,18 @@ impl<'r> FromRequest<'r> for &'r MwUser {
     type Error = Error;
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Error> {
-        let mut looked_up = false;
-        let lent = req.local_cache(|| {
-            looked_up = true;
-            LentUser(user_of(req))
-        });
         // A user lent earlier in this request may have been signed out
-        // since by another guard (`user_of` sees to it on a fresh lookup).
-        if !looked_up && session::removed(req, session::SESSION_COOKIE) {
+        // since by another guard.
+        if session::removed(req, session::SESSION_COOKIE) {
             return Outcome::Forward(Status::Unauthorized);
         }
-        match lent.0.as_deref() {
-            Some(user) => Outcome::Success(user),
-            None => Outcome::Forward(Status::Unauthorized),
+        let lent = req
+            .local_cache_async(async { LentUser(user_of(req).await) })
+            .await;
+        match &lent.0 {
+            Ok(Some(user)) => Outcome::Success(user),
+            Ok(None) => Outcome::Forward(Status::Unauthorized),
+            Err(Unavailable) => Outcome::Error(unavailable(req)),
         }
     }
 }
@@ -133,12 +148,18 @@ enum NoCredentials {
     /// Nobody is signed in, or the wiki refused to refresh the grant (the
     /// user is then signed out).
     SignedOut,
-    /// The wiki could not be asked.
+    /// The wiki (or the session store) could not be asked.
     Failed(Error),
 }
 
+impl From<Unavailable> for NoCredentials {
+    fn from(_: Unavailable) -> Self {
+        NoCredentials::Failed(Error::StoreUnavailable)
+    }
+}
+
 /// The session's credentials after [`fresh_credentials`]: the user as the
-/// cookie has them, and, when a renewal asked the wiki, as the wiki said.
+/// session has them, and, when a renewal asked the wiki, as the wiki said.
 struct Fresh {
     credentials: Credentials,
     user: MwUser,
@@ -147,31 +168,84 @@ struct Fresh {
     verified: Option<VerifiedMwUser>,
 }
 
-/// Writes the signed-in record; a record too large for a browser cookie
-/// signs out instead (its tokens cannot be kept), with the error to answer.
-fn keep_session(
+/// Writes the signed-in record of the same session; a record too large for
+/// a browser cookie signs out instead (its tokens cannot be kept), with the
+/// error to answer; a store that cannot be reached is a 503 (nobody signed
+/// out).
+async fn keep_session(
     req: &Request<'_>,
     state: &OAuthState,
     credentials: Credentials,
     user: &MwUser,
 ) -> Result<(), Error> {
-    session::store_session(req.cookies(), &state.cookies, credentials, user).map_err(|too_large| {
-        session::remove(req, &state.cookies, session::SESSION_COOKIE);
-        let error = Error::Wiki(WikiError::Unexpected(too_large.to_string()));
-        response::note_error(req, &error);
-        error
-    })
+    let written = state
+        .store
+        .write(
+            req.cookies(),
+            &state.cookies,
+            credentials,
+            user,
+            Session::Same,
+        )
+        .await;
+    match written {
+        Ok(()) => Ok(()),
+        Err(WriteError::TooLarge(too_large)) => {
+            session::remove(req, &state.cookies, session::SESSION_COOKIE);
+            let error = Error::Wiki(WikiError::Unexpected(too_large.to_string()));
+            response::note_error(req, &error);
+            Err(error)
+        }
+        Err(WriteError::Unavailable) => Err(unavailable(req).1),
+    }
 }
 
 /// The session's credentials and user, refreshed first when an OAuth 2.0
-/// access token is due (one refresh per token in this instance); the new
-/// tokens, and the user as the wiki reports them after the refresh (its
-/// grants may have changed: a refresh drops the scopes the user revoked),
-/// are written to the session cookie. A refresh the wiki refuses signs out.
+/// access token is due: one refresh per token in this instance, and with
+/// Redis across the deployment (a lock; the others wait and use its
+/// result). The new tokens, and the user as the wiki reports them after the
+/// refresh (its grants may have changed: a refresh drops the scopes the user
+/// revoked), are written to the session. A refresh the wiki refuses signs
+/// out.
 async fn fresh_credentials(req: &Request<'_>) -> Result<Fresh, NoCredentials> {
-    let (Some(state), Some(record)) = (OAuthState::of(req), session_of(req)) else {
+    let Some(state) = OAuthState::of(req) else {
         return Err(NoCredentials::SignedOut);
     };
+    let Some(record) = session_of(req).await? else {
+        return Err(NoCredentials::SignedOut);
+    };
+    let unchanged = |record: &SessionRecord| Fresh {
+        credentials: record.credentials.clone(),
+        user: record.user.clone(),
+        verified: None,
+    };
+    if !record.credentials.must_renew(now(), Renew::IfDue) {
+        return Ok(unchanged(&record));
+    }
+    let (lock, record) = match state
+        .store
+        .begin_refresh(req.cookies(), &state.cookies, &record)
+        .await?
+    {
+        Refresh::Go(lock, record) => (lock, record),
+        Refresh::Done(record) => return Ok(unchanged(&record)),
+        Refresh::Gone => {
+            session::remove(req, &state.cookies, session::SESSION_COOKIE);
+            return Err(NoCredentials::SignedOut);
+        }
+    };
+    let result = renew(req, state, &record).await;
+    lock.release().await;
+    result
+}
+
+/// Renews `record`'s tokens if still due (another request may have just
+/// done it) and keeps them.
+async fn renew(
+    req: &Request<'_>,
+    state: &OAuthState,
+    record: &SessionRecord,
+) -> Result<Fresh, NoCredentials> {
     match state
         .protocol
         .fresh(&record.credentials, Renew::IfDue)
@@ -195,7 +269,9 @@ async fn fresh_credentials(req: &Request<'_>) -> Result<Fresh, NoCredentials> {
                 .as_ref()
                 .map_or_else(|| record.user.clone(), |v| v.user.clone());
             // The renewed tokens cannot be kept (and the old ones are spent).
-            keep_session(req, state, fresh.clone(), &user).map_err(NoCredentials::Failed)?;
+            keep_session(req, state, fresh.clone(), &user)
+                .await
+                .map_err(NoCredentials::Failed)?;
             Ok(Fresh {
                 credentials: fresh,
                 user,
@@ -215,6 +291,10 @@ async fn fresh_credentials(req: &Request<'_>) -> Result<Fresh, NoCredentials> {
     }
 }
 
+fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
 /// `VerifiedMwUser` as a guard: asks the wiki (once, also when the tokens
 /// were just renewed), refreshes the cookie; a revoked grant signs out and
 /// forwards with 401; a wiki that cannot be reached fails with 502/504.
@@ -229,14 +309,18 @@ impl<'r> FromRequest<'r> for VerifiedMwUser {
         let fresh = match fresh_credentials(req).await {
             Ok(fresh) => fresh,
             Err(NoCredentials::SignedOut) => return Outcome::Forward(Status::Unauthorized),
-            Err(NoCredentials::Failed(e)) => return Outcome::Error((e.status(), e)),
+            Err(NoCredentials::Failed(e)) => {
+                response::note_error(req, &e);
+                return Outcome::Error((e.status(), e));
+            }
         };
         // A renewal just asked the wiki and kept its answer in the cookie.
         if let Some(verified) = fresh.verified {
             return Outcome::Success(verified);
         }
         match state.protocol.identify(&fresh.credentials).await {
-            Ok(verified) => match keep_session(req, state, fresh.credentials, &verified.user) {
+            Ok(verified) => match keep_session(req, state, fresh.credentials, &verified.user).await
+            {
                 Ok(()) => Outcome::Success(verified),
                 Err(error) => Outcome::Error((error.status(), error)),
             },
@@ -381,7 +465,10 @@ impl<'r> FromRequest<'r> for MwApi {
                 user: fresh.user,
             }),
             Err(NoCredentials::SignedOut) => Outcome::Forward(Status::Unauthorized),
-            Err(NoCredentials::Failed(e)) => Outcome::Error((e.status(), e)),
+            Err(NoCredentials::Failed(e)) => {
+                response::note_error(req, &e);
+                Outcome::Error((e.status(), e))
+            }
         }
     }
 }

@@ -219,7 +219,9 @@ mod user;
 mod wire;
 
 pub use api::{ApiClient, ApiError, ApiOptions};
-pub use config::{Callback, Config, ConfigError, ErrorPages, OAuthVersion, OwnerOnly};
+pub use config::{
+    Callback, Config, ConfigError, ErrorPages, OAuthVersion, OwnerOnly, SessionStore,
+};
 pub use error::Error;
 pub use fairing::MwOAuth;
 pub use guards::{grant, require_grant, Grant, LoginRequired, MwApi, OwnerApi, RequireGrant};

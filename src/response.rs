@@ -14,7 +14,7 @@ use rocket::{catch, catchers, Catcher};
 use serde::Serialize;
 
 use crate::config::ErrorPages;
-use crate::error::{capitalized, Error, PageParam};
+use crate::error::{capitalized, Error, PageParam, STORE_RETRY_AFTER};
 use crate::i18n::UserLanguage;
 use crate::session;
 use crate::state::OAuthState;
@@ -143,12 +143,16 @@ impl<'r> Responder<'r, 'static> for Error {
                 ),
             )
         };
-        Response::build()
+        let mut response = Response::build()
             .status(status)
             .header(content_type)
             .raw_header("Cache-Control", "no-store")
             .sized_body(body.len(), Cursor::new(body))
-            .ok()
+            .finalize();
+        if matches!(self, Error::StoreUnavailable) {
+            response.set_raw_header("Retry-After", STORE_RETRY_AFTER.to_string());
+        }
+        Ok(response)
     }
 }
 
@@ -305,6 +309,49 @@ impl<'r> Responder<'r, 'static> for Forbidden {
     }
 }
 
+/// A 503 page: the session store's when a guard could not reach it,
+/// otherwise a plain one.
+#[catch(503)]
+fn unavailable(req: &Request<'_>) -> Result<Error, Plain> {
+    if store_unavailable(req) {
+        Ok(Error::StoreUnavailable)
+    } else {
+        Err(Plain(
+            Status::ServiceUnavailable,
+            "mwoauth-title-unavailable",
+            "mwoauth-error-unavailable",
+        ))
+    }
+}
+
+/// Whether a guard of this request could not reach the session store.
+fn store_unavailable(req: &Request<'_>) -> bool {
+    error_info(req).is_some_and(|e| e.code == Error::StoreUnavailable.code())
+}
+
+/// A page of the crate's look for a status no crate error explains: its
+/// status and the keys of its title and text.
+struct Plain(Status, &'static str, &'static str);
+
+impl<'r> Responder<'r, 'static> for Plain {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        let lang = user_language(req);
+        let body = render_page(
+            &lang,
+            self.0,
+            &lang.msg(self.1, &[]),
+            &lang.msg(self.2, &[]),
+            None,
+            None,
+        );
+        Response::build()
+            .status(self.0)
+            .header(ContentType::HTML)
+            .sized_body(body.len(), Cursor::new(body))
+            .ok()
+    }
+}
+
 #[catch(403)]
 fn forbidden(req: &Request<'_>) -> Result<Error, Forbidden> {
     match &req.local_cache(|| MissingGrant(None)).0 {
@@ -317,7 +364,7 @@ fn forbidden(req: &Request<'_>) -> Result<Error, Forbidden> {
 
 /// The crate's catchers (with `error_pages = "builtin"`).
 pub(crate) fn catchers() -> Vec<Catcher> {
-    catchers![unauthorized, forbidden]
+    catchers![unauthorized, forbidden, unavailable]
 }
 
 /// The callback's query, kept out of the request's URI ([`on_request`]).
@@ -356,6 +403,10 @@ pub(crate) fn on_response(req: &Request<'_>, res: &mut Response<'_>) {
         return;
     };
     session::reapply_removals(req, &state.cookies, res);
+    if res.status() == Status::ServiceUnavailable && store_unavailable(req) {
+        // Also when the app's own catcher answered.
+        res.set_raw_header("Retry-After", STORE_RETRY_AFTER.to_string());
+    }
     if req.uri().path() == state.cookies.callback_path.as_str() {
         // The callback's URL carried the code: no page it leads to learns it.
         res.set_raw_header("Referrer-Policy", "no-referrer");

@@ -92,8 +92,22 @@ async fn callback(ctx: Ctx<'_>, jar: &CookieJar<'_>) -> Result<Redirect, Error> 
             }
         })?;
     let verified = state.protocol.identify(&credentials).await?;
-    session::store_session(jar, &state.cookies, credentials, &verified.user)
-        .map_err(|too_large| Error::Wiki(WikiError::Unexpected(too_large.to_string())))?;
+    state
+        .store
+        .write(
+            jar,
+            &state.cookies,
+            credentials,
+            &verified.user,
+            session::Session::New,
+        )
+        .await
+        .map_err(|e| match e {
+            session::WriteError::TooLarge(too_large) => {
+                Error::Wiki(WikiError::Unexpected(too_large.to_string()))
+            }
+            session::WriteError::Unavailable => Error::StoreUnavailable,
+        })?;
     if state.config.flash {
         session::set_flash(
             jar,
@@ -106,13 +120,23 @@ async fn callback(ctx: Ctx<'_>, jar: &CookieJar<'_>) -> Result<Redirect, Error> 
     Ok(Redirect::to(next))
 }
 
-/// Forgets the user and goes back to `next`.
+/// Forgets the user and goes back to `next`. With Redis, the session is
+/// deleted there, so every copy of the cookie is signed out; when Redis
+/// cannot be reached the answer is 503 and the user is still signed in
+/// (a cookie removed only here would leave its copies working).
 #[get("/logout?<next>")]
-fn logout(next: Option<&str>, ctx: Ctx<'_>, jar: &CookieJar<'_>) -> Redirect {
-    session::clear_session(jar, &ctx.state.cookies);
+async fn logout(next: Option<&str>, ctx: Ctx<'_>, jar: &CookieJar<'_>) -> Result<Redirect, Error> {
+    ctx.state
+        .store
+        .delete(jar, &ctx.state.cookies)
+        .await
+        .map_err(|session::Unavailable| Error::StoreUnavailable)?;
     if ctx.state.config.flash {
         let text = response::user_language(ctx.req).msg("mwoauth-flash-signed-out", &[]);
         session::set_flash(jar, &ctx.state.cookies, "success", &text);
     }
-    Redirect::to(safe_next(next, &ctx.state.config.default_return))
+    Ok(Redirect::to(safe_next(
+        next,
+        &ctx.state.config.default_return,
+    )))
 }

@@ -9,9 +9,10 @@ use rocket::{Phase, Request, Rocket};
 use crate::api::ApiError;
 use crate::api::{ApiClient, ApiUrl, InFlight, SharedCredentials, TokenCache};
 use crate::config::Config;
+use crate::error::Error;
 use crate::i18n::Messages;
 use crate::protocol::{Consumer, Credentials, Protocol};
-use crate::session::{CookiePolicy, UserCache};
+use crate::session::{CookiePolicy, Store, UserCache};
 
 /// The state behind the handle; guards and routes read it.
 pub(crate) struct OAuthState {
@@ -31,12 +32,19 @@ pub(crate) struct OAuthState {
     pub users: UserCache,
     /// The crate's messages and the app's (`i18n_dir`).
     pub messages: Arc<Messages>,
+    /// Where the signed-in records live.
+    pub store: Store,
 }
 
 impl OAuthState {
     /// Builds the state from a checked configuration; `tls` says whether
     /// Rocket itself serves TLS (for the `Secure` cookie attribute).
-    pub(crate) fn new(config: Config, tls: bool, messages: Messages) -> Result<OAuthState, String> {
+    pub(crate) fn new(
+        config: Config,
+        tls: bool,
+        messages: Messages,
+        store: Store,
+    ) -> Result<OAuthState, String> {
         let http = reqwest::Client::builder()
             .user_agent(config.user_agent.clone())
             .timeout(config.timeout)
@@ -80,6 +88,7 @@ impl OAuthState {
             in_flight: InFlight::default(),
             users: UserCache::default(),
             messages: Arc::new(messages),
+            store,
         })
     }
 
@@ -165,6 +174,38 @@ impl MwOAuthHandle {
     /// another wiki.
     pub fn api(&self, credentials: Credentials) -> ApiClient {
         self.0.api_client(credentials)
+    }
+
+    /// Signs the user with `central_id` ([`MwUser::central_id`](crate::MwUser))
+    /// out of every browser at once, with `store = "redis"`: an admin
+    /// action, or after a user reports a stolen device. Their sessions are
+    /// deleted from Redis and every instance drops them from its cache
+    /// (within milliseconds); the next page in any of those browsers reads
+    /// as signed out. Returns how many sessions were ended.
+    ///
+    /// The user is named by the central id, not the name: it stays the same
+    /// when the user is renamed, and is what every session records.
+    ///
+    /// Fails with [`Error::StoreUnavailable`] when Redis cannot be reached,
+    /// and with an [`ApiError::InvalidRequest`] with the cookie store, where
+    /// the sessions live only in the browsers and cannot be ended here.
+    ///
+    /// ```no_run
+    /// # async fn f(handle: rocket_mediawiki_oauth::MwOAuthHandle) -> Result<(), rocket_mediawiki_oauth::Error> {
+    /// let ended = handle.sign_out_everywhere(4242).await?;
+    /// println!("ended {ended} sessions");
+    /// # Ok(()) }
+    /// ```
+    pub async fn sign_out_everywhere(&self, central_id: u64) -> Result<usize, Error> {
+        match self.0.store.sign_out_everywhere(central_id).await {
+            Some(Ok(n)) => Ok(n),
+            Some(Err(_)) => Err(Error::StoreUnavailable),
+            None => Err(Error::Api(ApiError::InvalidRequest(
+                "sign_out_everywhere needs store = \"redis\": with the cookie store the \
+                 sessions live only in the browsers"
+                    .into(),
+            ))),
+        }
     }
 
     /// The owner-only consumer's API client (`owner_*` keys of the

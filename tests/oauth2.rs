@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
-use devwiki::ProfileFlavour;
+use devwiki::{MediaWikiVersion, ProfileFlavour};
 use rocket::fairing::AdHoc;
 use rocket::{get, routes};
 use rocket_mediawiki_oauth::{Error, MwOAuth, OwnerApi};
@@ -560,4 +560,79 @@ async fn callbacks_the_browser_got_wrong_are_400() {
         assert_eq!(text(&step, &app.at("/")).await.1, "anonymous");
         wiki.shutdown().await;
     }
+}
+
+/// Issue 21, item 4: with the cookie store, on a wiki that accepts a
+/// refresh token again within a grace period (MediaWiki 1.47), two
+/// instances that refresh the same session at once both succeed: nobody is
+/// signed out.
+#[rocket::async_test]
+async fn two_instances_at_expiry_on_1_47_sign_nobody_out_with_the_cookie_store() {
+    let wiki = start_wiki_on(MediaWikiVersion::V1_47).await;
+    wiki.set_oauth2_refresh_grace_period(30);
+    let port = free_port();
+    let consumer = consumer_with(&wiki, port, Proto::OAuth2, "/");
+    let app = launch(app_rocket(figment_with(
+        &wiki,
+        &consumer,
+        port,
+        Proto::OAuth2,
+    )))
+    .await;
+    let twin_port = free_port();
+    let twin = launch(app_rocket(figment_with(
+        &wiki,
+        &consumer,
+        twin_port,
+        Proto::OAuth2,
+    )))
+    .await;
+    wiki.set_oauth2_access_token_lifetime(2);
+    let users = ["Alice", "Bob", "Carol", "Dave"];
+    let mut cookies = Vec::new();
+    for user in users {
+        wiki.add_user(user);
+        let step = stepping_browser(Arc::new(reqwest::cookie::Jar::default()));
+        wiki.set_auto_approve(Some(user));
+        let r = step_login(&step, &app, "/").await;
+        cookies.push(
+            set_cookies(&r)
+                .into_iter()
+                .find(|c| c.starts_with("mwoauth_session="))
+                .unwrap()
+                .split(';')
+                .next()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut calls = Vec::new();
+    for cookie in &cookies {
+        for url in [app.at("/userinfo"), twin.at("/userinfo")] {
+            let cookie = cookie.clone();
+            calls.push(tokio::spawn(async move {
+                let r = reqwest::Client::new()
+                    .get(url)
+                    .header("Cookie", cookie)
+                    .header("Accept", "application/json")
+                    .send()
+                    .await
+                    .unwrap();
+                let signed_out = set_cookies(&r)
+                    .iter()
+                    .any(|c| c.starts_with("mwoauth_session=;") || c.contains("Max-Age=0"));
+                (r.status().as_u16(), signed_out, r.text().await.unwrap())
+            }));
+        }
+    }
+    for call in calls {
+        let (status, signed_out, body) = call.await.unwrap();
+        assert_eq!(status, 200, "{body}");
+        assert!(!signed_out, "nobody is signed out");
+    }
+    // Each instance refreshed each session once (the wiki's grace period
+    // accepted the second use).
+    assert!(wiki.oauth2_token_requests("refresh_token") <= 2 * users.len() as u64);
+    wiki.shutdown().await;
 }

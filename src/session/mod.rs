@@ -32,6 +32,9 @@ mod cache;
 mod cookies;
 mod pending;
 mod record;
+#[cfg(feature = "redis")]
+mod redis;
+mod store;
 
 pub(crate) use cache::UserCache;
 pub(crate) use cookies::{
@@ -41,4 +44,7 @@ pub(crate) use cookies::{
 pub(crate) use pending::{store_pending, take_pending};
 #[cfg(fuzzing)]
 pub(crate) use pending::{PENDING_BUDGET, PENDING_SLOTS};
-pub(crate) use record::{clear_session, read_session, store_session, SessionRecord};
+#[cfg(fuzzing)]
+pub(crate) use record::read_session;
+pub(crate) use record::SessionRecord;
+pub(crate) use store::{Refresh, Session, Store, Unavailable, WriteError};

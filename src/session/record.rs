@@ -71,6 +71,10 @@ mod stored_user {
     }
 }
 
+/// The session store could not be reached in time (Redis down or slow).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Unavailable;
+
 /// The signed-in record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct SessionRecord {
@@ -89,17 +93,31 @@ pub(crate) struct SessionRecord {
     pub verified_at: i64,
 }
 
-/// Stores the signed-in record. Group and grant lists are trimmed to fit
-/// (in time linear in their length, whatever the wiki sends); a record that
-/// still does not fit in a cookie a browser keeps (the wiki's tokens alone are
-/// too long) is not stored: the error says so, and nobody is told they are
-/// signed in when the browser would drop the cookie.
+/// Stores the signed-in record in the session cookie ([`encode_record`]).
 pub(crate) fn store_session(
     jar: &CookieJar<'_>,
     policy: &CookiePolicy,
     credentials: Credentials,
     user: &MwUser,
 ) -> Result<(), TooLarge> {
+    let value = encode_record(policy, credentials, user)?;
+    let max_age = time::Duration::days(policy.session_days.into());
+    jar.add_private(policy.cookie(SESSION_COOKIE.into(), value, max_age));
+    Ok(())
+}
+
+/// The signed-in record's JSON, for either store (the cookie, or Redis).
+/// Group and grant lists are trimmed to fit (in time linear in their
+/// length, whatever the wiki sends); a record that still does not fit in a
+/// cookie a browser keeps (the wiki's tokens alone are too long) is not
+/// stored: the error says so, and nobody is told they are signed in when the
+/// browser would drop the cookie. Redis keeps the same limit, so that a
+/// record moves between the stores unchanged.
+pub(super) fn encode_record(
+    policy: &CookiePolicy,
+    credentials: Credentials,
+    user: &MwUser,
+) -> Result<String, TooLarge> {
     let mut record = SessionRecord {
         v: FORMAT,
         app: policy.app.clone(),
@@ -146,9 +164,7 @@ pub(crate) fn store_session(
     if value.len() > MAX_STORED_JSON {
         return Err(TooLarge { bytes: value.len() });
     }
-    let max_age = time::Duration::days(policy.session_days.into());
-    jar.add_private(policy.cookie(SESSION_COOKIE.into(), value, max_age));
-    Ok(())
+    Ok(value)
 }
 
 /// The largest record stored: [`MAX_SESSION_JSON`], ≈ 4,000 bytes as an
@@ -197,8 +213,15 @@ const FUTURE_LEEWAY: i64 = 300;
 /// sign-in lifetime (counted from the last confirmation by the wiki), is
 /// "signed out".
 pub(crate) fn read_session(jar: &CookieJar<'_>, policy: &CookiePolicy) -> Option<SessionRecord> {
-    decode_session(jar.get_private(SESSION_COOKIE)?.value()).filter(|r| {
-        policy.owns("session cookie", &r.app)
+    decode_record(jar.get_private(SESSION_COOKIE)?.value(), policy)
+}
+
+/// A decrypted record's JSON as this app may use it: `None` for another
+/// format, another app's record, one past the sign-in lifetime or of the
+/// other protocol. For either store.
+pub(super) fn decode_record(value: &str, policy: &CookiePolicy) -> Option<SessionRecord> {
+    decode_session(value).filter(|r| {
+        policy.owns("session record", &r.app)
             && fresh(r.verified_at, policy)
             && r.credentials.version() == policy.protocol
     })

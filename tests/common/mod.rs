@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod hostile;
+pub mod redis;
 pub mod webdriver;
 
 use std::net::TcpListener;

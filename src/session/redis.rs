@@ -1,0 +1,557 @@
+//! The Redis side of the store (`store = "redis"`, cargo feature `redis`).
+//!
+//! | key | holds | lifetime |
+//! |---|---|---|
+//! | `<prefix>s:<sha256(id)>` | the record, AES-256-GCM encrypted (random nonce, the session id as associated data) | `session_days`, renewed by every write |
+//! | `<prefix>u:<sha256(central id)>` | a set: the user's sessions (the `s:` hashes), for [`RedisStore::sign_out_everywhere`] | `session_days`, renewed by every write |
+//! | `<prefix>l:<sha256(id)>` | the refresh lock: a random token, `SET NX PX` | the wiki's `timeout` twice, and 5 s |
+//! | channel `<prefix>inv` | the `s:` hash of a session whose record changed or ended | — |
+//!
+//! Key names are digests, so whoever lists the keys of a shared Redis learns
+//! no session id (which is the cookie) and no user; the values are encrypted
+//! with a key derived (HKDF-SHA256) from Rocket's `secret_key`.
+//!
+//! Every call is bounded by [`REDIS_TIMEOUT`]; a call that fails or takes
+//! longer is [`Unavailable`] (a 503 page, nobody signed out). The
+//! connection is a `redis` `ConnectionManager` (one multiplexed connection
+//! that reconnects by itself: no pool to size), made lazily, so an app
+//! starts while Redis is down and serves once it is back.
+//!
+//! Records read are kept in a bounded in-process cache ([`RecordCache`]), so
+//! a signed-in page does not cost a Redis round trip. A logout, a sign-out
+//! everywhere and a refresh publish the session's hash on `<prefix>inv`;
+//! every instance subscribes and drops the entry (milliseconds). While the
+//! subscription is down (and for a fresh one, whose cache is cleared first),
+//! an entry is trusted for at most [`UNSUBSCRIBED_TRUST`]; with it up, for at
+//! most [`SUBSCRIBED_TRUST`] (a message lost on a broken connection).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use base64::Engine;
+use futures_util::StreamExt;
+use rand::RngCore;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::AsyncCommands;
+use sha2::{Digest, Sha256};
+
+use super::cookies::CookiePolicy;
+use super::record::Unavailable;
+use super::record::{decode_record, SessionRecord};
+
+/// What [`RedisStore::begin_refresh`] found.
+pub(crate) enum Found {
+    /// The lock is this request's; the record as Redis has it now.
+    Locked(Lock, Arc<SessionRecord>),
+    /// Another request renewed the tokens meanwhile.
+    Renewed(Arc<SessionRecord>),
+    /// The session ended meanwhile.
+    Gone,
+}
+
+/// The longest a Redis call may take before the page answers 503.
+pub(crate) const REDIS_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a cached record is trusted while this instance is not
+/// subscribed to invalidations (Redis down, or reconnecting).
+pub(crate) const UNSUBSCRIBED_TRUST: Duration = Duration::from_secs(5);
+/// How long a cached record is trusted with the subscription up.
+pub(crate) const SUBSCRIBED_TRUST: Duration = Duration::from_secs(60);
+/// How often a request waiting for another's refresh looks again.
+const POLL: Duration = Duration::from_millis(50);
+/// Bytes of a session id (before base64url: 43 characters in the cookie).
+const ID_BYTES: usize = 32;
+
+/// A new random session id: 32 bytes from the OS's generator, base64url
+/// (43 characters; the whole cookie value).
+pub(crate) fn new_session_id() -> String {
+    let mut bytes = [0u8; ID_BYTES];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Whether `value` has the shape of a session id (anything else is
+/// "signed out" without asking Redis).
+pub(crate) fn valid_session_id(value: &str) -> bool {
+    value.len() == 43
+        && base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(value)
+            .is_ok_and(|b| b.len() == ID_BYTES)
+}
+
+fn digest_hex(parts: &[&[u8]]) -> String {
+    let mut d = Sha256::new();
+    for p in parts {
+        d.update((p.len() as u64).to_be_bytes());
+        d.update(p);
+    }
+    d.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The hash that names a session in Redis (never the id itself).
+fn session_hash(id: &str) -> String {
+    digest_hex(&[b"mwoauth session", id.as_bytes()])
+}
+
+/// The refresh lock's token.
+pub(crate) struct Lock {
+    key: String,
+    token: String,
+}
+
+/// The records read lately, by session hash, each with when it was read.
+#[derive(Default)]
+struct RecordCache(Mutex<HashMap<String, (Arc<SessionRecord>, Instant)>>);
+
+impl RecordCache {
+    const MAX_ENTRIES: usize = 4096;
+
+    fn get(&self, hash: &str, trust: Duration) -> Option<Arc<SessionRecord>> {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(hash)
+            .filter(|(_, at)| at.elapsed() < trust)
+            .map(|(r, _)| r.clone())
+    }
+
+    fn put(&self, hash: String, record: Arc<SessionRecord>) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= Self::MAX_ENTRIES {
+            map.clear();
+        }
+        map.insert(hash, (record, Instant::now()));
+    }
+
+    fn remove(&self, hash: &str) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(hash);
+    }
+
+    fn clear(&self) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+}
+
+/// Sessions in Redis.
+pub(crate) struct RedisStore {
+    client: redis::Client,
+    conn: ConnectionManager,
+    prefix: String,
+    cipher: Aes256Gcm,
+    cache: RecordCache,
+    subscribed: AtomicBool,
+    lock_ttl: Duration,
+    days: u32,
+}
+
+impl RedisStore {
+    /// Connects lazily to `url` (nothing is sent before the first request,
+    /// so the app starts while Redis is down) and starts the subscription
+    /// to invalidations. `secret` is Rocket's `secret_key` (its bytes);
+    /// `lock_ttl` bounds a refresh (the wiki's timeout, twice, and a margin).
+    pub(crate) fn start(
+        url: &str,
+        prefix: &str,
+        secret: &[u8],
+        lock_ttl: Duration,
+        session_days: u32,
+    ) -> Result<Arc<RedisStore>, String> {
+        let client = redis::Client::open(url).map_err(|e| {
+            format!(
+                "mwoauth.redis_url {}: {e}",
+                crate::config::redacted_url(url)
+            )
+        })?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(REDIS_TIMEOUT))
+            .set_response_timeout(Some(REDIS_TIMEOUT))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_millis(500));
+        let conn = ConnectionManager::new_lazy_with_config(client.clone(), config)
+            .map_err(|e| format!("cannot set up the Redis connection: {e}"))?;
+        let hk = hkdf::Hkdf::<Sha256>::new(Some(b"rocket_mediawiki_oauth redis"), secret);
+        let mut key = [0u8; 32];
+        hk.expand(b"session records v1", &mut key)
+            .map_err(|_| "cannot derive the record key".to_string())?;
+        let store = Arc::new(RedisStore {
+            client,
+            conn,
+            prefix: prefix.to_string(),
+            cipher: Aes256Gcm::new(&key.into()),
+            cache: RecordCache::default(),
+            subscribed: AtomicBool::new(false),
+            lock_ttl,
+            days: session_days,
+        });
+        tokio::spawn(subscribe(Arc::downgrade(&store)));
+        Ok(store)
+    }
+
+    /// Sends PING (at launch, to warn early).
+    pub(crate) async fn ping(&self) -> Result<(), String> {
+        let mut conn = self.conn.clone();
+        match tokio::time::timeout(
+            REDIS_TIMEOUT,
+            redis::cmd("PING").query_async::<String>(&mut conn),
+        )
+        .await
+        {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err(format!("no answer within {REDIS_TIMEOUT:?}")),
+        }
+    }
+
+    fn key(&self, kind: &str, hash: &str) -> String {
+        format!("{}{kind}:{hash}", self.prefix)
+    }
+
+    fn channel(&self) -> String {
+        format!("{}inv", self.prefix)
+    }
+
+    fn ttl_seconds(&self) -> u64 {
+        u64::from(self.days) * 86_400
+    }
+
+    /// Runs one Redis call within [`REDIS_TIMEOUT`].
+    async fn call<T, F>(
+        &self,
+        what: &str,
+        f: impl FnOnce(ConnectionManager) -> F,
+    ) -> Result<T, Unavailable>
+    where
+        F: std::future::Future<Output = redis::RedisResult<T>>,
+    {
+        match tokio::time::timeout(REDIS_TIMEOUT, f(self.conn.clone())).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => {
+                log::warn!("MediaWiki OAuth: Redis {what} failed: {e}");
+                Err(Unavailable)
+            }
+            Err(_) => {
+                log::warn!("MediaWiki OAuth: Redis {what} took more than {REDIS_TIMEOUT:?}");
+                Err(Unavailable)
+            }
+        }
+    }
+
+    fn seal(&self, id: &str, json: &str) -> Vec<u8> {
+        let mut nonce = [0u8; 12];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let aad = [b"mwoauth session\0".as_slice(), id.as_bytes()].concat();
+        let sealed = self
+            .cipher
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: json.as_bytes(),
+                    aad: &aad,
+                },
+            )
+            .expect("AES-GCM encrypts any record");
+        [nonce.as_slice(), &sealed].concat()
+    }
+
+    fn open(&self, id: &str, value: &[u8]) -> Option<String> {
+        if value.len() < 12 {
+            return None;
+        }
+        let (nonce, sealed) = value.split_at(12);
+        let aad = [b"mwoauth session\0".as_slice(), id.as_bytes()].concat();
+        let plain = self
+            .cipher
+            .decrypt(
+                Nonce::from_slice(nonce),
+                Payload {
+                    msg: sealed,
+                    aad: &aad,
+                },
+            )
+            .ok()?;
+        String::from_utf8(plain).ok()
+    }
+
+    /// The trust bound of a cached record now.
+    fn trust(&self) -> Duration {
+        if self.subscribed.load(Ordering::Acquire) {
+            SUBSCRIBED_TRUST
+        } else {
+            UNSUBSCRIBED_TRUST
+        }
+    }
+
+    /// The record of session `id`, from the cache when it can be trusted.
+    pub(crate) async fn read(
+        &self,
+        id: &str,
+        policy: &CookiePolicy,
+    ) -> Result<Option<Arc<SessionRecord>>, Unavailable> {
+        let hash = session_hash(id);
+        if let Some(hit) = self.cache.get(&hash, self.trust()) {
+            if super::record::fresh(hit.verified_at, policy) {
+                return Ok(Some(hit));
+            }
+        }
+        self.read_from_redis(id, &hash, policy).await
+    }
+
+    async fn read_from_redis(
+        &self,
+        id: &str,
+        hash: &str,
+        policy: &CookiePolicy,
+    ) -> Result<Option<Arc<SessionRecord>>, Unavailable> {
+        let key = self.key("s", hash);
+        let value: Option<Vec<u8>> = self
+            .call("GET", |mut c| async move { c.get(key).await })
+            .await?;
+        let record = value
+            .and_then(|v| self.open(id, &v))
+            .and_then(|json| decode_record(&json, policy))
+            .map(Arc::new);
+        match &record {
+            Some(r) => self.cache.put(hash.to_string(), r.clone()),
+            None => self.cache.remove(hash),
+        }
+        Ok(record)
+    }
+
+    /// Writes the record of session `id` (one `SET … EX`: the old record is
+    /// replaced at once), indexes it under the user and tells every instance.
+    pub(crate) async fn write(
+        &self,
+        id: &str,
+        json: &str,
+        central_id: u64,
+        policy: &CookiePolicy,
+    ) -> Result<(), Unavailable> {
+        let hash = session_hash(id);
+        let value = self.seal(id, json);
+        let ttl = self.ttl_seconds();
+        let key = self.key("s", &hash);
+        let user = self.key(
+            "u",
+            &digest_hex(&[b"mwoauth user", &central_id.to_be_bytes()]),
+        );
+        let channel = self.channel();
+        let member = hash.clone();
+        self.call("SET", |mut c| async move {
+            redis::pipe()
+                .atomic()
+                .set_ex(&key, value, ttl)
+                .ignore()
+                .sadd(&user, &member)
+                .ignore()
+                .expire(&user, ttl as i64)
+                .ignore()
+                .publish(&channel, &member)
+                .ignore()
+                .query_async::<()>(&mut c)
+                .await
+        })
+        .await?;
+        // This instance's next read fetches it again (decoded by the policy).
+        self.cache.remove(&hash);
+        let _ = policy;
+        Ok(())
+    }
+
+    /// Deletes the record of session `id` and tells every instance.
+    pub(crate) async fn delete(&self, id: &str) -> Result<(), Unavailable> {
+        let hash = session_hash(id);
+        self.cache.remove(&hash);
+        let key = self.key("s", &hash);
+        let lock = self.key("l", &hash);
+        let channel = self.channel();
+        self.call("DEL", |mut c| async move {
+            redis::pipe()
+                .del(&key)
+                .ignore()
+                .del(&lock)
+                .ignore()
+                .publish(&channel, &hash)
+                .ignore()
+                .query_async::<()>(&mut c)
+                .await
+        })
+        .await
+    }
+
+    /// Deletes every session of the user with `central_id`; how many there were.
+    pub(crate) async fn sign_out_everywhere(&self, central_id: u64) -> Result<usize, Unavailable> {
+        let user = self.key(
+            "u",
+            &digest_hex(&[b"mwoauth user", &central_id.to_be_bytes()]),
+        );
+        let members: Vec<String> = {
+            let user = user.clone();
+            self.call("SMEMBERS", |mut c| async move { c.smembers(user).await })
+                .await?
+        };
+        let mut pipe = redis::pipe();
+        for hash in &members {
+            if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+                continue;
+            }
+            self.cache.remove(hash);
+            pipe.del(self.key("s", hash))
+                .del(self.key("l", hash))
+                .ignore()
+                .publish(self.channel(), hash)
+                .ignore();
+        }
+        pipe.del(&user).ignore();
+        let deleted: Vec<i64> = self
+            .call("DEL", |mut c| async move { pipe.query_async(&mut c).await })
+            .await?;
+        Ok(deleted.iter().filter(|n| **n > 0).count())
+    }
+
+    /// Takes the refresh lock of session `id`, or waits for its holder's
+    /// result (the store's `begin_refresh`).
+    pub(crate) async fn begin_refresh(
+        &self,
+        id: &str,
+        policy: &CookiePolicy,
+        record: &Arc<SessionRecord>,
+    ) -> Result<Found, Unavailable> {
+        let hash = session_hash(id);
+        let key = self.key("l", &hash);
+        let mut token = [0u8; 16];
+        rand::rngs::OsRng.fill_bytes(&mut token);
+        let token: String = token.iter().map(|b| format!("{b:02x}")).collect();
+        let ttl_ms = self.lock_ttl.as_millis() as u64;
+        // A crashed holder's lock expires after lock_ttl: wait that long at
+        // most, plus a margin to take it over.
+        let deadline = Instant::now() + self.lock_ttl + Duration::from_secs(2);
+        loop {
+            let taken: Option<String> = {
+                let (key, token) = (key.clone(), token.clone());
+                self.call("SET NX", |mut c| async move {
+                    redis::cmd("SET")
+                        .arg(&key)
+                        .arg(&token)
+                        .arg("NX")
+                        .arg("PX")
+                        .arg(ttl_ms)
+                        .query_async(&mut c)
+                        .await
+                })
+                .await?
+            };
+            if taken.is_some() {
+                // Someone may have just renewed: the record as Redis has it.
+                let lock = Lock { key, token };
+                return match self.read_from_redis(id, &hash, policy).await {
+                    Ok(Some(now)) => Ok(Found::Locked(lock, now)),
+                    Ok(None) => {
+                        self.release(lock).await;
+                        Ok(Found::Gone)
+                    }
+                    Err(e) => {
+                        self.release(lock).await;
+                        Err(e)
+                    }
+                };
+            }
+            // Another request holds it: wait for its new record.
+            tokio::time::sleep(POLL).await;
+            match self.read_from_redis(id, &hash, policy).await? {
+                None => return Ok(Found::Gone),
+                Some(now) if now.credentials != record.credentials => {
+                    return Ok(Found::Renewed(now))
+                }
+                Some(_) => {}
+            }
+            if Instant::now() > deadline {
+                log::warn!("MediaWiki OAuth: a session's refresh lock was held too long");
+                return Err(Unavailable);
+            }
+        }
+    }
+
+    /// Releases a refresh lock if it is still ours (compare and delete).
+    pub(crate) async fn release(&self, lock: Lock) {
+        let script = redis::Script::new(
+            "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) \
+             else return 0 end",
+        );
+        let _ = self
+            .call("release", |mut c| async move {
+                script
+                    .key(&lock.key)
+                    .arg(&lock.token)
+                    .invoke_async::<i64>(&mut c)
+                    .await
+            })
+            .await;
+    }
+}
+
+/// Keeps a subscription to `<prefix>inv` while the store lives, dropping
+/// each announced session from the cache; reconnects after a failure.
+async fn subscribe(store: Weak<RedisStore>) {
+    loop {
+        let (client, channel) = match store.upgrade() {
+            Some(s) => (s.client.clone(), s.channel()),
+            None => return,
+        };
+        let pubsub = tokio::time::timeout(REDIS_TIMEOUT, async {
+            let mut p = client.get_async_pubsub().await?;
+            p.subscribe(&channel).await?;
+            Ok::<_, redis::RedisError>(p)
+        })
+        .await;
+        if let Ok(Ok(pubsub)) = pubsub {
+            if let Some(s) = store.upgrade() {
+                // Messages may have been missed while unsubscribed.
+                s.cache.clear();
+                s.subscribed.store(true, Ordering::Release);
+            }
+            let mut messages = pubsub.into_on_message();
+            while let Some(msg) = messages.next().await {
+                let Some(s) = store.upgrade() else { return };
+                if let Ok(hash) = std::str::from_utf8(msg.get_payload_bytes()) {
+                    s.cache.remove(hash);
+                }
+            }
+            match store.upgrade() {
+                Some(s) => s.subscribed.store(false, Ordering::Release),
+                None => return,
+            }
+            log::warn!("MediaWiki OAuth: the Redis subscription to logouts ended; reconnecting");
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_ids_are_random_43_characters() {
+        let a = new_session_id();
+        let b = new_session_id();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43);
+        assert!(valid_session_id(&a));
+        assert!(!valid_session_id(&a[1..]));
+        assert!(!valid_session_id(&format!("{}=", &a[1..])));
+        assert!(!valid_session_id(""));
+        assert!(!valid_session_id(&"é".repeat(22)));
+    }
+
+    #[test]
+    fn the_hash_names_no_id() {
+        let id = new_session_id();
+        let h = session_hash(&id);
+        assert_eq!(h.len(), 64);
+        assert!(!h.contains(&id));
+    }
+}

@@ -1,0 +1,324 @@
+//! The `store` seam: where the signed-in record lives. Guards and routes
+//! call these functions alone and never ask which store is configured.
+//!
+//! - [`Store::Cookie`] (the default): the record is the private cookie
+//!   itself ([`super::record`]); nothing is kept on the server.
+//! - `Store::Redis` (feature `redis`): the cookie holds a random session id,
+//!   the record lives in Redis, encrypted; see [`super::redis`].
+
+use std::sync::Arc;
+
+use rocket::http::CookieJar;
+
+use super::cache::UserCache;
+use super::cookies::CookiePolicy;
+#[cfg(feature = "redis")]
+use super::cookies::SESSION_COOKIE;
+pub(crate) use super::record::Unavailable;
+use super::record::{clear_session, read_session, store_session, SessionRecord, TooLarge};
+use crate::protocol::Credentials;
+use crate::user::MwUser;
+
+/// Why a record was not written.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WriteError {
+    /// Too large for a cookie (see [`TooLarge`]).
+    TooLarge(TooLarge),
+    /// The store could not be reached.
+    Unavailable,
+}
+
+/// Whether a write keeps the session's id or starts a new session (a
+/// sign-in: never reuse an id the browser brought, which someone else may
+/// have planted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Session {
+    /// A new sign-in.
+    New,
+    /// The same session (tokens renewed, identity confirmed).
+    Same,
+}
+
+/// Where the signed-in record lives ([`crate::config::SessionStore`]).
+pub(crate) enum Store {
+    /// In the private cookie.
+    Cookie,
+    /// In Redis.
+    #[cfg(feature = "redis")]
+    Redis(Arc<super::redis::RedisStore>),
+}
+
+/// What [`Store::begin_refresh`] found.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+pub(crate) enum Refresh {
+    /// This request renews the tokens of `record` (the record as the store
+    /// has it now); call [`RefreshLock::release`] once the new record is
+    /// written, or given up.
+    Go(RefreshLock, Arc<SessionRecord>),
+    /// Another request (or instance) renewed them meanwhile: use these.
+    Done(Arc<SessionRecord>),
+    /// The session ended meanwhile (logout, signed out everywhere).
+    Gone,
+}
+
+/// The right to renew a session's tokens across the deployment (a Redis
+/// lock with a lifetime); nothing to hold with the cookie store, where
+/// [`crate::protocol`]'s in-process single flight is all there is.
+pub(crate) struct RefreshLock {
+    #[cfg(feature = "redis")]
+    held: Option<(Arc<super::redis::RedisStore>, super::redis::Lock)>,
+}
+
+impl RefreshLock {
+    fn none() -> RefreshLock {
+        RefreshLock {
+            #[cfg(feature = "redis")]
+            held: None,
+        }
+    }
+
+    #[cfg(feature = "redis")]
+    pub(super) fn held(
+        store: Arc<super::redis::RedisStore>,
+        lock: super::redis::Lock,
+    ) -> RefreshLock {
+        RefreshLock {
+            held: Some((store, lock)),
+        }
+    }
+
+    /// Gives the lock up (only if it is still this request's).
+    pub(crate) async fn release(self) {
+        #[cfg(feature = "redis")]
+        if let Some((store, lock)) = self.held {
+            store.release(lock).await;
+        }
+    }
+}
+
+impl Store {
+    /// The store of `config`. With Redis: the connection is made lazily and
+    /// checked once with PING; when Redis cannot be reached the app starts
+    /// all the same, with a warning, and pages that need a session answer
+    /// 503 until it is back (an app restarted while Redis restarts too
+    /// serves as soon as it can).
+    pub(crate) async fn start(
+        config: &crate::config::Config,
+        rocket: &rocket::Rocket<rocket::Build>,
+    ) -> Result<Store, String> {
+        match config.store {
+            crate::config::SessionStore::Cookie => {
+                let _ = rocket;
+                Ok(Store::Cookie)
+            }
+            #[cfg(not(feature = "redis"))]
+            crate::config::SessionStore::Redis => Err(
+                "mwoauth.store = \"redis\" needs the cargo feature `redis` of rocket_mediawiki_oauth"
+                    .into(),
+            ),
+            #[cfg(feature = "redis")]
+            crate::config::SessionStore::Redis => {
+                let secret = secret_key(rocket);
+                let lock_ttl = config.timeout * 2 + std::time::Duration::from_secs(5);
+                let redis = super::redis::RedisStore::start(
+                    &config.redis_url,
+                    &config.redis_prefix,
+                    &secret,
+                    lock_ttl,
+                    config.session_days,
+                )?;
+                match redis.ping().await {
+                    Ok(()) => log::info!("MediaWiki OAuth: sessions are kept in Redis"),
+                    Err(e) => log::warn!(
+                        "MediaWiki OAuth: Redis ({}) cannot be reached now: {e}. The app \
+                         starts; pages that need a session answer 503 until Redis is back",
+                        crate::config::redacted_url(&config.redis_url)
+                    ),
+                }
+                Ok(Store::Redis(redis))
+            }
+        }
+    }
+
+    /// The signed-in record of this request, if any.
+    pub(crate) async fn read(
+        &self,
+        jar: &CookieJar<'_>,
+        policy: &CookiePolicy,
+    ) -> Result<Option<Arc<SessionRecord>>, Unavailable> {
+        match self {
+            Store::Cookie => Ok(read_session(jar, policy).map(Arc::new)),
+            #[cfg(feature = "redis")]
+            Store::Redis(redis) => match session_id(jar) {
+                Some(id) => redis.read(&id, policy).await,
+                None => Ok(None),
+            },
+        }
+    }
+
+    /// The signed-in user of this request, if any, from the bounded
+    /// in-process caches when seen before.
+    pub(crate) async fn user(
+        &self,
+        jar: &CookieJar<'_>,
+        policy: &CookiePolicy,
+        users: &UserCache,
+    ) -> Result<Option<Arc<MwUser>>, Unavailable> {
+        match self {
+            Store::Cookie => Ok(users.user(jar, policy)),
+            #[cfg(feature = "redis")]
+            Store::Redis(_) => Ok(self
+                .read(jar, policy)
+                .await?
+                .map(|r| Arc::new(r.user.clone()))),
+        }
+    }
+
+    /// Writes the signed-in record (and, with Redis, the cookie with its id).
+    pub(crate) async fn write(
+        &self,
+        jar: &CookieJar<'_>,
+        policy: &CookiePolicy,
+        credentials: Credentials,
+        user: &MwUser,
+        session: Session,
+    ) -> Result<(), WriteError> {
+        match self {
+            Store::Cookie => {
+                let _ = session;
+                store_session(jar, policy, credentials, user).map_err(WriteError::TooLarge)
+            }
+            #[cfg(feature = "redis")]
+            Store::Redis(redis) => {
+                let value = super::record::encode_record(policy, credentials, user)
+                    .map_err(WriteError::TooLarge)?;
+                let id = match (session, session_id(jar)) {
+                    (Session::Same, Some(id)) => id,
+                    _ => {
+                        if let Some(old) = session_id(jar) {
+                            // A new sign-in in this browser ends the old one.
+                            let _ = redis.delete(&old).await;
+                        }
+                        super::redis::new_session_id()
+                    }
+                };
+                redis
+                    .write(&id, &value, user.central_id, policy)
+                    .await
+                    .map_err(|Unavailable| WriteError::Unavailable)?;
+                let max_age = time::Duration::days(policy.session_days.into());
+                jar.add(policy.cookie(SESSION_COOKIE.into(), id, max_age));
+                Ok(())
+            }
+        }
+    }
+
+    /// Ends this request's session (logout): with Redis, the record is
+    /// deleted, so every copy of the cookie is signed out at once. The cookie
+    /// is removed only when that worked.
+    pub(crate) async fn delete(
+        &self,
+        jar: &CookieJar<'_>,
+        policy: &CookiePolicy,
+    ) -> Result<(), Unavailable> {
+        #[cfg(feature = "redis")]
+        if let Store::Redis(redis) = self {
+            if let Some(id) = session_id(jar) {
+                redis.delete(&id).await?;
+            }
+        }
+        clear_session(jar, policy);
+        Ok(())
+    }
+
+    /// Before renewing the tokens of `record`: with Redis, takes the
+    /// session's refresh lock, or waits for the request that holds it and
+    /// uses its result (another instance's too).
+    pub(crate) async fn begin_refresh(
+        &self,
+        jar: &CookieJar<'_>,
+        policy: &CookiePolicy,
+        record: &Arc<SessionRecord>,
+    ) -> Result<Refresh, Unavailable> {
+        match self {
+            Store::Cookie => {
+                let _ = (jar, policy);
+                Ok(Refresh::Go(RefreshLock::none(), record.clone()))
+            }
+            #[cfg(feature = "redis")]
+            Store::Redis(redis) => {
+                let Some(id) = session_id(jar) else {
+                    return Ok(Refresh::Gone);
+                };
+                use super::redis::Found;
+                Ok(match redis.begin_refresh(&id, policy, record).await? {
+                    Found::Locked(lock, now) => {
+                        Refresh::Go(RefreshLock::held(redis.clone(), lock), now)
+                    }
+                    Found::Renewed(now) => Refresh::Done(now),
+                    Found::Gone => Refresh::Gone,
+                })
+            }
+        }
+    }
+}
+
+impl Store {
+    /// Ends every session of the user with `central_id` (Redis store); how
+    /// many there were. `None` with the cookie store, which cannot.
+    pub(crate) async fn sign_out_everywhere(
+        &self,
+        central_id: u64,
+    ) -> Option<Result<usize, Unavailable>> {
+        match self {
+            Store::Cookie => {
+                let _ = central_id;
+                None
+            }
+            #[cfg(feature = "redis")]
+            Store::Redis(redis) => Some(redis.sign_out_everywhere(central_id).await),
+        }
+    }
+}
+
+/// The bytes of Rocket's `secret_key`, decoded as Rocket decodes it
+/// (base64 for 44 or 88 characters, hex for 64 or 128, else the text
+/// itself); without one (the debug profile), a random key for this process,
+/// as Rocket's own cookies then have.
+#[cfg(feature = "redis")]
+fn secret_key(rocket: &rocket::Rocket<rocket::Build>) -> Vec<u8> {
+    use base64::Engine;
+    let given = rocket
+        .figment()
+        .extract_inner::<String>("secret_key")
+        .ok()
+        .filter(|k| !k.is_empty());
+    match given {
+        Some(k) => {
+            let decoded = match k.len() {
+                44 | 88 => base64::engine::general_purpose::STANDARD.decode(&k).ok(),
+                64 | 128 => (0..k.len())
+                    .step_by(2)
+                    .map(|i| u8::from_str_radix(k.get(i..i + 2)?, 16).ok())
+                    .collect(),
+                _ => None,
+            };
+            decoded.unwrap_or_else(|| k.into_bytes())
+        }
+        None => {
+            use rand::RngCore;
+            let mut key = vec![0u8; 64];
+            rand::rngs::OsRng.fill_bytes(&mut key);
+            key
+        }
+    }
+}
+
+/// The session id in this request's cookie (Redis store): 32 random bytes
+/// in base64url, or nothing for any other value.
+#[cfg(feature = "redis")]
+fn session_id(jar: &CookieJar<'_>) -> Option<String> {
+    let value = jar.get(SESSION_COOKIE)?.value();
+    super::redis::valid_session_id(value).then(|| value.to_string())
+}
