@@ -175,6 +175,32 @@ async fn the_demo_speaks_the_visitors_language() {
         "{body}"
     );
     assert!(body.contains(">Requête de test</a>"), "{body}");
+    assert!(body.contains("<th>Modifications</th>"), "{body}");
+    // The tour's pages too: the API request view and the sandbox form.
+    let body = german
+        .get(app.at("/contributions"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("Testabfrage: Beiträge von <span"), "{body}");
+    assert!(body.contains("<h2>Die API-Anfrage</h2>"), "{body}");
+    assert!(!body.contains("The wiki’s answer"), "{body}");
+    let body = german
+        .get(app.at("/sandbox?uselang=fr"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        body.contains(">Enregistrer la modification</button>"),
+        "{body}"
+    );
+    assert!(body.contains("(sur le wiki local)"), "{body}");
     drop(app);
     wiki.shutdown().await;
 }

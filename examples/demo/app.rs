@@ -28,8 +28,6 @@ pub struct Site {
     pub docs: &'static str,
     /// "OAuth 1.0a" or "OAuth 2.0", as configured.
     pub protocol: &'static str,
-    /// How API requests are authorized, for the request view.
-    pub authorization: &'static str,
 }
 
 /// The demo's own messages (`examples/demo/i18n/`, given to the crate as
@@ -379,11 +377,6 @@ fn site(config: &rocket_mediawiki_oauth::Config, local: bool) -> Site {
         readme: format!("{}#readme", env!("CARGO_PKG_REPOSITORY")),
         docs: concat!("https://docs.rs/", env!("CARGO_PKG_NAME")),
         protocol: if oauth2 { "OAuth 2.0" } else { "OAuth 1.0a" },
-        authorization: if oauth2 {
-            "with the user's OAuth 2.0 access token (<code>Authorization: Bearer</code>, refreshed when due)"
-        } else {
-            "signed with OAuth 1.0a (HMAC-SHA1, in the <code>Authorization</code> header)"
-        },
     }
 }
 
