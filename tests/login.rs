@@ -1,5 +1,9 @@
 //! Sign-in end to end over real HTTP: the app and the local wiki on loopback,
-//! a cookie-keeping client that follows redirects like a browser.
+//! a cookie-keeping client that follows redirects like a browser. The core
+//! of the suite (login, `MwUser`, `VerifiedMwUser`, `MwApi`, revoke, logout,
+//! two tabs, `LoginRequired`) runs in both stores: in the cookie on every
+//! MediaWiki version, and in a real `redis-server` (started per test on a
+//! free loopback port) on the LTS.
 
 mod common;
 
@@ -12,13 +16,23 @@ const SESSION_COOKIE: &str = "mwoauth_session";
 async fn login_user_api_edit_logout() {
     for mw in VERSIONS {
         for proto in PROTOCOLS {
-            login_user_api_edit_logout_with(mw, proto).await;
+            login_user_api_edit_logout_with(mw, proto, None).await;
+        }
+    }
+    // The same in Redis mode.
+    if let Some(redis) = redis::Redis::start() {
+        for proto in PROTOCOLS {
+            login_user_api_edit_logout_with(REDIS_SUITE_VERSION, proto, Some(&redis)).await;
         }
     }
 }
 
-async fn login_user_api_edit_logout_with(mw: MediaWikiVersion, proto: Proto) {
-    let (wiki, _consumer, app) = wiki_and_app_on(mw, proto).await;
+async fn login_user_api_edit_logout_with(
+    mw: MediaWikiVersion,
+    proto: Proto,
+    redis: Option<&redis::Redis>,
+) {
+    let (wiki, _consumer, app) = wiki_and_app_in(mw, proto, redis).await;
     let client = browser();
 
     assert_eq!(
@@ -137,12 +151,24 @@ async fn next_is_honoured_and_unsafe_next_is_not_with(proto: Proto) {
 #[rocket::async_test]
 async fn login_required_sends_anonymous_visitors_through_login_and_back() {
     for proto in PROTOCOLS {
-        login_required_sends_anonymous_visitors_through_login_and_back_with(proto).await;
+        login_required_sends_anonymous_visitors_through_login_and_back_with(proto, None).await;
+    }
+    if let Some(redis) = redis::Redis::start() {
+        for proto in PROTOCOLS {
+            login_required_sends_anonymous_visitors_through_login_and_back_with(
+                proto,
+                Some(&redis),
+            )
+            .await;
+        }
     }
 }
 
-async fn login_required_sends_anonymous_visitors_through_login_and_back_with(proto: Proto) {
-    let (wiki, _consumer, app) = wiki_and_app_with(proto).await;
+async fn login_required_sends_anonymous_visitors_through_login_and_back_with(
+    proto: Proto,
+    redis: Option<&redis::Redis>,
+) {
+    let (wiki, _consumer, app) = wiki_and_app_in(REDIS_SUITE_VERSION, proto, redis).await;
     let client = browser();
     wiki.set_auto_approve(Some("Zoë Ünicode-Ŝtrange"));
     let r = client.get(app.at("/private?x=1")).send().await.unwrap();
@@ -158,13 +184,28 @@ async fn login_required_sends_anonymous_visitors_through_login_and_back_with(pro
 async fn parallel_logins_in_two_tabs_both_complete() {
     for mw in VERSIONS {
         for proto in PROTOCOLS {
-            parallel_logins_in_two_tabs_both_complete_with(mw, proto).await;
+            parallel_logins_in_two_tabs_both_complete_with(mw, proto, None).await;
+        }
+    }
+    // The same in Redis mode.
+    if let Some(redis) = redis::Redis::start() {
+        for proto in PROTOCOLS {
+            parallel_logins_in_two_tabs_both_complete_with(
+                REDIS_SUITE_VERSION,
+                proto,
+                Some(&redis),
+            )
+            .await;
         }
     }
 }
 
-async fn parallel_logins_in_two_tabs_both_complete_with(mw: MediaWikiVersion, proto: Proto) {
-    let (wiki, _consumer, app) = wiki_and_app_on(mw, proto).await;
+async fn parallel_logins_in_two_tabs_both_complete_with(
+    mw: MediaWikiVersion,
+    proto: Proto,
+    redis: Option<&redis::Redis>,
+) {
+    let (wiki, _consumer, app) = wiki_and_app_in(mw, proto, redis).await;
     let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
     let step = stepping_browser(jar.clone());
     wiki.set_auto_approve(Some("Alice"));
@@ -206,7 +247,18 @@ async fn parallel_logins_in_two_tabs_both_complete_with(mw: MediaWikiVersion, pr
 async fn verified_user_after_a_revoked_grant_is_signed_out() {
     for mw in VERSIONS {
         for proto in PROTOCOLS {
-            verified_user_after_a_revoked_grant_is_signed_out_with(mw, proto).await;
+            verified_user_after_a_revoked_grant_is_signed_out_with(mw, proto, None).await;
+        }
+    }
+    // The same in Redis mode.
+    if let Some(redis) = redis::Redis::start() {
+        for proto in PROTOCOLS {
+            verified_user_after_a_revoked_grant_is_signed_out_with(
+                REDIS_SUITE_VERSION,
+                proto,
+                Some(&redis),
+            )
+            .await;
         }
     }
 }
@@ -214,8 +266,9 @@ async fn verified_user_after_a_revoked_grant_is_signed_out() {
 async fn verified_user_after_a_revoked_grant_is_signed_out_with(
     mw: MediaWikiVersion,
     proto: Proto,
+    redis: Option<&redis::Redis>,
 ) {
-    let (wiki, consumer, app) = wiki_and_app_on(mw, proto).await;
+    let (wiki, consumer, app) = wiki_and_app_in(mw, proto, redis).await;
     let client = browser();
     login_as(&wiki, &client, &app, "Admin", "/").await;
     let (_, page) = text(&client, &app.at("/verified")).await;
@@ -272,7 +325,18 @@ async fn lent_user_follows_a_sign_out_in_the_same_request() {
 async fn api_call_after_a_revoked_grant_signs_out_with_401() {
     for mw in VERSIONS {
         for proto in PROTOCOLS {
-            api_call_after_a_revoked_grant_signs_out_with_401_with(mw, proto).await;
+            api_call_after_a_revoked_grant_signs_out_with_401_with(mw, proto, None).await;
+        }
+    }
+    // The same in Redis mode.
+    if let Some(redis) = redis::Redis::start() {
+        for proto in PROTOCOLS {
+            api_call_after_a_revoked_grant_signs_out_with_401_with(
+                REDIS_SUITE_VERSION,
+                proto,
+                Some(&redis),
+            )
+            .await;
         }
     }
 }
@@ -280,8 +344,9 @@ async fn api_call_after_a_revoked_grant_signs_out_with_401() {
 async fn api_call_after_a_revoked_grant_signs_out_with_401_with(
     mw: MediaWikiVersion,
     proto: Proto,
+    redis: Option<&redis::Redis>,
 ) {
-    let (wiki, consumer, app) = wiki_and_app_on(mw, proto).await;
+    let (wiki, consumer, app) = wiki_and_app_in(mw, proto, redis).await;
     let client = browser();
     login_as(&wiki, &client, &app, "Alice", "/").await;
     assert!(wiki.revoke("Alice", &consumer.key));

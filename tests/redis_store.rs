@@ -1,5 +1,6 @@
 //! `store = "redis"` against a real `redis-server` (started by the test on a
-//! free loopback port): the sign-in suite in Redis mode, a copied cookie
+//! free loopback port; the shared sign-in suite runs in Redis mode in
+//! `tests/login.rs`): a copied cookie
 //! dead after logout on every instance, signing a user out everywhere, one
 //! refresh per session across instances at expiry, a crashed lock holder,
 //! Redis stopped and restarted mid-run, nothing in clear in Redis, and the
@@ -81,69 +82,6 @@ fn session_hash(id: &str) -> String {
         d.update(p);
     }
     d.finalize().iter().map(|b| format!("{b:02x}")).collect()
-}
-
-#[rocket::async_test]
-async fn the_sign_in_suite_runs_in_redis_mode() {
-    let Some(redis) = Redis::start() else { return };
-    for proto in PROTOCOLS {
-        println!("protocol {proto:?}");
-        let wiki = start_wiki_on(MediaWikiVersion::V1_43).await;
-        let port = free_port();
-        let consumer = consumer_with(&wiki, port, proto, "/");
-        let (app, _) = instance(&wiki, &consumer, port, proto, &redis).await;
-        let client = browser();
-        // Login, MwUser, VerifiedMwUser, MwApi (read and edit).
-        let (status, body) = login_as(&wiki, &client, &app, "Alice", "/").await;
-        assert_eq!(
-            (status, body.lines().next()),
-            (200, Some("user: Alice")),
-            "{body}"
-        );
-        assert!(text(&client, &app.at("/me"))
-            .await
-            .1
-            .contains("\"name\":\"Alice\""));
-        assert!(text(&client, &app.at("/verified"))
-            .await
-            .1
-            .starts_with("verified: Alice"));
-        let (status, info) = text(&client, &app.at("/userinfo")).await;
-        assert_eq!(status, 200);
-        assert!(info.contains("Alice"), "{info}");
-        let r = client
-            .post(app.at("/edit?title=Sandbox&text=from%20redis"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 200);
-        assert_eq!(wiki.page_text("Sandbox").as_deref(), Some("from redis"));
-        // Logout.
-        let (_, body) = text(&client, &app.at("/logout")).await;
-        assert!(body.starts_with("anonymous"), "{body}");
-        assert_eq!(text(&client, &app.at("/me")).await.0, 401);
-        // Two tabs: both logins complete, the later one wins.
-        let jar = Arc::new(reqwest::cookie::Jar::default());
-        let step = stepping_browser(jar.clone());
-        wiki.set_auto_approve(Some("Alice"));
-        let a = step.get(app.at("/login?next=/a")).send().await.unwrap();
-        let b = step.get(app.at("/login?next=/b")).send().await.unwrap();
-        let a = follow(&step, &a).await;
-        let b = follow(&step, &b).await;
-        let a = follow(&step, &a).await;
-        assert_eq!(a.headers()["location"], "/a");
-        let b = follow(&step, &b).await;
-        assert_eq!(b.headers()["location"], "/b");
-        assert_eq!(
-            text(&step, &app.at("/")).await.1.lines().next(),
-            Some("user: Alice")
-        );
-        // Revoked on the wiki: VerifiedMwUser signs out.
-        wiki.revoke("Alice", &consumer.key);
-        assert_eq!(text(&step, &app.at("/verified")).await.1, "anonymous");
-        assert_eq!(text(&step, &app.at("/me")).await.0, 401);
-        wiki.shutdown().await;
-    }
 }
 
 #[rocket::async_test]

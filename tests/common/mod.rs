@@ -233,13 +233,36 @@ pub async fn wiki_and_app_on(
     mediawiki: MediaWikiVersion,
     proto: Proto,
 ) -> (DevWiki, Consumer, App) {
-    println!("MediaWiki {}, protocol: {proto:?}", mediawiki.name());
+    wiki_and_app_in(mediawiki, proto, None).await
+}
+
+/// The same, with the sessions in `redis` (`store = "redis"`) when given,
+/// else in the cookie (the default store).
+pub async fn wiki_and_app_in(
+    mediawiki: MediaWikiVersion,
+    proto: Proto,
+    redis: Option<&redis::Redis>,
+) -> (DevWiki, Consumer, App) {
+    let store = if redis.is_some() { "redis" } else { "cookie" };
+    println!(
+        "MediaWiki {}, protocol: {proto:?}, store: {store}",
+        mediawiki.name()
+    );
     let wiki = start_wiki_on(mediawiki).await;
     let port = free_port();
     let consumer = consumer_with(&wiki, port, proto, "/");
-    let app = launch(app_rocket(figment_with(&wiki, &consumer, port, proto))).await;
+    let mut figment = figment_with(&wiki, &consumer, port, proto);
+    if let Some(redis) = redis {
+        figment = redis.configure(figment);
+    }
+    let app = launch(app_rocket(figment)).await;
     (wiki, consumer, app)
 }
+
+/// The MediaWiki the shared suite runs on in Redis mode (the version
+/// dimension is covered in cookie mode): the LTS, whose refresh tokens are
+/// single-use.
+pub const REDIS_SUITE_VERSION: MediaWikiVersion = MediaWikiVersion::V1_43;
 
 /// The figment of a test app talking to `wiki` as `consumer`.
 pub fn app_figment(wiki: &DevWiki, consumer: &Consumer, port: u16) -> Figment {
