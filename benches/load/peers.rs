@@ -329,6 +329,12 @@ fn busy_table(pages: &[Page], runs: &[(&str, &[Vec<Busy>])]) -> String {
                 p.name,
                 app + wiki + driver
             ));
+            if *kind == "saturated" && machine < 0.9 * cores as f64 {
+                notes.push(format!(
+                    "{}: the machine was not saturated either ({machine:.2} of {cores} cores busy), so the logins waited on their round trips more than on any CPU",
+                    p.name
+                ));
+            }
             if *kind == "saturated" && (wiki > app || driver > app) {
                 let (other, used) = if wiki >= driver {
                     ("the local wiki", wiki)
@@ -346,7 +352,7 @@ fn busy_table(pages: &[Page], runs: &[(&str, &[Vec<Busy>])]) -> String {
         t.push_str("\nIn every saturated login run the app used more CPU than the wiki and the driver: the app is the bottleneck.\n");
     } else {
         t.push_str(&format!(
-            "\nThe app is not the only bottleneck of the saturated login runs: {}.\n",
+            "\nThe app is not the bottleneck of every saturated login run: {}.\n",
             notes.join("; ")
         ));
     }
