@@ -125,7 +125,7 @@ pub fn app_command(
     wrapper: Option<&[String]>,
     spec: &AppSpec,
     port: u16,
-    wiki: &DevWiki,
+    wiki_base: &str,
 ) -> Command {
     let exe = std::env::current_exe().unwrap();
     let mut cmd = match wrapper {
@@ -139,7 +139,7 @@ pub fn app_command(
     cmd.env("LOAD_ROLE", "app")
         .env("LOAD_OAUTH", spec.oauth.to_string())
         .env("LOAD_PORT", port.to_string())
-        .env("LOAD_WIKI_BASE", wiki.base_url())
+        .env("LOAD_WIKI_BASE", wiki_base)
         .env("LOAD_CONSUMER_KEY", &spec.key)
         .env("LOAD_CONSUMER_SECRET", &spec.secret)
         .env(
@@ -154,10 +154,11 @@ pub fn app_command(
 }
 
 /// Starts one of our apps (release build, own process) on `port`: the
-/// process and its base URL, once it answers.
-pub async fn start_app(spec: &AppSpec, port: u16, wiki: &DevWiki) -> (Proc, String) {
+/// process and its base URL, once it answers. `wiki_base` is the wiki's
+/// `base_url` (the script path's URL).
+pub async fn start_app(spec: &AppSpec, port: u16, wiki_base: &str) -> (Proc, String) {
     let app = Proc(
-        app_command(None, spec, port, wiki)
+        app_command(None, spec, port, wiki_base)
             .spawn()
             .expect("the app starts"),
     );
@@ -230,8 +231,8 @@ impl Ours {
             secret: ours2.secret.clone(),
             callback: None,
         };
-        let (app1, base1) = start_app(&spec1, port1, &wiki).await;
-        let (app2, base2) = start_app(&spec2, free_port(), &wiki).await;
+        let (app1, base1) = start_app(&spec1, port1, &wiki.base_url()).await;
+        let (app2, base2) = start_app(&spec2, free_port(), &wiki.base_url()).await;
         let (pid1, pid2) = (app1.0.id(), app2.0.id());
         let cookie1 = cookie_after_login(&format!("{base1}/login"), &base1).await;
         let cookie2 = cookie_after_login(&format!("{base2}/login"), &base2).await;

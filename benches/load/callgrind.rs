@@ -43,7 +43,11 @@ pub async fn instructions_per_request(
         "--tool=callgrind".to_string(),
         format!("--callgrind-out-file={}", pattern.display()),
     ];
-    let app = Proc(app_command(Some(&wrapper), spec, port, wiki).spawn().ok()?);
+    let app = Proc(
+        app_command(Some(&wrapper), spec, port, &wiki.base_url())
+            .spawn()
+            .ok()?,
+    );
     let pid = app.0.id();
     let base = format!("http://127.0.0.1:{port}");
     if !wait_ready(&format!("{base}/bare"), 1200).await {

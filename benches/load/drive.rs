@@ -335,25 +335,3 @@ pub async fn paced_rounds_of(
     }
     samples
 }
-
-/// Complete logins at each of `urls` (served by `pages[k].pid`), `rounds`
-/// rounds, each round rotating which one goes first: `samples[k][round]`.
-pub async fn login_rounds(
-    pages: &[Page],
-    urls: &[String],
-    rounds: usize,
-    secs: u64,
-    conns: u32,
-    rate: Option<f64>,
-) -> Vec<Vec<Sample>> {
-    let mut samples = vec![Vec::new(); urls.len()];
-    for round in 0..rounds {
-        for j in 0..urls.len() {
-            let k = (round + j) % urls.len();
-            let c0 = cpu_seconds(pages[k].pid);
-            let s = logins(&urls[k], "hello Alice", secs, conns, rate).await;
-            samples[k].push(sample_since(pages[k].pid, c0, s));
-        }
-    }
-    samples
-}

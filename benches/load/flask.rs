@@ -152,7 +152,7 @@ pub async fn section(s: &Settings, ours: &Ours, rep: &mut Report) {
                     ),
                 ];
                 // Our app was stopped above: start it again for this table.
-                let (app1b, _) = start_app(spec1, port1, wiki).await;
+                let (app1b, _) = start_app(spec1, port1, &wiki.base_url()).await;
                 let pages: Vec<Page> = pages
                     .into_iter()
                     .map(|mut p| {

@@ -26,11 +26,13 @@
 //!
 //! Its parts: `settings` (the environment, read once), `app` (the app under
 //! load and our two instances of it), `drive` (the load), `report` (tables
-//! and goals), `common` (ports, processes, cookies), then one function per
+//! and goals), `common` (ports, processes, cookies), `apart` (the wiki and
+//! the login driver in processes of their own), then one function per
 //! section of the results, run in order by [`orchestrate`]: `sections`
 //! (1, 2 and logins/memory), `callgrind` (the rest of 2), `scale` (3),
 //! `peers` (4), `flask`, and `results` (the file).
 
+mod apart;
 mod app;
 mod callgrind;
 mod common;
@@ -85,8 +87,11 @@ async fn orchestrate() {
 }
 
 fn main() {
-    if std::env::var("LOAD_ROLE").as_deref() == Ok("app") {
-        return app::run_app();
+    match std::env::var("LOAD_ROLE").as_deref() {
+        Ok("app") => return app::run_app(),
+        Ok("wiki") => return apart::run_wiki(),
+        Ok("driver") => return apart::run_driver(),
+        _ => {}
     }
     if std::env::args().any(|a| a == "--list") {
         // `cargo test --benches` asks harness-less benches to list themselves.

@@ -127,13 +127,15 @@ impl Report {
 
 /// The goal row of ours against a peer: the saturated req/s ratio, and the
 /// p99 at one offered load (and saturated) with `digits` decimals; met when
-/// ours is at least as fast and its open-loop p99 lower, every run valid.
+/// the ratio is at least `min` and our open-loop p99 lower, every run
+/// valid.
 pub fn peer_goal(
     rep: &mut Report,
     what: &str,
     saturated: [&[Sample]; 2],
     paced: [&[Sample]; 2],
     digits: usize,
+    min: f64,
 ) {
     let r = round_ratio(saturated[0], saturated[1], |s| s.s.rps);
     let p99 = paced.map(|x| over(x, |s| s.s.p99_ms));
@@ -148,9 +150,9 @@ pub fn peer_goal(
             fmt_spread(p99_sat[0], digits),
             fmt_spread(p99_sat[1], digits)
         ),
-        "≥ 1.0, lower p99",
+        &format!("≥ {min:.1}, lower p99"),
         Some(
-            r.med >= 1.0
+            r.med >= min
                 && p99[0].med < p99[1].med
                 && saturated.iter().chain(&paced).all(|x| valid(x)),
         ),

@@ -224,7 +224,7 @@ async fn many_distinct_users(s: &Settings, ours: &Ours, rep: &mut Report) {
         ..
     } = s;
     let (spec1, wiki) = (&ours.spec1, &ours.wiki);
-    let (app, base) = start_app(spec1, free_port(), wiki).await;
+    let (app, base) = start_app(spec1, free_port(), &wiki.base_url()).await;
     let pid = app.0.id();
     let rss0 = proc_kb(pid, "VmRSS:");
     let run = many_users(&base, pid, scale_users, 2, scale_secs, 16).await;
@@ -319,7 +319,7 @@ async fn expiry(s: &Settings, ours: &Ours, rep: &mut Report) {
             ..spec2.clone()
         },
         pa,
-        wiki,
+        &wiki.base_url(),
     )
     .await;
     let (app_b, b) = start_app(
@@ -328,7 +328,7 @@ async fn expiry(s: &Settings, ours: &Ours, rep: &mut Report) {
             ..spec2.clone()
         },
         pb,
-        wiki,
+        &wiki.base_url(),
     )
     .await;
     wiki.set_oauth2_access_token_lifetime(lifetime);
