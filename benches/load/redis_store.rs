@@ -139,7 +139,11 @@ fn seal(cipher: &Aes256Gcm, id: &str, json: &str) -> Vec<u8> {
 
 /// Writes `n` sessions of forged users ("Scale user {k}") into Redis,
 /// pipelined, 1,000 per round trip: their `Cookie` headers, and the seconds taken.
-pub fn forge_sessions(server: &RedisServer, n: usize) -> redis::RedisResult<(Vec<String>, f64)> {
+pub fn forge_sessions(
+    server: &RedisServer,
+    n: usize,
+    app: &str,
+) -> redis::RedisResult<(Vec<String>, f64)> {
     let started = Instant::now();
     let secret = base64::engine::general_purpose::STANDARD
         .decode(SECRET_KEY)
@@ -153,7 +157,7 @@ pub fn forge_sessions(server: &RedisServer, n: usize) -> redis::RedisResult<(Vec
         let mut bytes = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
         let id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-        let value = seal(&cipher, &id, &forged_record(k, now));
+        let value = seal(&cipher, &id, &forged_record(k, now, app));
         pipe.set_ex(record_name(&id), value, 3600).ignore();
         cookies.push(format!("mwoauth_session={id}"));
         if (k + 1) % 1000 == 0 || k + 1 == n {
@@ -455,7 +459,8 @@ async fn logged_out_copies(ours: &Ours, server: &RedisServer, rep: &mut Report) 
 /// instance, RSS sampled.
 async fn many_users_in_redis(s: &Settings, ours: &Ours, server: &RedisServer, rep: &mut Report) {
     let users = s.scale_users;
-    let (cookies, forged_in) = match forge_sessions(server, users) {
+    let app_id = crate::scale::app_binding(&ours.wiki, &ours.spec1);
+    let (cookies, forged_in) = match forge_sessions(server, users, &app_id) {
         Ok(x) => x,
         Err(e) => {
             rep.push(&format!(

@@ -15,8 +15,8 @@ use crate::settings::Settings;
 /// A session cookie (`name=value`) for a user who never signed in through
 /// this app: the record the crate writes (see `benches/micro.rs`),
 /// encrypted with the app's `secret_key` like Rocket's private cookies.
-pub fn forged_session(key: &cookie::Key, n: usize, now: i64) -> String {
-    let record = forged_record(n, now);
+pub fn forged_session(key: &cookie::Key, n: usize, now: i64, app: &str) -> String {
+    let record = forged_record(n, now, app);
     let mut jar = cookie::CookieJar::new();
     jar.private_mut(key)
         .add(cookie::Cookie::new("mwoauth_session", record));
@@ -27,12 +27,41 @@ pub fn forged_session(key: &cookie::Key, n: usize, now: i64) -> String {
 }
 
 /// The signed-in record (JSON) of forged user `n`, confirmed at `now`: an
-/// OAuth 1.0a session, as the crate writes it in a cookie or in Redis.
-pub fn forged_record(n: usize, now: i64) -> String {
+/// OAuth 1.0a session of the app bound as `app` ([`app_binding`]), as the
+/// crate writes it in a cookie or in Redis (format 2).
+pub fn forged_record(n: usize, now: i64, app: &str) -> String {
     format!(
-        r#"{{"v":1,"cr":{{"p":"o1","k":"{n:032x}","s":"e1125fdb4e24e12afcfab46333c48c52c13f4f41"}},"u":{{"n":"Scale user {n}","i":{n},"e":{e},"b":false,"c":true,"r":"20100101000000","g":["*","user","autoconfirmed"],"gr":["basic","editpage","highvolume"]}},"at":{now}}}"#,
+        r#"{{"v":2,"app":"{app}","cr":{{"p":"o1","k":"{n:032x}","s":"e1125fdb4e24e12afcfab46333c48c52c13f4f41"}},"u":{{"n":"Scale user {n}","i":{n},"e":{e},"b":false,"c":true,"r":"20100101000000","g":["*","user","autoconfirmed"],"gr":["basic","editpage","highvolume"]}},"at":{now}}}"#,
         e = n % 5000
     )
+}
+
+/// What binds a record to the app that made it (format 2): the first 12
+/// bytes, in hex, of SHA-256 over the length-prefixed parts "rocket_mediawiki_oauth
+/// record binding", the wiki's `api.php` URL, the protocol ("oauth 1.0a" or
+/// "oauth 2.0") and the consumer key (client id).
+pub fn app_binding(wiki: &DevWiki, spec: &AppSpec) -> String {
+    use sha2::{Digest, Sha256};
+    let api = format!("{}/api.php", wiki.base_url());
+    let protocol = if spec.oauth == 2 {
+        "oauth 2.0"
+    } else {
+        "oauth 1.0a"
+    };
+    let mut digest = Sha256::new();
+    for part in [
+        "rocket_mediawiki_oauth record binding",
+        api.as_str(),
+        protocol,
+        spec.key.as_str(),
+    ] {
+        digest.update((part.len() as u64).to_be_bytes());
+        digest.update(part.as_bytes());
+    }
+    digest.finalize()[..12]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 pub struct ScaleRun {
@@ -50,6 +79,7 @@ pub struct ScaleRun {
 pub async fn many_users(
     base: &str,
     pid: u32,
+    app: &str,
     users: usize,
     cycles: usize,
     secs: u64,
@@ -61,7 +91,9 @@ pub async fn many_users(
         .unwrap();
     let key = cookie::Key::derive_from(&master);
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let cookies = (0..users).map(|n| forged_session(&key, n, now)).collect();
+    let cookies = (0..users)
+        .map(|n| forged_session(&key, n, now, app))
+        .collect();
     many_users_with(base, pid, cookies, cycles, secs, conns).await
 }
 
@@ -262,7 +294,16 @@ async fn many_distinct_users(s: &Settings, ours: &Ours, rep: &mut Report) {
     let (app, base) = start_app(spec1, free_port(), wiki).await;
     let pid = app.0.id();
     let rss0 = proc_kb(pid, "VmRSS:");
-    let run = many_users(&base, pid, scale_users, 2, scale_secs, 16).await;
+    let run = many_users(
+        &base,
+        pid,
+        &app_binding(wiki, spec1),
+        scale_users,
+        2,
+        scale_secs,
+        16,
+    )
+    .await;
     drop(app);
     let at = |n: u64| {
         run.rss
