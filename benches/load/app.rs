@@ -95,6 +95,12 @@ pub fn run_app() {
             .merge(("mwoauth.consumer_key", env("LOAD_CONSUMER_KEY")))
             .merge(("mwoauth.consumer_secret", env("LOAD_CONSUMER_SECRET")))
     };
+    if let Ok(url) = std::env::var("LOAD_REDIS_URL") {
+        figment = figment
+            .merge(("mwoauth.store", "redis"))
+            .merge(("mwoauth.redis_url", url))
+            .merge(("mwoauth.redis_prefix", env("LOAD_REDIS_PREFIX")));
+    }
     let plain = Plain {
         http: reqwest::Client::builder()
             .user_agent("rocket_mediawiki_oauth-bench/0 (https://example.org/bench)")
@@ -121,9 +127,21 @@ pub struct AppSpec {
     pub callback: Option<String>,
 }
 
-pub fn app_command(
+/// Where an app of ours keeps its sessions (`mwoauth.store`).
+#[derive(Clone, Debug)]
+pub enum StoreSpec {
+    /// In the private cookie (the default).
+    Cookie,
+    /// In the Redis at `url`, every key starting with `prefix`.
+    Redis { url: String, prefix: String },
+}
+
+/// The command of one of our apps (`wrapper`: e.g. valgrind's), with its
+/// sessions in `store`.
+pub fn app_command_with(
     wrapper: Option<&[String]>,
     spec: &AppSpec,
+    store: &StoreSpec,
     port: u16,
     wiki_base: &str,
 ) -> Command {
@@ -150,6 +168,10 @@ pub fn app_command(
         )
         .stdout(Stdio::null())
         .stderr(Stdio::null());
+    if let StoreSpec::Redis { url, prefix } = store {
+        cmd.env("LOAD_REDIS_URL", url)
+            .env("LOAD_REDIS_PREFIX", prefix);
+    }
     cmd
 }
 
@@ -157,8 +179,18 @@ pub fn app_command(
 /// process and its base URL, once it answers. `wiki_base` is the wiki's
 /// `base_url` (the script path's URL).
 pub async fn start_app(spec: &AppSpec, port: u16, wiki_base: &str) -> (Proc, String) {
+    start_app_with(spec, &StoreSpec::Cookie, port, wiki_base).await
+}
+
+/// [`start_app`] with the sessions in `store`.
+pub async fn start_app_with(
+    spec: &AppSpec,
+    store: &StoreSpec,
+    port: u16,
+    wiki_base: &str,
+) -> (Proc, String) {
     let app = Proc(
-        app_command(None, spec, port, wiki_base)
+        app_command_with(None, spec, store, port, wiki_base)
             .spawn()
             .expect("the app starts"),
     );

@@ -5,7 +5,7 @@ use std::process::{Command, Stdio};
 
 use devwiki::DevWiki;
 
-use crate::app::{app_command, AppSpec, Ours};
+use crate::app::{app_command_with, AppSpec, Ours, StoreSpec};
 use crate::common::{free_port, wait_ready, Proc};
 use crate::drive::sequential;
 use crate::report::Report;
@@ -35,6 +35,19 @@ pub async fn instructions_per_request(
     n1: usize,
     n2: usize,
 ) -> Option<(Vec<f64>, Vec<PathBuf>)> {
+    instructions_per_request_with(spec, &StoreSpec::Cookie, wiki, dir, pages, n1, n2).await
+}
+
+/// [`instructions_per_request`] of an app with its sessions in `store`.
+pub async fn instructions_per_request_with(
+    spec: &AppSpec,
+    store: &StoreSpec,
+    wiki: &DevWiki,
+    dir: &Path,
+    pages: &[(&str, &str, Option<&str>)],
+    n1: usize,
+    n2: usize,
+) -> Option<(Vec<f64>, Vec<PathBuf>)> {
     let port = free_port();
     let _ = std::fs::create_dir_all(dir);
     let pattern = dir.join("cg.%p.out");
@@ -44,7 +57,7 @@ pub async fn instructions_per_request(
         format!("--callgrind-out-file={}", pattern.display()),
     ];
     let app = Proc(
-        app_command(Some(&wrapper), spec, port, &wiki.base_url())
+        app_command_with(Some(&wrapper), spec, store, port, &wiki.base_url())
             .spawn()
             .ok()?,
     );

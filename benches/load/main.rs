@@ -22,14 +22,16 @@
 //! `CALLGRIND_N1`/`CALLGRIND_N2`; `SKIP_FLASK=1`, `SKIP_PEERS=1`,
 //! `SKIP_SCALE=1`, `SKIP_CALLGRIND=1` skip the slow parts; `LOAD_ONLY=a,b`
 //! runs only the sections named (`api`, `ceiling`, `callgrind`, `logins`,
-//! `scale`, `peers`, `flask`) and then leaves `benches/RESULTS.md` alone.
+//! `scale`, `peers`, `flask`; `expiry` and `redis` run only those parts of
+//! `scale`) and then leaves `benches/RESULTS.md` alone.
 //!
 //! Its parts: `settings` (the environment, read once), `app` (the app under
 //! load and our two instances of it), `drive` (the load), `report` (tables
 //! and goals), `common` (ports, processes, cookies), `apart` (the wiki and
 //! the login driver in processes of their own), then one function per
 //! section of the results, run in order by [`orchestrate`]: `sections`
-//! (1, 2 and logins/memory), `callgrind` (the rest of 2), `scale` (3),
+//! (1, 2 and logins/memory), `callgrind` (the rest of 2), `scale` (3; its Redis part (d) and the
+//! bench's `redis-server` in `redis_store`),
 //! `peers` (4), `flask`, and `results` (the file).
 
 mod apart;
@@ -39,6 +41,7 @@ mod common;
 mod drive;
 mod flask;
 mod peers;
+mod redis_store;
 mod report;
 mod results;
 mod scale;
@@ -74,7 +77,7 @@ async fn orchestrate() {
     if s.runs("logins") {
         sections::logins_and_memory(&s, &ours, &mut rep).await;
     }
-    if !s.skip_scale && s.runs("scale") {
+    if !s.skip_scale && (s.runs("scale") || s.runs("expiry") || s.runs("redis")) {
         scale::section(&s, &ours, &mut rep).await;
     }
     peers::section(&s, &ours, peers, &mut rep).await;

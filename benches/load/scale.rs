@@ -5,20 +5,18 @@ use std::time::{Duration, Instant};
 
 use devwiki::DevWiki;
 
-use crate::app::{start_app, AppSpec, Ours};
+use crate::app::{start_app, start_app_with, AppSpec, Ours, StoreSpec};
 use crate::common::{body_of, browser, free_port, proc_kb, SECRET_KEY};
 use crate::drive::wrk;
+use crate::redis_store::RedisServer;
 use crate::report::Report;
 use crate::settings::Settings;
 
 /// A session cookie (`name=value`) for a user who never signed in through
 /// this app: the record the crate writes (see `benches/micro.rs`),
 /// encrypted with the app's `secret_key` like Rocket's private cookies.
-pub fn forged_session(key: &cookie::Key, n: usize, now: i64) -> String {
-    let record = format!(
-        r#"{{"v":1,"cr":{{"p":"o1","k":"{n:032x}","s":"e1125fdb4e24e12afcfab46333c48c52c13f4f41"}},"u":{{"n":"Scale user {n}","i":{n},"e":{e},"b":false,"c":true,"r":"20100101000000","g":["*","user","autoconfirmed"],"gr":["basic","editpage","highvolume"]}},"at":{now}}}"#,
-        e = n % 5000
-    );
+pub fn forged_session(key: &cookie::Key, n: usize, now: i64, app: &str) -> String {
+    let record = forged_record(n, now, app);
     let mut jar = cookie::CookieJar::new();
     jar.private_mut(key)
         .add(cookie::Cookie::new("mwoauth_session", record));
@@ -26,6 +24,44 @@ pub fn forged_session(key: &cookie::Key, n: usize, now: i64) -> String {
         "mwoauth_session={}",
         jar.get("mwoauth_session").unwrap().value()
     )
+}
+
+/// The signed-in record (JSON) of forged user `n`, confirmed at `now`: an
+/// OAuth 1.0a session of the app bound as `app` ([`app_binding`]), as the
+/// crate writes it in a cookie or in Redis (format 2).
+pub fn forged_record(n: usize, now: i64, app: &str) -> String {
+    format!(
+        r#"{{"v":2,"app":"{app}","cr":{{"p":"o1","k":"{n:032x}","s":"e1125fdb4e24e12afcfab46333c48c52c13f4f41"}},"u":{{"n":"Scale user {n}","i":{n},"e":{e},"b":false,"c":true,"r":"20100101000000","g":["*","user","autoconfirmed"],"gr":["basic","editpage","highvolume"]}},"at":{now}}}"#,
+        e = n % 5000
+    )
+}
+
+/// What binds a record to the app that made it (format 2): the first 12
+/// bytes, in hex, of SHA-256 over the length-prefixed parts "rocket_mediawiki_oauth
+/// record binding", the wiki's `api.php` URL, the protocol ("oauth 1.0a" or
+/// "oauth 2.0") and the consumer key (client id).
+pub fn app_binding(wiki: &DevWiki, spec: &AppSpec) -> String {
+    use sha2::{Digest, Sha256};
+    let api = format!("{}/api.php", wiki.base_url());
+    let protocol = if spec.oauth == 2 {
+        "oauth 2.0"
+    } else {
+        "oauth 1.0a"
+    };
+    let mut digest = Sha256::new();
+    for part in [
+        "rocket_mediawiki_oauth record binding",
+        api.as_str(),
+        protocol,
+        spec.key.as_str(),
+    ] {
+        digest.update((part.len() as u64).to_be_bytes());
+        digest.update(part.as_bytes());
+    }
+    digest.finalize()[..12]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 pub struct ScaleRun {
@@ -43,6 +79,7 @@ pub struct ScaleRun {
 pub async fn many_users(
     base: &str,
     pid: u32,
+    app: &str,
     users: usize,
     cycles: usize,
     secs: u64,
@@ -54,8 +91,24 @@ pub async fn many_users(
         .unwrap();
     let key = cookie::Key::derive_from(&master);
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let cookies: Arc<Vec<String>> =
-        Arc::new((0..users).map(|n| forged_session(&key, n, now)).collect());
+    let cookies = (0..users)
+        .map(|n| forged_session(&key, n, now, app))
+        .collect();
+    many_users_with(base, pid, cookies, cycles, secs, conns).await
+}
+
+/// [`many_users`] with the `Cookie` headers of the users given (user `n`
+/// is "Scale user {n}").
+pub async fn many_users_with(
+    base: &str,
+    pid: u32,
+    cookies: Vec<String>,
+    cycles: usize,
+    secs: u64,
+    conns: usize,
+) -> ScaleRun {
+    let users = cookies.len();
+    let cookies = Arc::new(cookies);
     let total = (users * cycles) as u64;
     let next = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -209,11 +262,25 @@ pub async fn burst(wiki: &DevWiki, browsers: &[reqwest::Client], targets: &[Stri
 
 /// Section 3, scale: (a) many distinct users, (b) many connections, (c) many
 /// logins at once and their tokens expiring at once.
+/// With `LOAD_ONLY`, `scale` runs it all, `expiry` (c) alone, `redis` (d) alone.
 pub async fn section(s: &Settings, ours: &Ours, rep: &mut Report) {
     rep.push("\n## 3. Scale\n\n");
-    many_distinct_users(s, ours, rep).await;
-    connections(s, ours, rep);
-    expiry(s, ours, rep).await;
+    let all = s.runs("scale");
+    if all {
+        many_distinct_users(s, ours, rep).await;
+        connections(s, ours, rep);
+    }
+    let server = RedisServer::start();
+    if server.is_none() {
+        rep.push("(no redis-server: the Redis figures are skipped)\n\n");
+    }
+    if all || s.runs("expiry") {
+        expiry(s, ours, rep).await;
+        expiry_more(s, ours, server.as_ref(), rep).await;
+    }
+    if all || s.runs("redis") {
+        crate::redis_store::section(s, ours, server.as_ref(), rep).await;
+    }
 }
 
 /// Section 3 (a): many distinct users through one fresh instance.
@@ -227,7 +294,16 @@ async fn many_distinct_users(s: &Settings, ours: &Ours, rep: &mut Report) {
     let (app, base) = start_app(spec1, free_port(), &wiki.base_url()).await;
     let pid = app.0.id();
     let rss0 = proc_kb(pid, "VmRSS:");
-    let run = many_users(&base, pid, scale_users, 2, scale_secs, 16).await;
+    let run = many_users(
+        &base,
+        pid,
+        &app_binding(wiki, spec1),
+        scale_users,
+        2,
+        scale_secs,
+        16,
+    )
+    .await;
     drop(app);
     let at = |n: u64| {
         run.rss
@@ -384,4 +460,189 @@ async fn expiry(s: &Settings, ours: &Ours, rep: &mut Report) {
         "measured",
         None,
     );
+}
+
+/// What [`expiry_case`] measured: the logins, then one burst per pattern.
+struct ExpiryCase {
+    signed_in: usize,
+    failed: usize,
+    took: f64,
+    bursts: Vec<Burst>,
+}
+
+/// `instances` apps of `spec` keeping sessions in `store` (all calling back
+/// to the second), `users` OAuth 2.0 logins at once across the first two;
+/// then for each pattern (indices of instances, four per user): every
+/// access token expires and each user sends its four API requests at once.
+async fn expiry_case(
+    wiki: &DevWiki,
+    spec: &AppSpec,
+    store: &StoreSpec,
+    instances: usize,
+    users: usize,
+    lifetime: u64,
+    patterns: &[[usize; 4]],
+) -> ExpiryCase {
+    let ports: Vec<u16> = (0..instances).map(|_| free_port()).collect();
+    let spec = AppSpec {
+        callback: Some(format!("http://127.0.0.1:{}/oauth-callback", ports[1])),
+        ..spec.clone()
+    };
+    let mut apps = Vec::new();
+    let mut bases = Vec::new();
+    for p in &ports {
+        let (app, base) = start_app_with(&spec, store, *p, &wiki.base_url()).await;
+        apps.push(app);
+        bases.push(base);
+    }
+    wiki.set_oauth2_access_token_lifetime(lifetime);
+    let (browsers, failed, took) = logins_at_once(&bases[0], &bases[1], users).await;
+    let mut bursts = Vec::new();
+    for pattern in patterns {
+        tokio::time::sleep(Duration::from_secs(lifetime + 1)).await;
+        let targets: Vec<String> = pattern
+            .iter()
+            .map(|i| format!("{}/api", bases[*i]))
+            .collect();
+        bursts.push(burst(wiki, &browsers, &targets).await);
+    }
+    wiki.set_oauth2_access_token_lifetime(3600);
+    drop(apps);
+    ExpiryCase {
+        signed_in: browsers.len(),
+        failed,
+        took,
+        bursts,
+    }
+}
+
+/// Section 3 (c), continued: the same expiry with the sessions in Redis (2
+/// and 3 instances, MediaWiki 1.39), and in cookies against MediaWiki 1.47
+/// (its refresh-token grace period).
+async fn expiry_more(s: &Settings, ours: &Ours, server: Option<&RedisServer>, rep: &mut Report) {
+    let &Settings {
+        expiry_users,
+        lifetime,
+        ..
+    } = s;
+    let mut rows = String::new();
+    let row = |where_: &str, c: &ExpiryCase, b: &Burst| {
+        format!(
+            "| {where_} | {}/{} signed in ({} failed, {:.1} s) | {} | {} | {} | {} |\n",
+            c.signed_in,
+            expiry_users,
+            c.failed,
+            c.took,
+            b.all_ok,
+            b.some_failed,
+            b.signed_out_after,
+            b.refreshes
+        )
+    };
+    let goal = |rep: &mut Report, what: &str, c: &ExpiryCase, b: &Burst, exact: bool| {
+        rep.goal(
+            what,
+            format!(
+                "{} signed out, {} with a failed request, {} refreshes / {} users ({} logins failed)",
+                b.signed_out_after, b.some_failed, b.refreshes, b.users, c.failed
+            ),
+            if exact {
+                "0 signed out, 0 failed, refreshes = users"
+            } else {
+                "0 signed out, 0 failed"
+            },
+            Some(
+                b.signed_out_after == 0
+                    && b.some_failed == 0
+                    && c.failed == 0
+                    && b.users == expiry_users
+                    && (!exact || b.refreshes == b.users as u64),
+            ),
+        );
+    };
+    match server {
+        Some(server) => {
+            let c = expiry_case(
+                &ours.wiki,
+                &ours.spec2,
+                &server.store(),
+                3,
+                expiry_users,
+                lifetime,
+                &[[0, 1, 0, 1], [0, 1, 2, 0]],
+            )
+            .await;
+            rows.push_str(&row(
+                "Redis store, two instances (2 + 2), MediaWiki 1.39",
+                &c,
+                &c.bursts[0],
+            ));
+            rows.push_str(&row(
+                "Redis store, three instances (2 + 1 + 1), MediaWiki 1.39",
+                &c,
+                &c.bursts[1],
+            ));
+            goal(
+                rep,
+                "(c) Redis store, two instances at expiry (MediaWiki 1.39)",
+                &c,
+                &c.bursts[0],
+                true,
+            );
+            goal(
+                rep,
+                "(c) Redis store, three instances at expiry (MediaWiki 1.39)",
+                &c,
+                &c.bursts[1],
+                true,
+            );
+        }
+        None => rows.push_str("| Redis store | skipped (no redis-server) | | | | |\n"),
+    }
+    let wiki47 = DevWiki::start(devwiki::DevWikiConfig {
+        auto_approve: Some("Alice".into()),
+        mediawiki: devwiki::MediaWikiVersion::V1_47,
+        ..devwiki::DevWikiConfig::default()
+    })
+    .await
+    .expect("the MediaWiki 1.47 wiki starts");
+    let consumer = wiki47.register_consumer(devwiki::ConsumerSpec {
+        name: "Bench (Rust, OAuth 2.0, MediaWiki 1.47)".into(),
+        callback: "http://127.0.0.1:1/oauth-callback".into(),
+        grants: ours.grants.clone(),
+        oauth2: true,
+        ..Default::default()
+    });
+    let spec47 = AppSpec {
+        oauth: 2,
+        key: consumer.key.clone(),
+        secret: consumer.secret.clone(),
+        callback: None,
+    };
+    let c = expiry_case(
+        &wiki47,
+        &spec47,
+        &StoreSpec::Cookie,
+        2,
+        expiry_users,
+        lifetime,
+        &[[0, 1, 0, 1]],
+    )
+    .await;
+    wiki47.shutdown().await;
+    rows.push_str(&row(
+        "cookie store, two instances (2 + 2), MediaWiki 1.47 (refresh-token grace period)",
+        &c,
+        &c.bursts[0],
+    ));
+    goal(
+        rep,
+        "(c) cookie store, two instances at expiry, MediaWiki 1.47 (refreshes may exceed users)",
+        &c,
+        &c.bursts[0],
+        false,
+    );
+    rep.push(&format!(
+        "The same expiry ({expiry_users} new logins each, across A and B; tokens of {lifetime} s), in the Redis store (one refresh per session across instances: a lock in Redis) and, for comparison, in the cookie store against a MediaWiki 1.47 wiki, which accepts a refresh token again within its grace period:\n\n| where | logins | all four answered | some failed | signed out after | refreshes at the wiki |\n|---|---|---|---|---|---|\n{rows}\n"
+    ));
 }
