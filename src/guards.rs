@@ -42,7 +42,7 @@ async fn session_of(req: &Request<'_>) -> Result<Option<Arc<SessionRecord>>, Una
     }
     req.local_cache_async(async {
         CachedSession(match OAuthState::of(req) {
-            Some(s) => s.store.read(req.cookies(), &s.cookies).await,
+            Some(s) => s.store.read(req.cookies(), &s.cookies, &s.users).await,
             None => Ok(None),
         })
     })

@@ -29,6 +29,7 @@ pub(crate) struct OAuthState {
     pub tokens: TokenCache,
     /// Requests in flight per user, for every client of this app.
     pub in_flight: InFlight,
+    /// The opened session records of recent cookies (cookie store).
     pub users: UserCache,
     /// The crate's messages and the app's (`i18n_dir`).
     pub messages: Arc<Messages>,

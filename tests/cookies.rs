@@ -233,3 +233,100 @@ async fn tampered_truncated_and_foreign_cookies_are_signed_out() {
     let twin = hostile_app(&h, SECRET_KEY).await;
     assert_eq!(page_with_cookie(&twin, &cookie).await.1, "user: Mallory");
 }
+
+/// Twelve grants, as a consumer with many rights asks for (the longest
+/// tokens and the most grants in the record).
+const TWELVE_GRANTS: [&str; 12] = [
+    "basic",
+    "highvolume",
+    "editpage",
+    "editprotected",
+    "createeditmovepage",
+    "uploadfile",
+    "uploadeditmovefile",
+    "patrol",
+    "rollback",
+    "blockusers",
+    "delete",
+    "protect",
+];
+
+/// Signs `user` in with OAuth 2.0 on `wiki` (a confidential client with
+/// `grants`) and returns the `mwoauth_session=` Set-Cookie value's length
+/// and the record it holds.
+async fn oauth2_session_cookie(
+    wiki: &devwiki::DevWiki,
+    user: &str,
+    grants: &[&str],
+) -> (usize, serde_json::Value) {
+    let port = free_port();
+    let consumer = wiki.register_consumer(devwiki::ConsumerSpec {
+        name: format!("Cookie size ({} grants)", grants.len()),
+        callback: format!("http://127.0.0.1:{port}/oauth-callback"),
+        grants: grants.iter().map(|g| g.to_string()).collect(),
+        oauth2: true,
+        confidential: true,
+        ..Default::default()
+    });
+    let app = launch(app_rocket(figment_with(
+        wiki,
+        &consumer,
+        port,
+        Proto::OAuth2,
+    )))
+    .await;
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let step = stepping_browser(jar.clone());
+    wiki.set_auto_approve(Some(user));
+    let r = step.get(app.at("/login")).send().await.unwrap();
+    let r = follow(&step, &r).await;
+    let r = follow(&step, &r).await;
+    assert_eq!(r.status(), 303, "signed in");
+    let value = set_cookies(&r)
+        .into_iter()
+        .find_map(|c| {
+            c.split(';')
+                .next()?
+                .strip_prefix(&format!("{SESSION_COOKIE}="))
+                .map(str::to_string)
+        })
+        .expect("a session cookie");
+    assert_eq!(text(&step, &app.at("/")).await.0, 200);
+    (value.len(), session_record(&jar, &app))
+}
+
+#[rocket::async_test]
+async fn oauth2_session_cookies_of_a_plain_user_and_an_administrator_fit() {
+    // The local wiki's tokens are as long as a real wiki's (devwiki's
+    // tests/sizes.rs): the access token a ≈ 750–850-character RS256 JWT, the
+    // refresh token ≈ 800–900 hex characters.
+    for mw in VERSIONS {
+        let wiki = start_wiki_on(mw).await;
+        for (who, grants) in [
+            (
+                "Alice",
+                &["basic", "editpage", "createeditmovepage", "uploadfile"][..],
+            ),
+            ("Admin", &TWELVE_GRANTS[..]),
+        ] {
+            let (len, record) = oauth2_session_cookie(&wiki, who, grants).await;
+            let tokens = &record["cr"];
+            let (access, refresh) = (
+                tokens["a"].as_str().unwrap_or_default().len(),
+                tokens["r"].as_str().unwrap_or_default().len(),
+            );
+            let json = record.to_string().len();
+            println!(
+                "MediaWiki {}, {who} ({} grants): session cookie value {len} B; record JSON \
+                 {json} B, access token {access}, refresh token {refresh}, user {} B",
+                mw.name(),
+                grants.len(),
+                record["u"].to_string().len()
+            );
+            assert!(access > 700 && refresh > 700, "real-sized tokens");
+            // Inside what every browser keeps (4,096 with the name).
+            assert!(len <= 4000, "a {len}-byte session cookie");
+        }
+        wiki.shutdown().await;
+    }
+}

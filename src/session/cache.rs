@@ -1,5 +1,6 @@
-//! The identities of recently seen session cookies, so that `MwUser` need
-//! not decrypt and parse the same cookie on every page.
+//! The opened records of recently seen session cookies, so that neither
+//! `MwUser` nor `MwApi` decrypts and parses the same cookie on every
+//! request.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -7,17 +8,24 @@ use std::sync::{Arc, Mutex};
 use rocket::http::CookieJar;
 
 use super::cookies::{CookiePolicy, SESSION_COOKIE};
-use super::record::{fresh, read_session};
+use super::record::{fresh, read_session, SessionRecord};
 use crate::user::MwUser;
 
-/// The identities of recently seen session cookies, by their encrypted value,
-/// so that `MwUser` need not decrypt and parse the same cookie on every page.
+/// The opened records of recently seen session cookies, by their encrypted
+/// value (cookie store), so that `MwUser` and `MwApi` need not decrypt and
+/// parse the same cookie on every request.
 ///
-/// It holds only the [`MwUser`] (no token or secret), is bounded,
-/// and is derived data: an instance without it (or another instance) reads
-/// the cookie itself and finds the same user. A cookie value is only ever
-/// added after it decrypted with the key, so the cache vouches for nothing
-/// the cookie would not.
+/// It holds the record the cookie holds (the tokens too) and nothing the
+/// cookie does not; it is bounded ([`Self::MAX_ENTRIES`], then it starts
+/// over: at most ≈ 4096 × 5.5 KB ≈ 22 MB with OAuth 2.0's long tokens, the
+/// cookie value, the record and its user each kept once), and is derived
+/// data: an instance without it (or another instance) reads the cookie
+/// itself and finds the same record. A cookie value is only ever added after
+/// it decrypted with the key and was found to be this app's
+/// ([`read_session`]), so the cache vouches for nothing the cookie would
+/// not. Whether the record is still within the sign-in lifetime is decided
+/// on every hit, by the same function as for a cookie opened anew
+/// ([`fresh`]).
 ///
 /// Entries are found by a keyed hash of the value's last bytes (the end of
 /// the AES-GCM tag, which nobody without the key can choose for a value that
@@ -25,15 +33,16 @@ use crate::user::MwUser;
 /// the whole cookie (≈ 2 KB with OAuth 2.0 tokens).
 #[derive(Debug, Default)]
 pub(crate) struct UserCache {
-    map: Mutex<HashMap<u64, CachedUser>>,
+    map: Mutex<HashMap<u64, CachedRecord>>,
     keys: std::hash::RandomState,
 }
 
 #[derive(Debug)]
-struct CachedUser {
+struct CachedRecord {
     value: Box<str>,
+    record: Arc<SessionRecord>,
+    /// The record's user, shared with the pages that borrow it (`&MwUser`).
     user: Arc<MwUser>,
-    verified_at: i64,
 }
 
 impl UserCache {
@@ -49,31 +58,51 @@ impl UserCache {
             .hash_one(&bytes[bytes.len().saturating_sub(Self::KEY_BYTES)..])
     }
 
-    /// The signed-in user of this request's session cookie, if any.
-    pub(crate) fn user(&self, jar: &CookieJar<'_>, policy: &CookiePolicy) -> Option<Arc<MwUser>> {
+    /// The opened record of this request's session cookie and its user, if
+    /// any: from the cache when this value was opened before.
+    fn entry(
+        &self,
+        jar: &CookieJar<'_>,
+        policy: &CookiePolicy,
+    ) -> Option<(Arc<SessionRecord>, Arc<MwUser>)> {
         let cookie = jar.get(SESSION_COOKIE)?;
         let raw = cookie.value();
         let key = self.key(raw);
         if let Some(hit) = self.map.lock().ok()?.get(&key) {
             if *hit.value == *raw {
-                return fresh(hit.verified_at, policy).then(|| hit.user.clone());
+                return fresh(hit.record.verified_at, policy)
+                    .then(|| (hit.record.clone(), hit.user.clone()));
             }
         }
-        let record = read_session(jar, policy)?;
-        let user = Arc::new(record.user);
+        let record = Arc::new(read_session(jar, policy)?);
+        let user = Arc::new(record.user.clone());
         if let Ok(mut map) = self.map.lock() {
             if map.len() >= Self::MAX_ENTRIES {
                 map.clear();
             }
             map.insert(
                 key,
-                CachedUser {
+                CachedRecord {
                     value: raw.into(),
+                    record: record.clone(),
                     user: user.clone(),
-                    verified_at: record.verified_at,
                 },
             );
         }
-        Some(user)
+        Some((record, user))
+    }
+
+    /// The signed-in user of this request's session cookie, if any.
+    pub(crate) fn user(&self, jar: &CookieJar<'_>, policy: &CookiePolicy) -> Option<Arc<MwUser>> {
+        self.entry(jar, policy).map(|(_, user)| user)
+    }
+
+    /// The signed-in record of this request's session cookie, if any.
+    pub(crate) fn record(
+        &self,
+        jar: &CookieJar<'_>,
+        policy: &CookiePolicy,
+    ) -> Option<Arc<SessionRecord>> {
+        self.entry(jar, policy).map(|(record, _)| record)
     }
 }

@@ -1,8 +1,9 @@
 //! What lives in cookies, and how.
 //!
 //! Every record is JSON inside a Rocket **private** (encrypted and
-//! authenticated) cookie, so nothing is kept in server memory: any instance
-//! sharing `secret_key` can serve any user. A tampered, truncated, foreign
+//! authenticated) cookie, so any instance sharing `secret_key` can serve any
+//! user; an instance keeps only a bounded cache of the records it opened
+//! lately ([`UserCache`]: derived, nothing the cookie does not hold). A tampered, truncated, foreign
 //! (other `secret_key`) or older-format cookie simply reads as "signed out".
 //! Every record is bound to the app that made it (the wiki, the protocol and
 //! the consumer, [`app_binding`]): another app sharing `secret_key` reads it

@@ -2,7 +2,9 @@
 //! call these functions alone and never ask which store is configured.
 //!
 //! - [`Store::Cookie`] (the default): the record is the private cookie
-//!   itself ([`super::record`]); nothing is kept on the server.
+//!   itself ([`super::record`]); the server keeps only a bounded cache of
+//!   the records it opened lately ([`UserCache`]: nothing the cookie does
+//!   not hold).
 //! - `Store::Redis` (feature `redis`): the cookie holds a random session id,
 //!   the record lives in Redis, encrypted; see [`super::redis`].
 
@@ -15,7 +17,7 @@ use super::cookies::CookiePolicy;
 #[cfg(feature = "redis")]
 use super::cookies::SESSION_COOKIE;
 pub(crate) use super::record::Unavailable;
-use super::record::{clear_session, read_session, store_session, SessionRecord, TooLarge};
+use super::record::{clear_session, store_session, SessionRecord, TooLarge};
 use crate::protocol::Credentials;
 use crate::user::MwUser;
 
@@ -141,14 +143,17 @@ impl Store {
         }
     }
 
-    /// The signed-in record of this request, if any.
+    /// The signed-in record of this request, if any, from the bounded
+    /// in-process caches when seen before (the opened cookie, or Redis's
+    /// record).
     pub(crate) async fn read(
         &self,
         jar: &CookieJar<'_>,
         policy: &CookiePolicy,
+        records: &UserCache,
     ) -> Result<Option<Arc<SessionRecord>>, Unavailable> {
         match self {
-            Store::Cookie => Ok(read_session(jar, policy).map(Arc::new)),
+            Store::Cookie => Ok(records.record(jar, policy)),
             #[cfg(feature = "redis")]
             Store::Redis(redis) => match session_id(jar) {
                 Some(id) => redis.read(&id, policy).await,
@@ -169,7 +174,7 @@ impl Store {
             Store::Cookie => Ok(users.user(jar, policy)),
             #[cfg(feature = "redis")]
             Store::Redis(_) => Ok(self
-                .read(jar, policy)
+                .read(jar, policy, users)
                 .await?
                 .map(|r| Arc::new(r.user.clone()))),
         }
