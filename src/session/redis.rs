@@ -42,6 +42,7 @@ use sha2::{Digest, Sha256};
 use super::cookies::CookiePolicy;
 use super::record::Unavailable;
 use super::record::{decode_record, SessionRecord};
+use crate::user::MwUser;
 
 /// What [`RedisStore::begin_refresh`] found.
 pub(crate) enum Found {
@@ -102,37 +103,73 @@ pub(crate) struct Lock {
     token: String,
 }
 
-/// The records read lately, by session hash, each with when it was read.
+/// The records read lately, by session id (the cookie's value: a hit costs
+/// no digest), each with its user (shared by every page that reads it),
+/// and when it was read; invalidations name the session hash, which `ids`
+/// maps to the id.
 #[derive(Default)]
-struct RecordCache(Mutex<HashMap<String, (Arc<SessionRecord>, Instant)>>);
+struct RecordCache(Mutex<CachedRecords>);
+
+#[derive(Default)]
+struct CachedRecords {
+    by_id: HashMap<Box<str>, CachedRecord>,
+    /// Session hash → id, for invalidations (they name the hash).
+    ids: HashMap<String, Box<str>>,
+}
+
+struct CachedRecord {
+    record: Arc<SessionRecord>,
+    user: Arc<MwUser>,
+    at: Instant,
+}
 
 impl RecordCache {
     const MAX_ENTRIES: usize = 4096;
 
-    fn get(&self, hash: &str, trust: Duration) -> Option<Arc<SessionRecord>> {
-        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(hash)
-            .filter(|(_, at)| at.elapsed() < trust)
-            .map(|(r, _)| r.clone())
+    fn lock(&self) -> std::sync::MutexGuard<'_, CachedRecords> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn put(&self, hash: String, record: Arc<SessionRecord>) {
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= Self::MAX_ENTRIES {
-            map.clear();
+    /// The record of session `id` and its user, if read within `trust`.
+    fn get(&self, id: &str, trust: Duration) -> Option<(Arc<SessionRecord>, Arc<MwUser>)> {
+        self.lock()
+            .by_id
+            .get(id)
+            .filter(|e| e.at.elapsed() < trust)
+            .map(|e| (e.record.clone(), e.user.clone()))
+    }
+
+    fn put(&self, id: &str, hash: &str, record: Arc<SessionRecord>) -> Arc<MwUser> {
+        let user = Arc::new(record.user.clone());
+        let mut cache = self.lock();
+        if cache.by_id.len() >= Self::MAX_ENTRIES {
+            cache.by_id.clear();
+            cache.ids.clear();
         }
-        map.insert(hash, (record, Instant::now()));
+        cache.ids.insert(hash.to_string(), id.into());
+        cache.by_id.insert(
+            id.into(),
+            CachedRecord {
+                record,
+                user: user.clone(),
+                at: Instant::now(),
+            },
+        );
+        user
     }
 
+    /// Forgets the session named `hash` (an invalidation, a logout).
     fn remove(&self, hash: &str) {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(hash);
+        let mut cache = self.lock();
+        if let Some(id) = cache.ids.remove(hash) {
+            cache.by_id.remove(&id);
+        }
     }
 
     fn clear(&self) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        let mut cache = self.lock();
+        cache.by_id.clear();
+        cache.ids.clear();
     }
 }
 
@@ -285,21 +322,28 @@ impl RedisStore {
         }
     }
 
-    /// The record of session `id`, from the cache when it can be trusted.
+    /// The record of session `id` and its user, from the cache when it can
+    /// be trusted.
     pub(crate) async fn read(
         &self,
         id: &str,
         policy: &CookiePolicy,
-    ) -> Result<Option<Arc<SessionRecord>>, Unavailable> {
-        let hash = session_hash(id);
-        if let Some(hit) = self.cache.get(&hash, self.trust()) {
-            if super::record::fresh(hit.verified_at, policy) {
-                return Ok(Some(hit));
+    ) -> Result<Option<(Arc<SessionRecord>, Arc<MwUser>)>, Unavailable> {
+        if let Some((record, user)) = self.cache.get(id, self.trust()) {
+            if super::record::fresh(record.verified_at, policy) {
+                return Ok(Some((record, user)));
             }
         }
-        self.read_from_redis(id, &hash, policy).await
+        let hash = session_hash(id);
+        let record = self.read_from_redis(id, &hash, policy).await?;
+        Ok(record.map(|r| {
+            let user = self.cache.put(id, &hash, r.clone());
+            (r, user)
+        }))
     }
 
+    /// The record of session `id` as Redis has it now (not cached: the
+    /// caller caches what it keeps).
     async fn read_from_redis(
         &self,
         id: &str,
@@ -314,9 +358,8 @@ impl RedisStore {
             .and_then(|v| self.open(id, &v))
             .and_then(|json| decode_record(&json, policy))
             .map(Arc::new);
-        match &record {
-            Some(r) => self.cache.put(hash.to_string(), r.clone()),
-            None => self.cache.remove(hash),
+        if record.is_none() {
+            self.cache.remove(hash);
         }
         Ok(record)
     }

@@ -155,8 +155,8 @@ impl Store {
         match self {
             Store::Cookie => Ok(records.record(jar, policy)),
             #[cfg(feature = "redis")]
-            Store::Redis(redis) => match session_id(jar) {
-                Some(id) => redis.read(&id, policy).await,
+            Store::Redis(redis) => match session_id_ref(jar) {
+                Some(id) => Ok(redis.read(id, policy).await?.map(|(record, _)| record)),
                 None => Ok(None),
             },
         }
@@ -173,10 +173,10 @@ impl Store {
         match self {
             Store::Cookie => Ok(users.user(jar, policy)),
             #[cfg(feature = "redis")]
-            Store::Redis(_) => Ok(self
-                .read(jar, policy, users)
-                .await?
-                .map(|r| Arc::new(r.user.clone()))),
+            Store::Redis(redis) => match session_id_ref(jar) {
+                Some(id) => Ok(redis.read(id, policy).await?.map(|(_, user)| user)),
+                None => Ok(None),
+            },
         }
     }
 
@@ -324,6 +324,12 @@ fn secret_key(rocket: &rocket::Rocket<rocket::Build>) -> Vec<u8> {
 /// in base64url, or nothing for any other value.
 #[cfg(feature = "redis")]
 fn session_id(jar: &CookieJar<'_>) -> Option<String> {
+    session_id_ref(jar).map(str::to_string)
+}
+
+/// [`session_id`], borrowed from the jar (a page's read copies nothing).
+#[cfg(feature = "redis")]
+fn session_id_ref<'a>(jar: &'a CookieJar<'_>) -> Option<&'a str> {
     let value = jar.get(SESSION_COOKIE)?.value();
-    super::redis::valid_session_id(value).then(|| value.to_string())
+    super::redis::valid_session_id(value).then_some(value)
 }
