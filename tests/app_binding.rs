@@ -105,14 +105,7 @@ async fn an_app_for_another_wiki_reads_this_apps_session_as_signed_out() {
     );
     assert_eq!(with_cookie(app_b.at("/me"), &cookie).await.0, 401);
     // An instance of the same app (same wiki and consumer) still serves it.
-    let twin_port = free_port();
-    let twin = launch(app_rocket(figment_with(
-        &wiki,
-        &a,
-        twin_port,
-        Proto::OAuth1,
-    )))
-    .await;
+    let twin = twin_instance(&wiki, &a, Proto::OAuth1).await;
     assert_eq!(
         with_cookie(twin.at("/"), &cookie).await,
         (200, "user: Alice".into())

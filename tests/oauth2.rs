@@ -113,14 +113,7 @@ async fn a_rotated_refresh_token_is_refused_and_signs_out_elsewhere() {
     )))
     .await;
     // A second instance sharing secret_key (it serves the same sessions).
-    let twin_port = free_port();
-    let twin = launch(app_rocket(figment_with(
-        &wiki,
-        &consumer,
-        twin_port,
-        Proto::OAuth2,
-    )))
-    .await;
+    let twin = twin_instance(&wiki, &consumer, Proto::OAuth2).await;
     wiki.set_oauth2_access_token_lifetime(2);
     let jar = Arc::new(reqwest::cookie::Jar::default());
     let step = stepping_browser(jar.clone());
@@ -579,14 +572,7 @@ async fn two_instances_at_expiry_on_1_47_sign_nobody_out_with_the_cookie_store()
         Proto::OAuth2,
     )))
     .await;
-    let twin_port = free_port();
-    let twin = launch(app_rocket(figment_with(
-        &wiki,
-        &consumer,
-        twin_port,
-        Proto::OAuth2,
-    )))
-    .await;
+    let twin = twin_instance(&wiki, &consumer, Proto::OAuth2).await;
     wiki.set_oauth2_access_token_lifetime(2);
     let users = ["Alice", "Bob", "Carol", "Dave"];
     let mut cookies = Vec::new();

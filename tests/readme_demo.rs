@@ -105,6 +105,11 @@ async fn groups_show_all_users_not_a_bare_star_and_log_out_stays_whole() {
     wiki.shutdown().await;
 }
 
+/// The body of the page at `url`.
+async fn body_of(client: &reqwest::Client, url: String) -> String {
+    client.get(url).send().await.unwrap().text().await.unwrap()
+}
+
 /// The demo in German and French (its own message files, through
 /// `mwoauth.i18n_dir`), the crate's errors in its pages too.
 #[rocket::async_test]
@@ -120,14 +125,7 @@ async fn the_demo_speaks_the_visitors_language() {
         .cookie_store(true)
         .build()
         .unwrap();
-    let body = german
-        .get(app.at("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let body = body_of(&german, app.at("/")).await;
     assert!(body.contains("<html lang=\"de\">"), "{body}");
     assert!(body.contains("Mit dem Wiki anmelden"), "{body}");
     assert!(
@@ -151,24 +149,10 @@ async fn the_demo_speaks_the_visitors_language() {
     assert!(body.contains(">Zurück zur Demo</a>"), "{body}");
     // Signed in: the greeting names the user; the flash is the crate's.
     wiki.set_auto_approve(Some("Alice"));
-    let body = german
-        .get(app.at("/login?uselang=fr"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let body = body_of(&german, app.at("/login?uselang=fr")).await;
     assert!(body.contains("Du bist als Alice angemeldet."), "{body}");
     assert!(body.contains("Du bist angemeldet, Alice!"), "{body}");
-    let body = german
-        .get(app.at("/?uselang=fr"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let body = body_of(&german, app.at("/?uselang=fr")).await;
     assert!(body.contains("<html lang=\"fr\">"), "{body}");
     assert!(
         body.contains("Vous êtes connecté en tant que Alice."),
@@ -177,25 +161,11 @@ async fn the_demo_speaks_the_visitors_language() {
     assert!(body.contains(">Requête de test</a>"), "{body}");
     assert!(body.contains("<th>Modifications</th>"), "{body}");
     // The tour's pages too: the API request view and the sandbox form.
-    let body = german
-        .get(app.at("/contributions"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let body = body_of(&german, app.at("/contributions")).await;
     assert!(body.contains("Testabfrage: Beiträge von <span"), "{body}");
     assert!(body.contains("<h2>Die API-Anfrage</h2>"), "{body}");
     assert!(!body.contains("The wiki’s answer"), "{body}");
-    let body = german
-        .get(app.at("/sandbox?uselang=fr"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let body = body_of(&german, app.at("/sandbox?uselang=fr")).await;
     assert!(
         body.contains(">Enregistrer la modification</button>"),
         "{body}"

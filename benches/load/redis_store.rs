@@ -480,23 +480,10 @@ async fn many_users_in_redis(s: &Settings, ours: &Ours, server: &RedisServer, re
     let rss0 = proc_kb(pid, "VmRSS:");
     let run = many_users_with(&base, pid, cookies, 1, s.scale_secs, 16).await;
     drop(app);
-    let at = |n: u64| {
-        run.rss
-            .iter()
-            .find(|(d, _)| *d >= n)
-            .map_or(f64::NAN, |(_, kb)| *kb as f64 / 1024.0)
-    };
+    let at = |n: u64| run.rss_at(n);
     let full = 10_000u64.min(run.requests);
-    let end_mb = run
-        .rss
-        .last()
-        .map_or(f64::NAN, |(_, kb)| *kb as f64 / 1024.0);
-    let max_after_full = run
-        .rss
-        .iter()
-        .filter(|(d, _)| *d >= full)
-        .map(|(_, kb)| *kb as f64 / 1024.0)
-        .fold(f64::NAN, f64::max);
+    let end_mb = run.rss_end();
+    let max_after_full = run.rss_max_after(full);
     rep.push(&format!(
         "{users} distinct users in Redis mode (OAuth 1.0a app; their sessions written into Redis by the bench from the documented format, pipelined, in {forged_in:.1} s), each once, by 16 connections: {} requests in {:.1} s, **{:.0} req/s**, {} errors (every request a miss of the 4,096-entry record cache: a Redis GET). RSS: {:.1} MB at start, {:.1} MB after 4,096 users (the record cache is full), {:.1} MB after 10,000, {:.1} MB at the end; highest sample after 10,000 users {:.1} MB; peak (VmHWM) {:.1} MB.\n\n",
         run.requests,

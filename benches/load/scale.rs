@@ -74,6 +74,32 @@ pub struct ScaleRun {
     pub peak_kb: u64,
 }
 
+impl ScaleRun {
+    /// RSS (MB) at the first sample after `n` requests.
+    pub fn rss_at(&self, n: u64) -> f64 {
+        self.rss
+            .iter()
+            .find(|(d, _)| *d >= n)
+            .map_or(f64::NAN, |(_, kb)| *kb as f64 / 1024.0)
+    }
+
+    /// RSS (MB) at the last sample.
+    pub fn rss_end(&self) -> f64 {
+        self.rss
+            .last()
+            .map_or(f64::NAN, |(_, kb)| *kb as f64 / 1024.0)
+    }
+
+    /// The highest RSS (MB) sampled after `n` requests.
+    pub fn rss_max_after(&self, n: u64) -> f64 {
+        self.rss
+            .iter()
+            .filter(|(d, _)| *d >= n)
+            .map(|(_, kb)| *kb as f64 / 1024.0)
+            .fold(f64::NAN, f64::max)
+    }
+}
+
 /// `users` distinct signed-in users, `cycles` times each in turn, by `conns`
 /// connections at once (bounded by `secs`).
 pub async fn many_users(
@@ -305,23 +331,10 @@ async fn many_distinct_users(s: &Settings, ours: &Ours, rep: &mut Report) {
     )
     .await;
     drop(app);
-    let at = |n: u64| {
-        run.rss
-            .iter()
-            .find(|(d, _)| *d >= n)
-            .map_or(f64::NAN, |(_, kb)| *kb as f64 / 1024.0)
-    };
+    let at = |n: u64| run.rss_at(n);
     let full = 10_000u64.min(run.requests);
-    let end_mb = run
-        .rss
-        .last()
-        .map_or(f64::NAN, |(_, kb)| *kb as f64 / 1024.0);
-    let max_after_full = run
-        .rss
-        .iter()
-        .filter(|(d, _)| *d >= full)
-        .map(|(_, kb)| *kb as f64 / 1024.0)
-        .fold(f64::NAN, f64::max);
+    let end_mb = run.rss_end();
+    let max_after_full = run.rss_max_after(full);
     rep.push(&format!(
         "(a) {} distinct signed-in users (session cookies made in the bench with the app's `secret_key`), each in turn, twice, by 16 connections (an in-process client): {} requests in {:.1} s, **{:.0} req/s**, {} errors. RSS: {:.1} MB at start, {:.1} MB after 4,096 users (the identity cache is full), {:.1} MB after 10,000, {:.1} MB after {}, {:.1} MB at the end; highest sample after 10,000 users {:.1} MB; peak (VmHWM) {:.1} MB.\n\n",
         run.users,

@@ -264,6 +264,13 @@ pub async fn wiki_and_app_in(
 /// single-use.
 pub const REDIS_SUITE_VERSION: MediaWikiVersion = MediaWikiVersion::V1_43;
 
+/// Another instance of the app of `consumer` (same `secret_key`, its own
+/// port): it serves the same sessions.
+pub async fn twin_instance(wiki: &DevWiki, consumer: &Consumer, proto: Proto) -> App {
+    let port = free_port();
+    launch(app_rocket(figment_with(wiki, consumer, port, proto))).await
+}
+
 /// The figment of a test app talking to `wiki` as `consumer`.
 pub fn app_figment(wiki: &DevWiki, consumer: &Consumer, port: u16) -> Figment {
     Figment::from(rocket::Config::debug_default())
