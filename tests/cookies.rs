@@ -234,23 +234,6 @@ async fn tampered_truncated_and_foreign_cookies_are_signed_out() {
     assert_eq!(page_with_cookie(&twin, &cookie).await.1, "user: Mallory");
 }
 
-/// Twelve grants, as a consumer with many rights asks for (the longest
-/// tokens and the most grants in the record).
-const TWELVE_GRANTS: [&str; 12] = [
-    "basic",
-    "highvolume",
-    "editpage",
-    "editprotected",
-    "createeditmovepage",
-    "uploadfile",
-    "uploadeditmovefile",
-    "patrol",
-    "rollback",
-    "blockusers",
-    "delete",
-    "protect",
-];
-
 /// Signs `user` in with OAuth 2.0 on `wiki` (a confidential client with
 /// `grants`) and returns the `mwoauth_session=` Set-Cookie value's length
 /// and the record it holds.

@@ -707,23 +707,6 @@ async fn no_flash_cookie_when_the_app_shows_no_flashes() {
     wiki.shutdown().await;
 }
 
-/// Twelve grants, as a consumer with many rights asks for: its codes and
-/// refresh tokens are the longest (1,146-character codes on a real 1.39).
-const TWELVE_GRANTS: [&str; 12] = [
-    "basic",
-    "highvolume",
-    "editpage",
-    "editprotected",
-    "createeditmovepage",
-    "uploadfile",
-    "uploadeditmovefile",
-    "patrol",
-    "rollback",
-    "blockusers",
-    "delete",
-    "protect",
-];
-
 /// Logs in through each redirect as a browser would; the code (or
 /// verifier) the wiki sent back and the final page.
 async fn login_stepping(

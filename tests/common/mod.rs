@@ -158,6 +158,24 @@ async fn page(api: MwApi, title: &str) -> Result<String, Error> {
     ))
 }
 
+/// Twelve grants, as a consumer with many rights asks for: its codes and
+/// refresh tokens are the longest (1,146-character codes on a real 1.39),
+/// and its record holds the most grants.
+pub const TWELVE_GRANTS: [&str; 12] = [
+    "basic",
+    "highvolume",
+    "editpage",
+    "editprotected",
+    "createeditmovepage",
+    "uploadfile",
+    "uploadeditmovefile",
+    "patrol",
+    "rollback",
+    "blockusers",
+    "delete",
+    "protect",
+];
+
 /// The protocols every sign-in test runs with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Proto {
