@@ -99,6 +99,12 @@ impl Session {
     pub fn to_json(&self) -> String {
         serde_json::to_string(&self.0).expect("records serialize")
     }
+
+    /// The record in the session cookie's compact layout (format 3, before
+    /// it is compressed and sealed): its values and its random bytes.
+    pub fn to_compact(&self) -> (Vec<u8>, Vec<u8>) {
+        session::compact(&self.0)
+    }
 }
 
 thread_local! {
@@ -135,8 +141,15 @@ fn with_request<T>(
     })
 }
 
+/// `session::from_compact`: the record of a format-3 session cookie, as
+/// it reads once opened and inflated.
+pub fn decode_compact_session(values: &[u8], random: &[u8]) -> Option<Session> {
+    session::from_compact(values, random).map(Session)
+}
+
 /// `session::decode_session`, reached as the crate reaches it: `value` is the
-/// decrypted `mwoauth_session` cookie of a request, read by
+/// decrypted `mwoauth_session` cookie of a request (format 2, JSON in a
+/// Rocket private cookie, as Redis keeps it too), read by
 /// `session::read_session` (which also drops records older than the sign-in
 /// lifetime; here that is `u32::MAX` days), as a site signing in with
 /// OAuth 1.0a reads it or else as one signing in with OAuth 2.0.
@@ -153,7 +166,11 @@ pub fn decode_session(value: &str) -> Option<Session> {
                         protocol,
                         ..policy()
                     };
-                    session::read_session(req.cookies(), &policy)
+                    session::read_session(
+                        req.cookies(),
+                        &policy,
+                        &session::cookie_sealer(&[7u8; 64]),
+                    )
                 })
                 .map(Session)
         },

@@ -42,7 +42,7 @@ async fn session_of(req: &Request<'_>) -> Result<Option<Arc<SessionRecord>>, Una
     }
     req.local_cache_async(async {
         CachedSession(match OAuthState::of(req) {
-            Some(s) => s.store.read(req.cookies(), &s.cookies, &s.users).await,
+            Some(s) => s.store.read(req.cookies(), &s.cookies).await,
             None => Ok(None),
         })
     })
@@ -62,7 +62,7 @@ async fn user_of(req: &Request<'_>) -> Result<Option<Arc<MwUser>>, Unavailable> 
         return Ok(None);
     }
     match OAuthState::of(req) {
-        Some(s) => s.store.user(req.cookies(), &s.cookies, &s.users).await,
+        Some(s) => s.store.user(req.cookies(), &s.cookies).await,
         None => Ok(None),
     }
 }

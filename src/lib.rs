@@ -15,8 +15,8 @@
 //! | [`MwApi`] | an [`ApiClient`] acting as the user: signed `api.php` requests, on this wiki or another |
 //! | [`OwnerApi`] | an [`ApiClient`] acting as an owner-only consumer (no user) |
 //!
-//! Tokens live in Rocket's private (encrypted) cookies, so any number of
-//! instances sharing `secret_key` serve the same users. Each guard has a
+//! Tokens live in encrypted cookies (keys from Rocket's `secret_key`), so any
+//! number of instances sharing `secret_key` serve the same users. Each guard has a
 //! [`Sentinel`](rocket::Sentinel): an app that uses one without the fairing
 //! does not launch.
 //!
@@ -201,6 +201,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod api;
+mod compact;
 mod config;
 mod error;
 mod fairing;

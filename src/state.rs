@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::i18n::Messages;
 use crate::protocol::{Consumer, Credentials, Protocol};
-use crate::session::{CookiePolicy, Store, UserCache};
+use crate::session::{CookiePolicy, Store};
 
 /// The state behind the handle; guards and routes read it.
 pub(crate) struct OAuthState {
@@ -29,8 +29,6 @@ pub(crate) struct OAuthState {
     pub tokens: TokenCache,
     /// Requests in flight per user, for every client of this app.
     pub in_flight: InFlight,
-    /// The opened session records of recent cookies (cookie store).
-    pub users: UserCache,
     /// The crate's messages and the app's (`i18n_dir`).
     pub messages: Arc<Messages>,
     /// Where the signed-in records live.
@@ -87,7 +85,6 @@ impl OAuthState {
             cookies,
             tokens: TokenCache::default(),
             in_flight: InFlight::default(),
-            users: UserCache::default(),
             messages: Arc::new(messages),
             store,
         })

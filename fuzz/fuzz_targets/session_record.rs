@@ -1,5 +1,6 @@
-//! The signed-in cookie's record: anything decodes or reads as signed out,
-//! and a decoded record written back by the crate decodes to the same record.
+//! The signed-in record as JSON (Redis, and format-2 cookies): anything
+//! decodes or reads as signed out, and a decoded record written back by the
+//! crate decodes to the same record.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

@@ -31,6 +31,7 @@ pub use error::WikiError;
 pub(crate) use error::{clock_advice, clock_offset, RequestError};
 pub use identity::IdentityError;
 
+use crate::compact::{Reader, Writer};
 use crate::config::{self, Config, OAuthVersion, OwnerOnly};
 use crate::user::VerifiedMwUser;
 use callback::CallbackData;
@@ -91,6 +92,30 @@ impl fmt::Debug for Credentials {
 }
 
 impl Credentials {
+    /// Appends the credentials in the session cookie's compact layout
+    /// ([`crate::compact`]): the protocol, then its tokens.
+    pub(crate) fn write_compact(&self, w: &mut Writer) {
+        match &self.0 {
+            Grant::OAuth1(pair) => {
+                w.byte(1);
+                pair.write_compact(w);
+            }
+            Grant::OAuth2(tokens) => {
+                w.byte(2);
+                tokens.write_compact(w);
+            }
+        }
+    }
+
+    /// Credentials written by [`Credentials::write_compact`].
+    pub(crate) fn read_compact(r: &mut Reader<'_>) -> Option<Credentials> {
+        Some(Credentials(match r.byte()? {
+            1 => Grant::OAuth1(oauth1::TokenPair::read_compact(r)?),
+            2 => Grant::OAuth2(oauth2::Tokens::read_compact(r)?),
+            _ => return None,
+        }))
+    }
+
     /// An OAuth 1.0a access token and its secret (e.g. an owner-only consumer's).
     pub(crate) fn oauth1(token: &str, secret: &str) -> Credentials {
         Credentials(Grant::OAuth1(oauth1::TokenPair {

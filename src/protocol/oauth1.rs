@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::error::{RequestError, WikiError};
 use super::identity;
 use super::wiki::Wiki;
+use crate::compact::{Reader, Writer};
 use crate::user::VerifiedMwUser;
 use crate::wire::{self, encode_pairs};
 
@@ -35,6 +36,22 @@ pub(crate) struct TokenPair {
     /// The secret half; `Debug` prints `[redacted]`.
     #[serde(rename = "s")]
     pub secret: String,
+}
+
+impl TokenPair {
+    /// The pair in the session cookie's compact layout (MediaWiki's tokens
+    /// are 32 hex characters: 16 bytes each).
+    pub(super) fn write_compact(&self, w: &mut Writer) {
+        w.text(&self.key);
+        w.text(&self.secret);
+    }
+
+    pub(super) fn read_compact(r: &mut Reader<'_>) -> Option<TokenPair> {
+        Some(TokenPair {
+            key: r.text()?,
+            secret: r.text()?,
+        })
+    }
 }
 
 impl fmt::Debug for TokenPair {

@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::error::WikiError;
 use super::wiki::Wiki;
+use crate::compact::{Reader, Writer};
 use crate::config::Callback;
 use crate::user::{MwUser, VerifiedMwUser};
 use crate::wire::{self, encode_pairs};
@@ -49,6 +50,72 @@ pub(crate) struct Tokens {
     /// not a refresh token.
     #[serde(rename = "cc", default, skip_serializing_if = "std::ops::Not::not")]
     pub client_credentials: bool,
+}
+
+impl Tokens {
+    const HAS_REFRESH: u8 = 1;
+    const HAS_EXPIRY: u8 = 2;
+    const HAS_LIFETIME: u8 = 4;
+    const CLIENT_CREDENTIALS: u8 = 8;
+
+    /// The tokens in the session cookie's compact layout: which optional
+    /// fields follow, the access token (a JWT: its parts' bytes), the
+    /// refresh token (`def50200` and hex: its bytes), the expiry and the
+    /// lifetime.
+    pub(super) fn write_compact(&self, w: &mut Writer) {
+        let flags = [
+            (self.refresh.is_some(), Self::HAS_REFRESH),
+            (self.expires_at.is_some(), Self::HAS_EXPIRY),
+            (self.lifetime.is_some(), Self::HAS_LIFETIME),
+            (self.client_credentials, Self::CLIENT_CREDENTIALS),
+        ]
+        .into_iter()
+        .filter(|(set, _)| *set)
+        .fold(0, |flags, (_, bit)| flags | bit);
+        w.byte(flags);
+        w.text(&self.access);
+        if let Some(refresh) = &self.refresh {
+            w.text(refresh);
+        }
+        for n in [self.expires_at, self.lifetime].into_iter().flatten() {
+            w.int(n);
+        }
+    }
+
+    pub(super) fn read_compact(r: &mut Reader<'_>) -> Option<Tokens> {
+        let flags = r.byte()?;
+        if flags
+            & !(Self::HAS_REFRESH
+                | Self::HAS_EXPIRY
+                | Self::HAS_LIFETIME
+                | Self::CLIENT_CREDENTIALS)
+            != 0
+        {
+            return None;
+        }
+        let access = r.text()?;
+        let refresh = if flags & Self::HAS_REFRESH != 0 {
+            Some(r.text()?)
+        } else {
+            None
+        };
+        let mut optional = |bit| {
+            if flags & bit != 0 {
+                r.int().map(Some)
+            } else {
+                Some(None)
+            }
+        };
+        let expires_at = optional(Self::HAS_EXPIRY)?;
+        let lifetime = optional(Self::HAS_LIFETIME)?;
+        Some(Tokens {
+            access,
+            refresh,
+            expires_at,
+            lifetime,
+            client_credentials: flags & Self::CLIENT_CREDENTIALS != 0,
+        })
+    }
 }
 
 impl fmt::Debug for Tokens {

@@ -9,6 +9,7 @@ use rocket::http::CookieJar;
 
 use super::cookies::{CookiePolicy, SESSION_COOKIE};
 use super::record::{fresh, read_session, SessionRecord};
+use super::seal::Sealer;
 use crate::user::MwUser;
 
 /// The opened records of recently seen session cookies, by their encrypted
@@ -64,6 +65,7 @@ impl UserCache {
         &self,
         jar: &CookieJar<'_>,
         policy: &CookiePolicy,
+        sealer: &Sealer,
     ) -> Option<(Arc<SessionRecord>, Arc<MwUser>)> {
         let cookie = jar.get(SESSION_COOKIE)?;
         let raw = cookie.value();
@@ -74,7 +76,7 @@ impl UserCache {
                     .then(|| (hit.record.clone(), hit.user.clone()));
             }
         }
-        let record = Arc::new(read_session(jar, policy)?);
+        let record = Arc::new(read_session(jar, policy, sealer)?);
         let user = Arc::new(record.user.clone());
         if let Ok(mut map) = self.map.lock() {
             if map.len() >= Self::MAX_ENTRIES {
@@ -93,8 +95,13 @@ impl UserCache {
     }
 
     /// The signed-in user of this request's session cookie, if any.
-    pub(crate) fn user(&self, jar: &CookieJar<'_>, policy: &CookiePolicy) -> Option<Arc<MwUser>> {
-        self.entry(jar, policy).map(|(_, user)| user)
+    pub(crate) fn user(
+        &self,
+        jar: &CookieJar<'_>,
+        policy: &CookiePolicy,
+        sealer: &Sealer,
+    ) -> Option<Arc<MwUser>> {
+        self.entry(jar, policy, sealer).map(|(_, user)| user)
     }
 
     /// The signed-in record of this request's session cookie, if any.
@@ -102,7 +109,8 @@ impl UserCache {
         &self,
         jar: &CookieJar<'_>,
         policy: &CookiePolicy,
+        sealer: &Sealer,
     ) -> Option<Arc<SessionRecord>> {
-        self.entry(jar, policy).map(|(record, _)| record)
+        self.entry(jar, policy, sealer).map(|(record, _)| record)
     }
 }

@@ -1,7 +1,10 @@
 //! What lives in cookies, and how.
 //!
-//! Every record is JSON inside a Rocket **private** (encrypted and
-//! authenticated) cookie, so any instance sharing `secret_key` can serve any
+//! Every record is encrypted and authenticated with a key from
+//! `secret_key`: the session's in its own compact format (`record`: tokens
+//! as their bytes, the rest compressed, sealed with AES-256-GCM), a login in
+//! progress as JSON in a Rocket **private** cookie. So any instance sharing
+//! `secret_key` can serve any
 //! user; an instance keeps only a bounded cache of the records it opened
 //! lately ([`UserCache`]: derived, nothing the cookie does not hold). A tampered, truncated, foreign
 //! (other `secret_key`) or older-format cookie simply reads as "signed out".
@@ -35,9 +38,9 @@ mod pending;
 mod record;
 #[cfg(feature = "redis")]
 mod redis;
+mod seal;
 mod store;
 
-pub(crate) use cache::UserCache;
 pub(crate) use cookies::{
     app_binding, make_secure, reapply_removals, remove, removed, set_flash, CookiePolicy,
     SESSION_COOKIE,
@@ -45,7 +48,7 @@ pub(crate) use cookies::{
 pub(crate) use pending::{store_pending, take_pending};
 #[cfg(fuzzing)]
 pub(crate) use pending::{PENDING_BUDGET, PENDING_SLOTS};
-#[cfg(fuzzing)]
-pub(crate) use record::read_session;
 pub(crate) use record::SessionRecord;
+#[cfg(fuzzing)]
+pub(crate) use record::{compact, cookie_sealer, from_compact, read_session};
 pub(crate) use store::{Refresh, Session, Store, Unavailable, WriteError};

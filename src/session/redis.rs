@@ -30,8 +30,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
-use aes_gcm::aead::{Aead, KeyInit, Payload};
-use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine;
 use futures_util::StreamExt;
 use rand::RngCore;
@@ -42,6 +40,7 @@ use sha2::{Digest, Sha256};
 use super::cookies::CookiePolicy;
 use super::record::Unavailable;
 use super::record::{decode_record, SessionRecord};
+use super::seal::Sealer;
 use crate::user::MwUser;
 
 /// What [`RedisStore::begin_refresh`] found.
@@ -178,7 +177,7 @@ pub(crate) struct RedisStore {
     client: redis::Client,
     conn: ConnectionManager,
     prefix: String,
-    cipher: Aes256Gcm,
+    sealer: Sealer,
     cache: RecordCache,
     subscribed: AtomicBool,
     lock_ttl: Duration,
@@ -210,15 +209,15 @@ impl RedisStore {
             .set_max_delay(Duration::from_millis(500));
         let conn = ConnectionManager::new_lazy_with_config(client.clone(), config)
             .map_err(|e| format!("cannot set up the Redis connection: {e}"))?;
-        let hk = hkdf::Hkdf::<Sha256>::new(Some(b"rocket_mediawiki_oauth redis"), secret);
-        let mut key = [0u8; 32];
-        hk.expand(b"session records v1", &mut key)
-            .map_err(|_| "cannot derive the record key".to_string())?;
         let store = Arc::new(RedisStore {
             client,
             conn,
             prefix: prefix.to_string(),
-            cipher: Aes256Gcm::new(&key.into()),
+            sealer: Sealer::derive(
+                secret,
+                b"rocket_mediawiki_oauth redis",
+                b"session records v1",
+            ),
             cache: RecordCache::default(),
             subscribed: AtomicBool::new(false),
             lock_ttl,
@@ -278,39 +277,11 @@ impl RedisStore {
     }
 
     fn seal(&self, id: &str, json: &str) -> Vec<u8> {
-        let mut nonce = [0u8; 12];
-        rand::rngs::OsRng.fill_bytes(&mut nonce);
-        let aad = [b"mwoauth session\0".as_slice(), id.as_bytes()].concat();
-        let sealed = self
-            .cipher
-            .encrypt(
-                Nonce::from_slice(&nonce),
-                Payload {
-                    msg: json.as_bytes(),
-                    aad: &aad,
-                },
-            )
-            .expect("AES-GCM encrypts any record");
-        [nonce.as_slice(), &sealed].concat()
+        self.sealer.seal(&record_aad(id), json.as_bytes())
     }
 
     fn open(&self, id: &str, value: &[u8]) -> Option<String> {
-        if value.len() < 12 {
-            return None;
-        }
-        let (nonce, sealed) = value.split_at(12);
-        let aad = [b"mwoauth session\0".as_slice(), id.as_bytes()].concat();
-        let plain = self
-            .cipher
-            .decrypt(
-                Nonce::from_slice(nonce),
-                Payload {
-                    msg: sealed,
-                    aad: &aad,
-                },
-            )
-            .ok()?;
-        String::from_utf8(plain).ok()
+        String::from_utf8(self.sealer.open(&record_aad(id), value)?).ok()
     }
 
     /// The trust bound of a cached record now.
@@ -571,6 +542,11 @@ async fn subscribe(store: Weak<RedisStore>) {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+}
+
+/// What a record in Redis is sealed together with: its session id.
+fn record_aad(id: &str) -> Vec<u8> {
+    [b"mwoauth session\0".as_slice(), id.as_bytes()].concat()
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The `store` seam: where the signed-in record lives. Guards and routes
 //! call these functions alone and never ask which store is configured.
 //!
-//! - [`Store::Cookie`] (the default): the record is the private cookie
+//! - [`Store::Cookie`] (the default): the record is the sealed cookie
 //!   itself ([`super::record`]); the server keeps only a bounded cache of
 //!   the records it opened lately ([`UserCache`]: nothing the cookie does
 //!   not hold).
@@ -17,7 +17,8 @@ use super::cookies::CookiePolicy;
 #[cfg(feature = "redis")]
 use super::cookies::SESSION_COOKIE;
 pub(crate) use super::record::Unavailable;
-use super::record::{clear_session, store_session, SessionRecord, TooLarge};
+use super::record::{clear_session, cookie_sealer, store_session, SessionRecord, TooLarge};
+use super::seal::{secret_key, Sealer};
 use crate::protocol::Credentials;
 use crate::user::MwUser;
 
@@ -44,8 +45,8 @@ pub(crate) enum Session {
 
 /// Where the signed-in record lives ([`crate::config::SessionStore`]).
 pub(crate) enum Store {
-    /// In the private cookie.
-    Cookie,
+    /// In the sealed cookie: its key, and the records opened lately.
+    Cookie(Sealer, UserCache),
     /// In Redis.
     #[cfg(feature = "redis")]
     Redis(Arc<super::redis::RedisStore>),
@@ -110,10 +111,10 @@ impl Store {
         rocket: &rocket::Rocket<rocket::Build>,
     ) -> Result<Store, String> {
         match config.store {
-            crate::config::SessionStore::Cookie => {
-                let _ = rocket;
-                Ok(Store::Cookie)
-            }
+            crate::config::SessionStore::Cookie => Ok(Store::Cookie(
+                cookie_sealer(&secret_key(rocket)),
+                UserCache::default(),
+            )),
             #[cfg(not(feature = "redis"))]
             crate::config::SessionStore::Redis => Err(
                 "mwoauth.store = \"redis\" needs the cargo feature `redis` of rocket_mediawiki_oauth"
@@ -150,10 +151,9 @@ impl Store {
         &self,
         jar: &CookieJar<'_>,
         policy: &CookiePolicy,
-        records: &UserCache,
     ) -> Result<Option<Arc<SessionRecord>>, Unavailable> {
         match self {
-            Store::Cookie => Ok(records.record(jar, policy)),
+            Store::Cookie(sealer, records) => Ok(records.record(jar, policy, sealer)),
             #[cfg(feature = "redis")]
             Store::Redis(redis) => match session_id_ref(jar) {
                 Some(id) => Ok(redis.read(id, policy).await?.map(|(record, _)| record)),
@@ -168,10 +168,9 @@ impl Store {
         &self,
         jar: &CookieJar<'_>,
         policy: &CookiePolicy,
-        users: &UserCache,
     ) -> Result<Option<Arc<MwUser>>, Unavailable> {
         match self {
-            Store::Cookie => Ok(users.user(jar, policy)),
+            Store::Cookie(sealer, users) => Ok(users.user(jar, policy, sealer)),
             #[cfg(feature = "redis")]
             Store::Redis(redis) => match session_id_ref(jar) {
                 Some(id) => Ok(redis.read(id, policy).await?.map(|(_, user)| user)),
@@ -190,9 +189,9 @@ impl Store {
         session: Session,
     ) -> Result<(), WriteError> {
         match self {
-            Store::Cookie => {
+            Store::Cookie(sealer, _) => {
                 let _ = session;
-                store_session(jar, policy, credentials, user).map_err(WriteError::TooLarge)
+                store_session(jar, policy, sealer, credentials, user).map_err(WriteError::TooLarge)
             }
             #[cfg(feature = "redis")]
             Store::Redis(redis) => {
@@ -247,7 +246,7 @@ impl Store {
         record: &Arc<SessionRecord>,
     ) -> Result<Refresh, Unavailable> {
         match self {
-            Store::Cookie => {
+            Store::Cookie(..) => {
                 let _ = (jar, policy);
                 Ok(Refresh::Go(RefreshLock::none(), record.clone()))
             }
@@ -277,45 +276,12 @@ impl Store {
         central_id: u64,
     ) -> Option<Result<usize, Unavailable>> {
         match self {
-            Store::Cookie => {
+            Store::Cookie(..) => {
                 let _ = central_id;
                 None
             }
             #[cfg(feature = "redis")]
             Store::Redis(redis) => Some(redis.sign_out_everywhere(central_id).await),
-        }
-    }
-}
-
-/// The bytes of Rocket's `secret_key`, decoded as Rocket decodes it
-/// (base64 for 44 or 88 characters, hex for 64 or 128, else the text
-/// itself); without one (the debug profile), a random key for this process,
-/// as Rocket's own cookies then have.
-#[cfg(feature = "redis")]
-fn secret_key(rocket: &rocket::Rocket<rocket::Build>) -> Vec<u8> {
-    use base64::Engine;
-    let given = rocket
-        .figment()
-        .extract_inner::<String>("secret_key")
-        .ok()
-        .filter(|k| !k.is_empty());
-    match given {
-        Some(k) => {
-            let decoded = match k.len() {
-                44 | 88 => base64::engine::general_purpose::STANDARD.decode(&k).ok(),
-                64 | 128 => (0..k.len())
-                    .step_by(2)
-                    .map(|i| u8::from_str_radix(k.get(i..i + 2)?, 16).ok())
-                    .collect(),
-                _ => None,
-            };
-            decoded.unwrap_or_else(|| k.into_bytes())
-        }
-        None => {
-            use rand::RngCore;
-            let mut key = vec![0u8; 64];
-            rand::rngs::OsRng.fill_bytes(&mut key);
-            key
         }
     }
 }

@@ -453,9 +453,16 @@ pub fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-/// The record in the session cookie a jar holds for `app`, decrypted with
-/// the tests' key (to see the tokens the crate keeps).
+/// The signed-in record in the browser's `mwoauth_session` cookie, opened
+/// as the crate's documentation describes format 3 (src/session/record.rs,
+/// src/compact.rs), independently of the crate's code: `3.`, base64url of
+/// nonce ‖ AES-256-GCM(length ‖ DEFLATE(values) ‖ random bytes) ‖ tag, the
+/// key HKDF-SHA256(secret_key, salt "rocket_mediawiki_oauth cookie", info
+/// "session record v3"), the associated data "mwoauth_session v3". Returned
+/// as the JSON the record would be (`app`, `at`, `u`, `cr` with `p`, `a`,
+/// `r`, `e`, `l`).
 pub fn session_record(jar: &reqwest::cookie::Jar, app: &App) -> Value {
+    use aes_gcm::aead::{Aead, KeyInit, Payload};
     use base64::Engine;
     use reqwest::cookie::CookieStore;
     let header = jar.cookies(&app.at("/").parse().unwrap()).unwrap();
@@ -464,20 +471,124 @@ pub fn session_record(jar: &reqwest::cookie::Jar, app: &App) -> Value {
         .unwrap()
         .split("; ")
         .find_map(|c| c.strip_prefix("mwoauth_session="))
-        .unwrap();
-    // Rocket percent-encodes the cookie's value.
-    let value = percent_encoding::percent_decode_str(value)
-        .decode_utf8()
         .unwrap()
         .to_string();
-    let key = base64::engine::general_purpose::STANDARD
+    let sealed = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(value.strip_prefix("3.").expect("a format-3 session cookie"))
+        .unwrap();
+    let secret = base64::engine::general_purpose::STANDARD
         .decode(SECRET_KEY)
         .unwrap();
-    let key = cookie::Key::derive_from(&key);
-    let mut plain = cookie::CookieJar::new();
-    plain.add_original(cookie::Cookie::new("mwoauth_session", value));
-    let record = plain.private(&key).get("mwoauth_session").unwrap();
-    serde_json::from_str(record.value()).unwrap()
+    let mut key = [0u8; 32];
+    hkdf::Hkdf::<sha2::Sha256>::new(Some(b"rocket_mediawiki_oauth cookie"), &secret)
+        .expand(b"session record v3", &mut key)
+        .unwrap();
+    let (nonce, ciphertext) = sealed.split_at(12);
+    let body = aes_gcm::Aes256Gcm::new(&key.into())
+        .decrypt(
+            nonce.into(),
+            Payload {
+                msg: ciphertext,
+                aad: b"mwoauth_session v3",
+            },
+        )
+        .expect("sealed with the app's secret_key");
+    let mut framing = CompactRecord(&body, &[]);
+    let deflated = framing.raw();
+    let values = miniz_oxide::inflate::decompress_to_vec(&deflated).unwrap();
+    CompactRecord(&values, framing.0).record()
+}
+
+/// Reads format 3's layout: LEB128 integers (zigzag where signed), strings
+/// length first, tokens packed by shape (0 as is; 1 lowercase hex as its
+/// bytes; 2 a JWT as its parts' bytes), where the bytes of a hex token and
+/// of a JWT's signature are not among the values but, in order, in the
+/// second part (their lengths are among the values).
+struct CompactRecord<'a>(&'a [u8], &'a [u8]);
+
+impl CompactRecord<'_> {
+    fn byte(&mut self) -> u8 {
+        let b = self.0[0];
+        self.0 = &self.0[1..];
+        b
+    }
+    fn random(&mut self) -> Vec<u8> {
+        let n = self.uint() as usize;
+        let b = self.1[..n].to_vec();
+        self.1 = &self.1[n..];
+        b
+    }
+    fn uint(&mut self) -> u64 {
+        let (mut n, mut shift) = (0u64, 0);
+        loop {
+            let b = self.byte();
+            n |= u64::from(b & 0x7f) << shift;
+            if b < 0x80 {
+                return n;
+            }
+            shift += 7;
+        }
+    }
+    fn int(&mut self) -> i64 {
+        let z = self.uint();
+        (z >> 1) as i64 ^ -((z & 1) as i64)
+    }
+    fn raw(&mut self) -> Vec<u8> {
+        let n = self.uint() as usize;
+        let b = self.0[..n].to_vec();
+        self.0 = &self.0[n..];
+        b
+    }
+    fn str(&mut self) -> String {
+        String::from_utf8(self.raw()).unwrap()
+    }
+    fn strs(&mut self) -> Vec<String> {
+        (0..self.uint()).map(|_| self.str()).collect()
+    }
+    fn text(&mut self) -> String {
+        use base64::Engine;
+        match self.byte() {
+            0 => self.str(),
+            1 => self.random().iter().map(|b| format!("{b:02x}")).collect(),
+            2 => [self.raw(), self.raw(), self.random()]
+                .map(|part| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(part))
+                .join("."),
+            other => panic!("packing {other}"),
+        }
+    }
+    fn record(mut self) -> Value {
+        assert_eq!(self.byte(), 3, "format 3");
+        let app = self.text();
+        let at = self.int();
+        let name = self.str();
+        let (central_id, editcount, flags) = (self.uint(), self.uint(), self.byte());
+        let registered = (flags & 4 != 0).then(|| self.str());
+        let (groups, grants) = (self.strs(), self.strs());
+        let credentials = match self.byte() {
+            1 => serde_json::json!({"p": "o1", "k": self.text(), "s": self.text()}),
+            2 => {
+                let flags = self.byte();
+                let access = self.text();
+                let refresh = (flags & 1 != 0).then(|| self.text());
+                let expires = (flags & 2 != 0).then(|| self.int());
+                let lifetime = (flags & 4 != 0).then(|| self.int());
+                serde_json::json!({"p": "o2", "a": access, "r": refresh, "e": expires,
+                    "l": lifetime, "cc": flags & 8 != 0})
+            }
+            other => panic!("protocol {other}"),
+        };
+        assert!(
+            self.0.is_empty() && self.1.is_empty(),
+            "nothing after the credentials"
+        );
+        serde_json::json!({
+            "app": app,
+            "at": at,
+            "u": {"n": name, "i": central_id, "e": editcount, "b": flags & 1 != 0,
+                "c": flags & 2 != 0, "r": registered, "g": groups, "gr": grants},
+            "cr": credentials,
+        })
+    }
 }
 
 /// The binding a record of the app on `base_url` signing in as `consumer`
