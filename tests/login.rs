@@ -81,6 +81,12 @@ async fn login_user_api_edit_logout_with(
         .await
         .unwrap();
     assert_eq!(info["query"]["userinfo"]["name"], "Alice", "{info}");
+    // Parameter names that need percent-encoding are signed as the wiki
+    // checks them (encoded twice in the base string).
+    let (status, body) = text(&client, &app.at("/userinfo-odd-names")).await;
+    assert_eq!(status, 200, "{body}");
+    let info: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(info["query"]["userinfo"]["name"], "Alice", "{info}");
 
     let edit: serde_json::Value = client
         .post(app.at("/edit?title=Sandbox&text=Hello%20from%20Rust"))

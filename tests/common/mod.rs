@@ -113,6 +113,23 @@ async fn userinfo(api: MwApi) -> Result<Json<Value>, Error> {
     ))
 }
 
+/// `/userinfo` with parameters whose names need percent-encoding (the wiki
+/// ignores them, after checking the signature over them).
+#[get("/userinfo-odd-names")]
+async fn userinfo_odd_names(api: MwApi) -> Result<Json<Value>, Error> {
+    Ok(Json(
+        api.request(&[
+            ("action", "query"),
+            ("meta", "userinfo"),
+            // (PHP turns spaces and dots in names into `_`, so no wiki
+            // could check a signature over those.)
+            ("a:b", "c d"),
+            ("n\u{e4}me", "\u{fc}"),
+        ])
+        .await?,
+    ))
+}
+
 /// The signed-in user on another wiki (`?api=<its api.php>`).
 #[get("/userinfo-at?<wiki>")]
 async fn userinfo_at(api: MwApi, wiki: &str) -> Result<Json<Value>, Error> {
@@ -310,6 +327,7 @@ pub fn app_rocket(figment: Figment) -> Rocket<Build> {
     rocket::custom(figment).attach(MwOAuth::fairing()).mount(
         "/",
         routes![
+            userinfo_odd_names,
             index,
             private,
             verified,
