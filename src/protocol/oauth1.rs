@@ -486,7 +486,7 @@ fn access_header<'a>(
     let mut base = String::with_capacity(512);
     base.push_str(method);
     base.push('&');
-    base.push_str(&wire::encode(&url));
+    wire::encode_into(&mut base, &url);
     base.push('&');
     let split = params.0.partition_point(|(k, _)| k.as_str() < "oauth_");
     let (before, after) = params.0.split_at(split);
