@@ -61,6 +61,11 @@ async fn user_of(req: &Request<'_>) -> Result<Option<Arc<MwUser>>, Unavailable> 
         // `MwApi`): a route of lower rank sees nobody signed in.
         return Ok(None);
     }
+    stored_user(req).await
+}
+
+/// [`user_of`] without asking whether this request signed the user out.
+async fn stored_user(req: &Request<'_>) -> Result<Option<Arc<MwUser>>, Unavailable> {
     match OAuthState::of(req) {
         Some(s) => s.store.user(req.cookies(), &s.cookies).await,
         None => Ok(None),
@@ -121,14 +126,14 @@ impl<'r> FromRequest<'r> for &'r MwUser {
     type Error = Error;
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Error> {
-        // A user lent earlier in this request may have been signed out
-        // since by another guard.
+        let lent = req
+            .local_cache_async(async { LentUser(stored_user(req).await) })
+            .await;
+        // Signed out by another guard of this request, before or since a
+        // user was lent.
         if session::removed(req, session::SESSION_COOKIE) {
             return Outcome::Forward(Status::Unauthorized);
         }
-        let lent = req
-            .local_cache_async(async { LentUser(user_of(req).await) })
-            .await;
         match &lent.0 {
             Ok(Some(user)) => Outcome::Success(user),
             Ok(None) => Outcome::Forward(Status::Unauthorized),

@@ -1,5 +1,7 @@
 //! An `api.php` URL, parsed once per client rather than once per request.
 
+use crate::protocol::BaseUri;
+
 /// The `api.php` URL of a client: its text (what the app gave, what is
 /// signed over and shown) and, when it parses as a URL with neither query nor
 /// fragment, the parsed form each request starts from. Parsing a URL costs
@@ -8,6 +10,8 @@
 #[derive(Debug)]
 pub(crate) struct ApiUrl {
     text: String,
+    /// The URL as OAuth 1.0a signs over it.
+    base_uri: BaseUri,
     /// `None` for text that is not such a URL: requests then hand the text to
     /// reqwest as before, which reports what is wrong with it.
     parsed: Option<reqwest::Url>,
@@ -20,6 +24,7 @@ impl ApiUrl {
             .filter(|u| u.query().is_none() && u.fragment().is_none() && !u.cannot_be_a_base());
         ApiUrl {
             text: text.to_string(),
+            base_uri: BaseUri::new(text),
             parsed,
         }
     }
@@ -27,6 +32,11 @@ impl ApiUrl {
     /// The URL as given.
     pub(crate) fn as_str(&self) -> &str {
         &self.text
+    }
+
+    /// The URL as OAuth 1.0a signs over it.
+    pub(crate) fn base_uri(&self) -> &BaseUri {
+        &self.base_uri
     }
 
     /// A POST to this URL.

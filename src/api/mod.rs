@@ -436,7 +436,7 @@ impl ApiClient {
         let credentials = self.fresh_credentials(Renew::IfDue).await?;
         Ok(self
             .protocol
-            .authorize(&credentials, method, self.api_url.as_str(), params)?)
+            .authorize(&credentials, method, self.api_url.base_uri(), params)?)
     }
 
     /// GET for reads, a signed form POST for writes (a `token`, a write

@@ -575,16 +575,17 @@ impl Protocol {
     /// `credentials` (renewed beforehand by [`Protocol::fresh`] when due).
     ///
     /// `params` are the query and form-body parameters (decoded) that OAuth
-    /// 1.0a signs; `url` is the request URL without query.
+    /// 1.0a signs; `url` is the request URL without query, as signed.
     pub(crate) fn authorize<'a>(
         &self,
         credentials: &Credentials,
         method: &str,
-        url: &str,
+        url: &BaseUri,
         params: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<String, RequestError> {
         match (&self.consumer, &credentials.0) {
             (Consumer::OAuth1(consumer), Grant::OAuth1(access)) => {
+                let url = url.0.as_deref().map_err(|e| RequestError(e.clone()))?;
                 let key = self.signing_keys.key(consumer, access);
                 oauth1::sign_request(consumer, access, key, method, url, params)
             }
@@ -593,6 +594,19 @@ impl Protocol {
             }
             _ => Err(RequestError(mismatch().to_string())),
         }
+    }
+}
+
+/// A request URL (without query) as OAuth 1.0a signs over it: the base
+/// string URI of RFC 5849 §3.4.1.2 (lower-case scheme and host, no default
+/// port), worked out once per API URL rather than per request; or why the
+/// URL cannot be signed.
+#[derive(Debug)]
+pub(crate) struct BaseUri(Result<String, String>);
+
+impl BaseUri {
+    pub(crate) fn new(url: &str) -> BaseUri {
+        BaseUri(oauth1::normalize_url(url).map_err(|e| e.0))
     }
 }
 

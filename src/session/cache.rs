@@ -3,6 +3,7 @@
 //! request.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, Mutex};
 
 use rocket::http::CookieJar;
@@ -34,8 +35,30 @@ use crate::user::MwUser;
 /// the whole cookie (≈ 2 KB with OAuth 2.0 tokens).
 #[derive(Debug, Default)]
 pub(crate) struct UserCache {
-    map: Mutex<HashMap<u64, CachedRecord>>,
+    map: Mutex<HashMap<u64, CachedRecord, BuildHasherDefault<Keyed>>>,
     keys: std::hash::RandomState,
+}
+
+/// The map's keys are keyed hashes already ([`UserCache::key`]): used as
+/// they are, not hashed again.
+#[derive(Debug, Default)]
+struct Keyed(u64);
+
+impl Hasher for Keyed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `u64` keys are hashed; anything else still spreads.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 #[derive(Debug)]
