@@ -12,6 +12,21 @@ pub(crate) fn encode(s: &str) -> String {
     out
 }
 
+/// [`encode`], borrowing `s` when it needs no encoding (most API
+/// parameters: `action`, `query`, hex tokens).
+pub(crate) fn encoded(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.bytes().all(unreserved) {
+        std::borrow::Cow::Borrowed(s)
+    } else {
+        std::borrow::Cow::Owned(encode(s))
+    }
+}
+
+/// RFC 3986's unreserved characters.
+fn unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
 /// [`encode`], appended to `out`: runs of unreserved characters copied at
 /// once, every other byte as `%XX` (upper-case hex). Every API call encodes
 /// each of its parameters (twice with OAuth 1.0a), so this is a loop over
@@ -20,7 +35,7 @@ pub(crate) fn encode_into(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut run = 0;
     for (i, &b) in s.as_bytes().iter().enumerate() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+        if unreserved(b) {
             continue;
         }
         // `run..i` holds only ASCII, so both ends are character boundaries.

@@ -2,6 +2,7 @@
 //! `oauth1-request` crate), `Special:OAuth/initiate`, `/token` and `/identify`,
 //! and the parsing of their `raw`/JSON answers (errors are HTTP 200 there).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Mutex;
@@ -66,10 +67,10 @@ impl fmt::Debug for TokenPair {
 /// The non-OAuth parameters of a request, encoded and sorted as RFC 5849
 /// §3.4.1.3.2 says (by encoded name, then encoded value), fed to
 /// `oauth1-request`'s serializer with the `oauth_*` block in its place.
-struct SortedParams(Vec<(String, String)>);
+struct SortedParams<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
 
-impl SortedParams {
-    fn new<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self, RequestError> {
+impl<'a> SortedParams<'a> {
+    fn new(params: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self, RequestError> {
         let mut list = Vec::new();
         for (k, v) in params {
             if k.starts_with("oauth_") {
@@ -77,20 +78,20 @@ impl SortedParams {
                     "parameter {k:?} is reserved for OAuth and cannot be sent by the application"
                 )));
             }
-            list.push((wire::encode(k), wire::encode(v)));
+            list.push((wire::encoded(k), wire::encoded(v)));
         }
         list.sort();
         Ok(SortedParams(list))
     }
 }
 
-impl oauth::Request for SortedParams {
+impl oauth::Request for SortedParams<'_> {
     fn serialize<S: Serializer>(&self, mut serializer: S) -> S::Output {
         let mut oauth_written = false;
         for (k, v) in &self.0 {
             // No application parameter starts with `oauth_`, so every name
             // greater than "oauth_" sorts after the whole `oauth_*` block.
-            if !oauth_written && k.as_str() > "oauth_" {
+            if !oauth_written && &**k > "oauth_" {
                 serializer.serialize_oauth_parameters();
                 oauth_written = true;
             }
@@ -468,12 +469,12 @@ fn access_header<'a>(
 ) -> Result<String, RequestError> {
     use base64::Engine;
     let params = SortedParams::new(params)?;
-    let consumer_key = wire::encode(&consumer.key);
-    let token = wire::encode(&access.key);
-    let nonce = wire::encode(nonce);
+    let consumer_key = wire::encoded(&consumer.key);
+    let token = wire::encoded(&access.key);
+    let nonce = wire::encoded(nonce);
     let timestamp = timestamp.to_string();
     let oauth = [
-        ("oauth_consumer_key", consumer_key.as_str()),
+        ("oauth_consumer_key", &*consumer_key),
         ("oauth_nonce", &nonce),
         ("oauth_signature_method", "HMAC-SHA1"),
         ("oauth_timestamp", &timestamp),
@@ -488,13 +489,13 @@ fn access_header<'a>(
     base.push('&');
     wire::encode_into(&mut base, url);
     base.push('&');
-    let split = params.0.partition_point(|(k, _)| k.as_str() < "oauth_");
+    let split = params.0.partition_point(|(k, _)| &**k < "oauth_");
     let (before, after) = params.0.split_at(split);
     let pairs = before
         .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .map(|(k, v)| (&**k, &**v))
         .chain(oauth)
-        .chain(after.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        .chain(after.iter().map(|(k, v)| (&**k, &**v)));
     for (i, (k, v)) in pairs.enumerate() {
         if i > 0 {
             base.push_str("%26");
