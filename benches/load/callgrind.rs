@@ -227,17 +227,17 @@ pub async fn section(s: &Settings, ours: &Ours, rep: &mut Report) {
             let (extra1, extra2) = (i1[3] - i1[4], i2[3] - i2[4]);
             let (g1, s1, h1) = (
                 pick(&l1, "guards::MwApi as"),
-                pick(&l1, "Protocol::authorize"),
+                pick(&l1, "oauth1::sign_request"),
                 pick(&l1, "sha1::compress::compress"),
             );
-            let (g2, r2) = (pick(&l2, "guards::MwApi as"), pick(&l2, "read_session"));
+            let (g2, r2) = (pick(&l2, "guards::MwApi as"), pick(&l2, "UserCache::entry"));
             let (gu, cu, du) = (
                 pick(&lu, "FromRequest for &rocket_mediawiki_oauth::user::MwUser>::from_request::{{closure}}"),
-                pick(&lu, "UserCache::user"),
+                pick(&lu, "UserCache::entry"),
                 pick(&lu, "drop_in_place<rocket_mediawiki_oauth::user::MwUser>"),
             );
             rep.push(&format!(
-                "\nFrom these profiles: a signed OAuth 1.0a call adds {extra1:.0} instructions to the unsigned call's {:.0}: the `MwApi` guard (opening the session cookie: AES-GCM and JSON) {g1:.0}, signing {s1:.0} (SHA-1 {h1:.0} of it), and {:.0} in the request and the answer beyond what the unsigned route does (the parameters encoded and signed over, the bounded read, the answer's error check). SHA-1 is counted as its software version: valgrind does not run the SHA extensions, which the processor has and the crate uses outside valgrind. A Bearer call adds {extra2:.0}: the guard {g2:.0} (reading the ≈ 2 KB session record {r2:.0}) and {:.0} in the request and answer. The identity cache holds no tokens (by design), so every API call opens the cookie. The OAuth 2.0 `&MwUser` guard costs {gu:.0} per request: the cache lookup {cu:.0}, the rest is keeping the user for the request (an owned `MwUser` is a copy, dropped by the route: {du:.0} here, none with `&MwUser`).\n\n",
+                "\nFrom these profiles: a signed OAuth 1.0a call adds {extra1:.0} instructions to the unsigned call's {:.0}: the `MwApi` guard (the session record from the record cache; the cookie is opened only when first seen) {g1:.0}, signing {s1:.0} (SHA-1 {h1:.0} of it), and {:.0} in the request and the answer beyond what the unsigned route does (the parameters encoded for the query, the bounded read, the answer's error check). SHA-1 is counted as its software version: valgrind does not run the SHA extensions, which the processor has and the crate uses outside valgrind. A Bearer call adds {extra2:.0}: the guard {g2:.0} (of it the record cache's lookup {r2:.0}) and {:.0} in the request and answer. The OAuth 2.0 `&MwUser` guard costs {gu:.0} per request: the record cache's lookup {cu:.0}; the rest is Rocket's request-local cache (the lent user, and what the request removed) and the guard's future (an owned `MwUser` is a copy, dropped by the route: {du:.0} here, none with `&MwUser`). The `&MwUser` page's route also formats its answer (`hello {{name}}`), which the bare route (a static `hello`) does not.\n\n",
                 i1[4],
                 extra1 - g1 - s1,
                 extra2 - g2,

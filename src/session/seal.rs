@@ -64,12 +64,17 @@ impl Sealer {
 
 /// The bytes of Rocket's `secret_key`, decoded as Rocket decodes it
 /// (base64 for 44 or 88 characters, hex for 64 or 128, else the text
-/// itself); without one (the debug profile), a random key for this process,
-/// as Rocket's own cookies then have.
+/// itself; an array of bytes as it is); without one (the debug profile), a
+/// random key for this process, as Rocket's own cookies then have.
 pub(super) fn secret_key(rocket: &rocket::Rocket<rocket::Build>) -> Vec<u8> {
     use base64::Engine;
-    let given = rocket
-        .figment()
+    let figment = rocket.figment();
+    if let Ok(bytes) = figment.extract_inner::<Vec<u8>>("secret_key") {
+        if !bytes.is_empty() {
+            return bytes;
+        }
+    }
+    let given = figment
         .extract_inner::<String>("secret_key")
         .ok()
         .filter(|k| !k.is_empty());
@@ -96,6 +101,22 @@ pub(super) fn secret_key(rocket: &rocket::Rocket<rocket::Build>) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secret_key_reads_as_rocket_reads_it() {
+        let key = |value: rocket::figment::value::Value| {
+            let figment = rocket::Config::figment().merge(("secret_key", value));
+            secret_key(&rocket::custom(figment))
+        };
+        let bytes: Vec<u8> = (0..64).collect();
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&bytes);
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(key(b64.into()), bytes);
+        assert_eq!(key(hex.into()), bytes);
+        assert_eq!(key(bytes.clone().into()), bytes, "an array of bytes");
+        assert_eq!(key("not a key".into()), b"not a key");
+    }
 
     #[test]
     fn only_the_same_key_and_aad_open_a_value() {
