@@ -40,6 +40,8 @@ mod callgrind;
 mod common;
 mod drive;
 mod flask;
+#[path = "../forge.rs"]
+mod forge;
 mod peers;
 mod redis_store;
 mod report;

@@ -13,94 +13,26 @@ use crate::report::Report;
 use crate::settings::Settings;
 
 /// A session cookie (`name=value`) for a user who never signed in through
-/// this app: the record the crate writes (format 3, as src/session/record.rs
-/// and src/compact.rs document it), written here independently of the
-/// crate, sealed with the key derived from the app's `secret_key`.
+/// this app: forged user `n` ("Scale user {n}", the user of
+/// [`forged_record`]) in the crate's cookie format, sealed with the key
+/// derived from the app's `secret_key` ([`crate::forge`]).
 pub fn forged_session(key: &aes_gcm::Aes256Gcm, n: usize, now: i64, app: &str) -> String {
-    use aes_gcm::aead::{Aead, Payload};
-    use base64::Engine;
-    use rand::RngCore;
-    let (values, random) = forged_compact(n, now, app);
-    let deflated = miniz_oxide::deflate::compress_to_vec(&values, 9);
-    let mut body = leb128(deflated.len() as u64);
-    body.extend_from_slice(&deflated);
-    body.extend_from_slice(&random);
-    let mut nonce = [0u8; 12];
-    rand::rngs::OsRng.fill_bytes(&mut nonce);
-    let sealed = key
-        .encrypt(
-            aes_gcm::Nonce::from_slice(&nonce),
-            Payload {
-                msg: &body,
-                aad: b"mwoauth_session v3",
-            },
-        )
-        .unwrap();
+    let name = format!("Scale user {n}");
+    let token = format!("{n:032x}");
+    let user = crate::forge::User {
+        name: &name,
+        central_id: n as u64,
+        editcount: (n % 5000) as u64,
+        registered: "20100101000000",
+        groups: &["*", "user", "autoconfirmed"],
+        grants: &["basic", "editpage", "highvolume"],
+        token: &token,
+        secret: "e1125fdb4e24e12afcfab46333c48c52c13f4f41",
+    };
     format!(
-        "mwoauth_session=3.{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode([nonce.as_slice(), &sealed].concat())
+        "mwoauth_session={}",
+        crate::forge::session_cookie(key, &user, now, app)
     )
-}
-
-/// The key of format-3 session cookies: HKDF-SHA256 of `secret_key`'s bytes,
-/// salt "rocket_mediawiki_oauth cookie", info "session record v3".
-pub fn cookie_key(master: &[u8]) -> aes_gcm::Aes256Gcm {
-    use aes_gcm::KeyInit;
-    let mut key = [0u8; 32];
-    hkdf::Hkdf::<sha2::Sha256>::new(Some(b"rocket_mediawiki_oauth cookie"), master)
-        .expand(b"session record v3", &mut key)
-        .unwrap();
-    aes_gcm::Aes256Gcm::new(&key.into())
-}
-
-fn leb128(mut n: u64) -> Vec<u8> {
-    let mut out = Vec::new();
-    while n >= 0x80 {
-        out.push((n as u8) | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
-    out
-}
-
-/// [`forged_record`]'s record in format 3's layout: its values and the
-/// random bytes of its hex tokens (their lengths among the values).
-fn forged_compact(n: usize, now: i64, app: &str) -> (Vec<u8>, Vec<u8>) {
-    let (mut values, mut random) = (vec![3u8], Vec::new());
-    let mut hex = |values: &mut Vec<u8>, text: &str| {
-        let bytes: Vec<u8> = (0..text.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
-            .collect();
-        values.push(1);
-        values.extend(leb128(bytes.len() as u64));
-        random.extend(bytes);
-    };
-    let str = |values: &mut Vec<u8>, text: &str| {
-        values.extend(leb128(text.len() as u64));
-        values.extend_from_slice(text.as_bytes());
-    };
-    hex(&mut values, app);
-    values.extend(leb128(((now << 1) ^ (now >> 63)) as u64));
-    str(&mut values, &format!("Scale user {n}"));
-    values.extend(leb128(n as u64));
-    values.extend(leb128((n % 5000) as u64));
-    values.push(0b110); // confirmed, registered
-    str(&mut values, "20100101000000");
-    for list in [
-        &["*", "user", "autoconfirmed"],
-        &["basic", "editpage", "highvolume"],
-    ] {
-        values.extend(leb128(list.len() as u64));
-        for item in list {
-            str(&mut values, item);
-        }
-    }
-    values.push(1); // OAuth 1.0a
-    hex(&mut values, &format!("{n:032x}"));
-    hex(&mut values, "e1125fdb4e24e12afcfab46333c48c52c13f4f41");
-    (values, random)
 }
 
 /// The signed-in record (JSON) of forged user `n`, confirmed at `now`: an
@@ -113,32 +45,13 @@ pub fn forged_record(n: usize, now: i64, app: &str) -> String {
     )
 }
 
-/// What binds a record to the app that made it (format 2): the first 12
-/// bytes, in hex, of SHA-256 over the length-prefixed parts "rocket_mediawiki_oauth
-/// record binding", the wiki's `api.php` URL, the protocol ("oauth 1.0a" or
-/// "oauth 2.0") and the consumer key (client id).
+/// What binds a record of the app `spec` on `wiki` to it ([`crate::forge::app_binding`]).
 pub fn app_binding(wiki: &DevWiki, spec: &AppSpec) -> String {
-    use sha2::{Digest, Sha256};
-    let api = format!("{}/api.php", wiki.base_url());
-    let protocol = if spec.oauth == 2 {
-        "oauth 2.0"
-    } else {
-        "oauth 1.0a"
-    };
-    let mut digest = Sha256::new();
-    for part in [
-        "rocket_mediawiki_oauth record binding",
-        api.as_str(),
-        protocol,
-        spec.key.as_str(),
-    ] {
-        digest.update((part.len() as u64).to_be_bytes());
-        digest.update(part.as_bytes());
-    }
-    digest.finalize()[..12]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::forge::app_binding(
+        &format!("{}/api.php", wiki.base_url()),
+        spec.oauth == 2,
+        &spec.key,
+    )
 }
 
 pub struct ScaleRun {
@@ -192,7 +105,7 @@ pub async fn many_users(
     let master = base64::engine::general_purpose::STANDARD
         .decode(SECRET_KEY)
         .unwrap();
-    let key = cookie_key(&master);
+    let key = crate::forge::cookie_key(&master);
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let cookies = (0..users)
         .map(|n| forged_session(&key, n, now, app))
