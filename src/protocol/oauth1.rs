@@ -569,20 +569,22 @@ impl oauth::signature_method::SignatureMethod for KeyedHmacSha1 {
 
     /// The secrets are in the key already.
     fn sign_with(self, _client_secret: &str, _token_secret: Option<&str>) -> KeyedSign {
-        KeyedSign {
-            mac: self.0,
-            base: String::with_capacity(512),
-        }
+        KeyedSign(self.0)
     }
 }
 
-/// One signature in the making: the base string as `oauth1-request`
-/// serializes it (a piece at a time, often one character), gathered first
-/// and given to the keyed MAC in one call, which costs far less than a MAC
-/// update per piece.
-pub(super) struct KeyedSign {
-    mac: Hmac<Sha1>,
-    base: String,
+/// One signature in the making: the base string is fed to the keyed MAC
+/// as `oauth1-request` serializes it.
+pub(super) struct KeyedSign(Hmac<Sha1>);
+
+/// Feeds what is written to the MAC.
+struct MacWriter<'a>(&'a mut Hmac<Sha1>);
+
+impl fmt::Write for MacWriter<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.update(s.as_bytes());
+        Ok(())
+    }
 }
 
 impl oauth::signature_method::Sign for KeyedSign {
@@ -593,31 +595,30 @@ impl oauth::signature_method::Sign for KeyedSign {
     }
 
     fn request_method(&mut self, method: &str) {
-        self.base.push_str(method);
-        self.base.push('&');
+        self.0.update(method.as_bytes());
+        self.0.update(b"&");
     }
 
     fn uri<T: fmt::Display>(&mut self, uri: T) {
         use fmt::Write;
-        let _ = write!(self.base, "{uri}&");
+        let _ = write!(MacWriter(&mut self.0), "{uri}&");
     }
 
     fn parameter<V: fmt::Display>(&mut self, key: &str, value: V) {
         use fmt::Write;
-        self.base.push_str(key);
-        self.base.push_str("%3D"); // '='
-        let _ = write!(self.base, "{value}");
+        self.0.update(key.as_bytes());
+        self.0.update(b"%3D"); // '='
+        let _ = write!(MacWriter(&mut self.0), "{value}");
     }
 
     fn delimiter(&mut self) {
-        self.base.push_str("%26"); // '&'
+        self.0.update(b"%26"); // '&'
     }
 
     /// Base64, percent-encoded for the header (`+`, `/`, `=`).
-    fn end(mut self) -> String {
+    fn end(self) -> String {
         use base64::Engine;
-        self.mac.update(self.base.as_bytes());
-        let digest = self.mac.finalize().into_bytes();
+        let digest = self.0.finalize().into_bytes();
         wire::encode(&base64::engine::general_purpose::STANDARD.encode(digest))
     }
 }
