@@ -154,23 +154,17 @@ impl<'a> Reader<'a> {
     }
 
     pub fn bytes(&mut self) -> Option<&'a [u8]> {
-        let len = usize::try_from(self.uint()?).ok()?;
-        if len > self.values.len() {
-            return None;
-        }
-        let (b, rest) = self.values.split_at(len);
-        self.values = rest;
-        Some(b)
+        let len = self.len()?;
+        take(&mut self.values, len)
     }
 
     fn random(&mut self) -> Option<&'a [u8]> {
-        let len = usize::try_from(self.uint()?).ok()?;
-        if len > self.random.len() {
-            return None;
-        }
-        let (b, rest) = self.random.split_at(len);
-        self.random = rest;
-        Some(b)
+        let len = self.len()?;
+        take(&mut self.random, len)
+    }
+
+    fn len(&mut self) -> Option<usize> {
+        usize::try_from(self.uint()?).ok()
     }
 
     pub fn str(&mut self) -> Option<String> {
@@ -211,6 +205,17 @@ impl<'a> Reader<'a> {
             _ => None,
         }
     }
+}
+
+/// The first `len` bytes of `part`, which keeps the rest; `None` if it is
+/// shorter.
+fn take<'a>(part: &mut &'a [u8], len: usize) -> Option<&'a [u8]> {
+    if len > part.len() {
+        return None;
+    }
+    let (taken, rest) = part.split_at(len);
+    *part = rest;
+    Some(taken)
 }
 
 const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";

@@ -83,22 +83,24 @@ impl<'a> SortedParams<'a> {
         list.sort();
         Ok(SortedParams(list))
     }
+
+    /// Where the `oauth_*` block goes among the sorted parameters: no
+    /// application parameter starts with `oauth_`, so every name greater
+    /// than "oauth_" sorts after the whole block, every other before it.
+    fn oauth_position(&self) -> usize {
+        self.0.partition_point(|(k, _)| &**k < "oauth_")
+    }
 }
 
 impl oauth::Request for SortedParams<'_> {
     fn serialize<S: Serializer>(&self, mut serializer: S) -> S::Output {
-        let mut oauth_written = false;
-        for (k, v) in &self.0 {
-            // No application parameter starts with `oauth_`, so every name
-            // greater than "oauth_" sorts after the whole `oauth_*` block.
-            if !oauth_written && &**k > "oauth_" {
-                serializer.serialize_oauth_parameters();
-                oauth_written = true;
-            }
+        let (before, after) = self.0.split_at(self.oauth_position());
+        for (k, v) in before {
             serializer.serialize_parameter_encoded(k, v);
         }
-        if !oauth_written {
-            serializer.serialize_oauth_parameters();
+        serializer.serialize_oauth_parameters();
+        for (k, v) in after {
+            serializer.serialize_parameter_encoded(k, v);
         }
         serializer.end()
     }
@@ -482,15 +484,13 @@ fn access_header<'a>(
         ("oauth_version", "1.0"),
     ];
     // RFC 5849 §3.4.1: METHOD & enc(URI) & enc(the sorted, encoded
-    // parameters), the `oauth_*` block sorted in among the others (no
-    // application parameter starts with `oauth_`).
+    // parameters), the `oauth_*` block sorted in among the others.
     let mut base = String::with_capacity(512);
     base.push_str(method);
     base.push('&');
     wire::encode_into(&mut base, url);
     base.push('&');
-    let split = params.0.partition_point(|(k, _)| &**k < "oauth_");
-    let (before, after) = params.0.split_at(split);
+    let (before, after) = params.0.split_at(params.oauth_position());
     let pairs = before
         .iter()
         .map(|(k, v)| (&**k, &**v))
