@@ -325,8 +325,9 @@ pub struct Config {
     /// _Default:_ [`SessionStore::Cookie`].
     pub store: SessionStore,
     /// `redis_url`: the Redis server of `store = "redis"`, e.g.
-    /// `redis://tools-redis:6379/0` (`redis://` or `rediss://`, a password
-    /// as `redis://:password@host/`). `Debug` hides the password.
+    /// `redis://tools-redis:6379/0` (a password as `redis://:password@host/`;
+    /// `rediss://`, Redis over TLS, is refused at ignite: not supported
+    /// yet). `Debug` hides the password.
     ///
     /// _Default:_ `redis://127.0.0.1:6379/0`.
     pub redis_url: String,
@@ -1090,14 +1091,22 @@ impl Config {
                 ));
             }
             match url::Url::parse(&self.redis_url) {
-                Ok(u) if matches!(u.scheme(), "redis" | "rediss") && u.host().is_some() => {}
+                Ok(u) if u.scheme() == "redis" && u.host().is_some() => {}
+                Ok(u) if u.scheme() == "rediss" => {
+                    return Err(ConfigError::new(
+                        "redis_url",
+                        "is a rediss:// (TLS) URL, which this crate does not support yet: use \
+                         redis:// (Toolforge's tools-redis is plain redis://) or a TLS \
+                         tunnel on the same machine",
+                    ))
+                }
                 _ => {
                     return Err(ConfigError::new(
                         "redis_url",
                         format!(
-                        "must be a redis:// or rediss:// URL such as {DEFAULT_REDIS_URL}, not {:?}",
-                        redacted_url(&self.redis_url)
-                    ),
+                            "must be a redis:// URL such as {DEFAULT_REDIS_URL}, not {:?}",
+                            redacted_url(&self.redis_url)
+                        ),
                     ))
                 }
             }

@@ -173,25 +173,22 @@ struct Fresh {
     verified: Option<VerifiedMwUser>,
 }
 
-/// Writes the signed-in record of the same session; a record too large for
-/// a browser cookie signs out instead (its tokens cannot be kept), with the
-/// error to answer; a store that cannot be reached is a 503 (nobody signed
-/// out).
+/// Writes the signed-in record of the same session (`session`: renewed
+/// tokens, or a confirmed user); a record too large for a browser cookie
+/// signs out instead (its tokens cannot be kept), with the error to answer;
+/// a session that ended meanwhile (a logout elsewhere, with Redis) stays
+/// ended and this request is signed out; a store that cannot be reached is
+/// a 503 (nobody signed out).
 async fn keep_session(
     req: &Request<'_>,
     state: &OAuthState,
     credentials: Credentials,
     user: &MwUser,
-) -> Result<(), Error> {
+    session: Session,
+) -> Result<(), NoCredentials> {
     let written = state
         .store
-        .write(
-            req.cookies(),
-            &state.cookies,
-            credentials,
-            user,
-            Session::Same,
-        )
+        .write(req.cookies(), &state.cookies, credentials, user, session)
         .await;
     match written {
         Ok(()) => Ok(()),
@@ -199,9 +196,13 @@ async fn keep_session(
             session::remove(req, &state.cookies, session::SESSION_COOKIE);
             let error = Error::Wiki(WikiError::Unexpected(too_large.to_string()));
             response::note_error(req, &error);
-            Err(error)
+            Err(NoCredentials::Failed(error))
         }
-        Err(WriteError::Unavailable) => Err(unavailable(req).1),
+        Err(WriteError::Gone) => {
+            session::remove(req, &state.cookies, session::SESSION_COOKIE);
+            Err(NoCredentials::SignedOut)
+        }
+        Err(WriteError::Unavailable) => Err(NoCredentials::Failed(unavailable(req).1)),
     }
 }
 
@@ -274,9 +275,7 @@ async fn renew(
                 .as_ref()
                 .map_or_else(|| record.user.clone(), |v| v.user.clone());
             // The renewed tokens cannot be kept (and the old ones are spent).
-            keep_session(req, state, fresh.clone(), &user)
-                .await
-                .map_err(NoCredentials::Failed)?;
+            keep_session(req, state, fresh.clone(), &user, Session::Renewed).await?;
             Ok(Fresh {
                 credentials: fresh,
                 user,
@@ -324,11 +323,21 @@ impl<'r> FromRequest<'r> for VerifiedMwUser {
             return Outcome::Success(verified);
         }
         match state.protocol.identify(&fresh.credentials).await {
-            Ok(verified) => match keep_session(req, state, fresh.credentials, &verified.user).await
-            {
-                Ok(()) => Outcome::Success(verified),
-                Err(error) => Outcome::Error((error.status(), error)),
-            },
+            Ok(verified) => {
+                match keep_session(
+                    req,
+                    state,
+                    fresh.credentials,
+                    &verified.user,
+                    Session::Confirmed,
+                )
+                .await
+                {
+                    Ok(()) => Outcome::Success(verified),
+                    Err(NoCredentials::SignedOut) => Outcome::Forward(Status::Unauthorized),
+                    Err(NoCredentials::Failed(error)) => Outcome::Error((error.status(), error)),
+                }
+            }
             Err(e) if e.is_revoked() => {
                 session::remove(req, &state.cookies, session::SESSION_COOKIE);
                 Outcome::Forward(Status::Unauthorized)

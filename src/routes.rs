@@ -106,7 +106,8 @@ async fn callback(ctx: Ctx<'_>, jar: &CookieJar<'_>) -> Result<Redirect, Error> 
             session::WriteError::TooLarge(too_large) => {
                 Error::Wiki(WikiError::Unexpected(too_large.to_string()))
             }
-            session::WriteError::Unavailable => Error::StoreUnavailable,
+            // A new session is written whatever was there: never `Gone`.
+            session::WriteError::Unavailable | session::WriteError::Gone => Error::StoreUnavailable,
         })?;
     if state.config.flash {
         session::set_flash(

@@ -165,6 +165,44 @@ async fn sign_out_everywhere_ends_all_of_a_users_sessions_and_only_those() {
     wiki.shutdown().await;
 }
 
+/// A request that was waiting on the wiki when the session ended (here:
+/// `VerifiedMwUser` confirming the user, while the owner signs out
+/// everywhere) must not write the record back: the copy stays dead.
+#[rocket::async_test]
+async fn a_request_in_flight_does_not_bring_back_a_session_that_ended() {
+    let Some(redis) = Redis::start() else { return };
+    let wiki = start_wiki().await;
+    let port = free_port();
+    let consumer = consumer_with(&wiki, port, Proto::OAuth2, "/");
+    let (app, handle) = instance(&wiki, &consumer, port, Proto::OAuth2, &redis).await;
+    let (twin, _) = instance(&wiki, &consumer, free_port(), Proto::OAuth2, &redis).await;
+    let cookie = sign_in(&wiki, &app, "Alice").await;
+    let (status, me) = get_with(&cookie, app.at("/me")).await;
+    assert_eq!(status, 200);
+    let me: serde_json::Value = serde_json::from_str(&me).unwrap();
+    let central_id = me["central_id"].as_u64().expect("a central id");
+    // A thief's copy confirms the user on the twin; the wiki takes its time.
+    wiki.set_profile_delay(Duration::from_millis(1500));
+    let in_flight = tokio::spawn({
+        let (cookie, url) = (cookie.clone(), twin.at("/verified-strict"));
+        async move { get_with(&cookie, url).await }
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(handle.sign_out_everywhere(central_id).await.unwrap(), 1);
+    let (status, body) = in_flight.await.unwrap();
+    wiki.set_profile_delay(Duration::ZERO);
+    assert_eq!(status, 401, "the request in flight is signed out: {body}");
+    let key = format!(
+        "{PREFIX}s:{}",
+        session_hash(cookie.strip_prefix("mwoauth_session=").unwrap())
+    );
+    assert!(!redis.keys().contains(&key), "the record came back");
+    for app in [&app, &twin] {
+        assert_eq!(get_with(&cookie, app.at("/me")).await.0, 401);
+    }
+    wiki.shutdown().await;
+}
+
 #[rocket::async_test]
 async fn three_instances_at_expiry_refresh_each_session_once_and_sign_nobody_out() {
     let Some(redis) = Redis::start() else { return };
@@ -398,6 +436,15 @@ fn the_settings_name_their_keys() {
         .merge(("mwoauth.redis_url", "http://:hunter2@127.0.0.1:6379")));
     assert!(
         e.contains("ROCKET_MWOAUTH_REDIS_URL") && !e.contains("hunter2"),
+        "{e}"
+    );
+    // Redis over TLS: refused plainly, not a failure at the first request.
+    let e = err(redis().merge(("mwoauth.redis_prefix", PREFIX)).merge((
+        "mwoauth.redis_url",
+        "rediss://:hunter2@redis.example:6380/0",
+    )));
+    assert!(
+        e.contains("ROCKET_MWOAUTH_REDIS_URL") && e.contains("TLS") && !e.contains("hunter2"),
         "{e}"
     );
     let ok = Config::from_figment(

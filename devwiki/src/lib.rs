@@ -303,6 +303,14 @@ impl DevWiki {
         self.shared.lock().switches.set_api_delay_ms(ms);
     }
 
+    /// Holds every OAuth 2.0 `rest.php/oauth2/resource/profile` request for
+    /// `delay` before answering it (zero: off), so that a test can act
+    /// while an app is confirming a user with the wiki.
+    pub fn set_profile_delay(&self, delay: std::time::Duration) {
+        let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.shared.lock().switches.set_profile_delay_ms(ms);
+    }
+
     /// The most `api.php` requests signed for `user` that were in flight at
     /// once so far (Wikimedia's manners: at most 3).
     pub fn max_concurrent_api_requests(&self, user: &str) -> u32 {
@@ -641,7 +649,13 @@ impl WikiHandler {
         let sh = &self.shared;
         let api = req.raw_path == format!("{}/api.php", sh.script_path);
         let user = if api { api::caller(sh, req) } else { None };
-        let delay = sh.lock().switches.api_delay_ms();
+        let (delay, profile_delay) = {
+            let st = sh.lock();
+            (st.switches.api_delay_ms(), st.switches.profile_delay_ms())
+        };
+        if profile_delay > 0 && req.raw_path.ends_with("/oauth2/resource/profile") {
+            rocket::tokio::time::sleep(std::time::Duration::from_millis(profile_delay)).await;
+        }
         if let Some(user) = &user {
             let mut st = sh.lock();
             let entry = st.in_flight.entry(user.clone()).or_insert((0, 0));

@@ -40,6 +40,8 @@ pub(crate) struct Switches {
     oauth2_code_padding: usize,
     /// Milliseconds each api.php request takes before it is answered.
     api_delay_ms: u64,
+    /// Milliseconds each OAuth 2.0 `resource/profile` request takes.
+    profile_delay_ms: u64,
     /// `$wgBlockDisablesLogin`: a blocked user cannot use OAuth at all.
     block_disables_login: bool,
 }
@@ -80,6 +82,16 @@ impl Switches {
     /// How long each api.php request is held before it is answered.
     pub(crate) fn api_delay_ms(&self) -> u64 {
         self.api_delay_ms
+    }
+
+    /// See `DevWiki::set_profile_delay`.
+    pub(crate) fn set_profile_delay_ms(&mut self, ms: u64) {
+        self.profile_delay_ms = ms;
+    }
+
+    /// How long each OAuth 2.0 profile request is held before it is answered.
+    pub(crate) fn profile_delay_ms(&self) -> u64 {
+        self.profile_delay_ms
     }
 
     /// See `DevWiki::set_block_disables_login`.

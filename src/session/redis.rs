@@ -39,8 +39,9 @@ use sha2::{Digest, Sha256};
 
 use super::cookies::CookiePolicy;
 use super::record::Unavailable;
-use super::record::{decode_record, SessionRecord};
+use super::record::{decode_record, encode_record, SessionRecord};
 use super::seal::Sealer;
+use super::store::WriteError;
 use crate::user::MwUser;
 
 /// What [`RedisStore::begin_refresh`] found.
@@ -114,6 +115,10 @@ struct CachedRecords {
     by_id: HashMap<Box<str>, CachedRecord>,
     /// Session hash → id, for invalidations (they name the hash).
     ids: HashMap<String, Box<str>>,
+    /// Counts removals and clears: a record read from Redis is kept only
+    /// if none happened while it was being read (else an invalidation that
+    /// arrived meanwhile would be undone, for up to [`SUBSCRIBED_TRUST`]).
+    generation: u64,
 }
 
 struct CachedRecord {
@@ -138,9 +143,25 @@ impl RecordCache {
             .map(|e| (e.record.clone(), e.user.clone()))
     }
 
-    fn put(&self, id: &str, hash: &str, record: Arc<SessionRecord>) -> Arc<MwUser> {
+    /// The generation to give [`RecordCache::put`] for a read starting now.
+    fn generation(&self) -> u64 {
+        self.lock().generation
+    }
+
+    /// Keeps `record` (read from Redis since `generation`) unless an entry
+    /// was removed meanwhile; its user, shared, either way.
+    fn put(
+        &self,
+        id: &str,
+        hash: &str,
+        record: Arc<SessionRecord>,
+        generation: u64,
+    ) -> Arc<MwUser> {
         let user = Arc::new(record.user.clone());
         let mut cache = self.lock();
+        if cache.generation != generation {
+            return user;
+        }
         if cache.by_id.len() >= Self::MAX_ENTRIES {
             cache.by_id.clear();
             cache.ids.clear();
@@ -160,6 +181,7 @@ impl RecordCache {
     /// Forgets the session named `hash` (an invalidation, a logout).
     fn remove(&self, hash: &str) {
         let mut cache = self.lock();
+        cache.generation = cache.generation.wrapping_add(1);
         if let Some(id) = cache.ids.remove(hash) {
             cache.by_id.remove(&id);
         }
@@ -167,6 +189,7 @@ impl RecordCache {
 
     fn clear(&self) {
         let mut cache = self.lock();
+        cache.generation = cache.generation.wrapping_add(1);
         cache.by_id.clear();
         cache.ids.clear();
     }
@@ -306,9 +329,10 @@ impl RedisStore {
             }
         }
         let hash = session_hash(id);
+        let generation = self.cache.generation();
         let record = self.read_from_redis(id, &hash, policy).await?;
         Ok(record.map(|r| {
-            let user = self.cache.put(id, &hash, r.clone());
+            let user = self.cache.put(id, &hash, r.clone(), generation);
             (r, user)
         }))
     }
@@ -335,15 +359,18 @@ impl RedisStore {
         Ok(record)
     }
 
-    /// Writes the record of session `id` (one `SET … EX`: the old record is
-    /// replaced at once), indexes it under the user and tells every instance.
-    pub(crate) async fn write(
+    /// Writes the record of session `id` as `when` allows (one script: the
+    /// old record is replaced at once, or not at all), indexes it under the
+    /// user and tells every instance. `false`: not written, because the
+    /// session ended meanwhile (logout, signed out everywhere) or, for
+    /// [`Write::IfUnchanged`], was written by another request.
+    async fn write_when(
         &self,
         id: &str,
         json: &str,
         central_id: u64,
-        policy: &CookiePolicy,
-    ) -> Result<(), Unavailable> {
+        when: Write<'_>,
+    ) -> Result<bool, Unavailable> {
         let hash = session_hash(id);
         let value = self.seal(id, json);
         let ttl = self.ttl_seconds();
@@ -352,27 +379,98 @@ impl RedisStore {
             "u",
             &digest_hex(&[b"mwoauth user", &central_id.to_be_bytes()]),
         );
-        let channel = self.channel();
-        let member = hash.clone();
-        self.call("SET", |mut c| async move {
-            redis::pipe()
-                .atomic()
-                .set_ex(&key, value, ttl)
-                .ignore()
-                .sadd(&user, &member)
-                .ignore()
-                .expire(&user, ttl as i64)
-                .ignore()
-                .publish(&channel, &member)
-                .ignore()
-                .query_async::<()>(&mut c)
-                .await
-        })
-        .await?;
+        let (mode, expected): (&str, &[u8]) = match when {
+            Write::New => ("new", b""),
+            Write::IfExists => ("exists", b""),
+            Write::IfUnchanged(old) => ("unchanged", old),
+        };
+        let script = redis::Script::new(WRITE_SCRIPT);
+        let (channel, prefix, member) = (self.channel(), self.prefix.clone(), hash.clone());
+        let written: i64 = self
+            .call("SET", |mut c| async move {
+                script
+                    .key(&key)
+                    .key(&user)
+                    .arg(value)
+                    .arg(ttl)
+                    .arg(&member)
+                    .arg(&channel)
+                    .arg(mode)
+                    .arg(expected)
+                    .arg(&prefix)
+                    .invoke_async(&mut c)
+                    .await
+            })
+            .await?;
         // This instance's next read fetches it again (decoded by the policy).
         self.cache.remove(&hash);
-        let _ = policy;
-        Ok(())
+        Ok(written == 1)
+    }
+
+    /// Writes the record of a new session `id` (a sign-in).
+    pub(crate) async fn write_new(
+        &self,
+        id: &str,
+        json: &str,
+        central_id: u64,
+    ) -> Result<(), Unavailable> {
+        self.write_when(id, json, central_id, Write::New)
+            .await
+            .map(|_| ())
+    }
+
+    /// Replaces the record of session `id` (renewed tokens, under the
+    /// refresh lock) if the session still exists; `false` if it ended
+    /// meanwhile: a logout is never undone by a request that was in flight.
+    pub(crate) async fn replace(
+        &self,
+        id: &str,
+        json: &str,
+        central_id: u64,
+    ) -> Result<bool, Unavailable> {
+        self.write_when(id, json, central_id, Write::IfExists).await
+    }
+
+    /// Keeps `user` (the wiki just confirmed it) in the record of session
+    /// `id` with the tokens Redis holds now, which another request may have
+    /// renewed since this one read them (writing the older ones back would
+    /// put spent tokens in the session). `false` if the session ended.
+    pub(crate) async fn confirm(
+        &self,
+        id: &str,
+        user: &MwUser,
+        policy: &CookiePolicy,
+    ) -> Result<bool, WriteError> {
+        let hash = session_hash(id);
+        let key = self.key("s", &hash);
+        for _ in 0..3 {
+            let key = key.clone();
+            let raw: Option<Vec<u8>> = self
+                .call("GET", |mut c| async move { c.get(key).await })
+                .await
+                .map_err(|Unavailable| WriteError::Unavailable)?;
+            let Some(now) = raw
+                .as_deref()
+                .and_then(|v| self.open(id, v))
+                .and_then(|json| decode_record(&json, policy))
+            else {
+                self.cache.remove(&hash);
+                return Ok(false);
+            };
+            let json =
+                encode_record(policy, now.credentials, user).map_err(WriteError::TooLarge)?;
+            let old = raw.unwrap_or_default();
+            let written = self
+                .write_when(id, &json, user.central_id, Write::IfUnchanged(&old))
+                .await
+                .map_err(|Unavailable| WriteError::Unavailable)?;
+            if written {
+                return Ok(true);
+            }
+        }
+        // Written by others three times meanwhile: the session lives on; its
+        // identity is confirmed again next time.
+        Ok(true)
     }
 
     /// Deletes the record of session `id` and tells every instance.
@@ -407,6 +505,9 @@ impl RedisStore {
             self.call("SMEMBERS", |mut c| async move { c.smembers(user).await })
                 .await?
         };
+        if members.is_empty() {
+            return Ok(0);
+        }
         let mut pipe = redis::pipe();
         for hash in &members {
             if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -419,7 +520,8 @@ impl RedisStore {
                 .publish(self.channel(), hash)
                 .ignore();
         }
-        pipe.del(&user).ignore();
+        // Only the members read: a session added meanwhile stays indexed.
+        pipe.srem(&user, &members).ignore();
         let deleted: Vec<i64> = self
             .call("DEL", |mut c| async move { pipe.query_async(&mut c).await })
             .await?;
@@ -543,6 +645,42 @@ async fn subscribe(store: Weak<RedisStore>) {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
+
+/// When [`RedisStore::write_when`] writes.
+enum Write<'a> {
+    /// Always (a new session).
+    New,
+    /// If the session still exists.
+    IfExists,
+    /// If the record is still these sealed bytes.
+    IfUnchanged(&'a [u8]),
+}
+
+/// The record write: `KEYS` the record and the user's set of sessions;
+/// `ARGV` the sealed record, its TTL in seconds, the session's hash, the
+/// invalidation channel, the mode (`new`, `exists`, `unchanged`), the sealed
+/// bytes expected for `unchanged`, and the prefix. A new session also drops
+/// the user's sessions that ended (logout, expiry) from the set, so it does
+/// not grow with every sign-in. 1 if written, 0 if not.
+const WRITE_SCRIPT: &str = r"
+local mode = ARGV[5]
+if mode == 'exists' then
+  if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+elseif mode == 'unchanged' then
+  if redis.call('GET', KEYS[1]) ~= ARGV[6] then return 0 end
+else
+  for _, m in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+    if redis.call('EXISTS', ARGV[7] .. 's:' .. m) == 0 then
+      redis.call('SREM', KEYS[2], m)
+    end
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[3])
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+redis.call('PUBLISH', ARGV[4], ARGV[3])
+return 1
+";
 
 /// What a record in Redis is sealed together with: its session id.
 fn record_aad(id: &str) -> Vec<u8> {

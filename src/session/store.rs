@@ -30,17 +30,26 @@ pub(crate) enum WriteError {
     TooLarge(TooLarge),
     /// The store could not be reached.
     Unavailable,
+    /// The session ended while this request was working on it (a logout,
+    /// or signed out everywhere, elsewhere): nothing was written.
+    Gone,
 }
 
 /// Whether a write keeps the session's id or starts a new session (a
 /// sign-in: never reuse an id the browser brought, which someone else may
-/// have planted).
+/// have planted), and what it changes. With Redis, a write to the same
+/// session never brings back a session that ended while the request was
+/// waiting on the wiki.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Session {
     /// A new sign-in.
     New,
-    /// The same session (tokens renewed, identity confirmed).
-    Same,
+    /// The same session, its tokens renewed (under the refresh lock).
+    Renewed,
+    /// The same session, its user confirmed by the wiki; the tokens are
+    /// kept as the store holds them now (with Redis, another request may
+    /// have renewed them meanwhile).
+    Confirmed,
 }
 
 /// Where the signed-in record lives ([`crate::config::SessionStore`]).
@@ -195,22 +204,42 @@ impl Store {
             }
             #[cfg(feature = "redis")]
             Store::Redis(redis) => {
-                let value = super::record::encode_record(policy, credentials, user)
-                    .map_err(WriteError::TooLarge)?;
-                let id = match (session, session_id(jar)) {
-                    (Session::Same, Some(id)) => id,
-                    _ => {
+                let unavailable = |Unavailable| WriteError::Unavailable;
+                let id = match session {
+                    Session::New => {
+                        let value = super::record::encode_record(policy, credentials, user)
+                            .map_err(WriteError::TooLarge)?;
                         if let Some(old) = session_id(jar) {
                             // A new sign-in in this browser ends the old one.
                             let _ = redis.delete(&old).await;
                         }
-                        super::redis::new_session_id()
+                        let id = super::redis::new_session_id();
+                        redis
+                            .write_new(&id, &value, user.central_id)
+                            .await
+                            .map_err(unavailable)?;
+                        id
+                    }
+                    Session::Renewed | Session::Confirmed => {
+                        let Some(id) = session_id(jar) else {
+                            return Err(WriteError::Gone);
+                        };
+                        let written = if session == Session::Renewed {
+                            let value = super::record::encode_record(policy, credentials, user)
+                                .map_err(WriteError::TooLarge)?;
+                            redis
+                                .replace(&id, &value, user.central_id)
+                                .await
+                                .map_err(unavailable)?
+                        } else {
+                            redis.confirm(&id, user, policy).await?
+                        };
+                        if !written {
+                            return Err(WriteError::Gone);
+                        }
+                        id
                     }
                 };
-                redis
-                    .write(&id, &value, user.central_id, policy)
-                    .await
-                    .map_err(|Unavailable| WriteError::Unavailable)?;
                 let max_age = time::Duration::days(policy.session_days.into());
                 jar.add(policy.cookie(SESSION_COOKIE.into(), id, max_age));
                 Ok(())
