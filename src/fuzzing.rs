@@ -191,7 +191,7 @@ pub fn store_login(index: &str) -> (String, i64, i64) {
     let written = with_request(
         |r| r.cookie(Cookie::new("mwoauth_pending", value)),
         |req| {
-            session::store_pending(req.cookies(), &policy(), login, "/");
+            session::store_pending(req.cookies(), &policy(), login, "/", None);
             req.cookies()
                 .get_pending("mwoauth_pending")
                 .map(|c| c.value().to_string())
@@ -299,7 +299,7 @@ pub fn take_login(value: &str, key: &str) -> (Option<(String, String)>, i64, i64
         |r| r.private_cookie(cookie),
         |req| {
             session::take_pending(req, &policy(), key)
-                .map(|(login, next)| (login.key().to_string(), next))
+                .map(|(login, next, _)| (login.key().to_string(), next))
         },
     );
     let after = time::OffsetDateTime::now_utc().unix_timestamp();

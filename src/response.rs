@@ -160,6 +160,17 @@ fn escape(s: &str) -> std::borrow::Cow<'_, str> {
     RawStr::new(s).html_escape()
 }
 
+/// The language a sign-in asked for at `/login` (`?uselang=`), which the
+/// callback's request does not carry.
+struct LoginLanguage(Option<String>);
+
+/// The callback's pages (its flash message, its errors) in `uselang`, the
+/// language its `/login` asked for; before anything of the request chose
+/// its language.
+pub(crate) fn remember_login_language(req: &Request<'_>, uselang: Option<String>) {
+    req.local_cache(|| LoginLanguage(uselang));
+}
+
 /// The language of this request's pages (chosen once per request): see
 /// [`UserLanguage`].
 pub(crate) fn user_language(req: &Request<'_>) -> UserLanguage {
@@ -168,10 +179,14 @@ pub(crate) fn user_language(req: &Request<'_>) -> UserLanguage {
         let messages = OAuthState::of(req)
             .map(|s| s.messages.clone())
             .unwrap_or_default();
-        let uselang = req.query_value::<&str>("uselang").and_then(Result::ok);
+        let uselang = req
+            .query_value::<&str>("uselang")
+            .and_then(Result::ok)
+            .or_else(|| req.local_cache(|| LoginLanguage(None)).0.as_deref());
         let accept = req.headers().get_one("Accept-Language");
         Cached(UserLanguage::new(
             messages.choose(uselang, accept),
+            crate::i18n::wiki_language(uselang, accept),
             messages,
         ))
     })
@@ -432,7 +447,7 @@ mod tests {
 
     #[test]
     fn the_page_escapes_what_it_shows() {
-        let en = UserLanguage::new(None, Default::default());
+        let en = UserLanguage::new(None, None, Default::default());
         let page = render_page(
             &en,
             Status::BadGateway,

@@ -44,7 +44,10 @@ async fn login(next: Option<&str>, ctx: Ctx<'_>, jar: &CookieJar<'_>) -> Result<
     // The wiki's dialog in the language of this app's pages.
     let lang = response::user_language(ctx.req);
     let (pending, authorize_url) = ctx.state.protocol.start_login(lang.for_wiki()).await?;
-    session::store_pending(jar, &ctx.state.cookies, pending, &next);
+    // The callback's pages in the language asked for here.
+    let uselang =
+        crate::i18n::explicit_uselang(ctx.req.query_value::<&str>("uselang").and_then(Result::ok));
+    session::store_pending(jar, &ctx.state.cookies, pending, &next, uselang);
     Ok(Redirect::to(authorize_url))
 }
 
@@ -60,6 +63,9 @@ async fn callback(ctx: Ctx<'_>, jar: &CookieJar<'_>) -> Result<Redirect, Error> 
             let pending = bad
                 .login_key
                 .and_then(|key| session::take_pending(ctx.req, &state.cookies, &key));
+            if let Some((_, _, uselang)) = &pending {
+                response::remember_login_language(ctx.req, uselang.clone());
+            }
             return Err(match bad.denied {
                 // The wiki's words only for the login this browser started,
                 // or the wiki's own texts: anyone can link to the callback
@@ -73,8 +79,10 @@ async fn callback(ctx: Ctx<'_>, jar: &CookieJar<'_>) -> Result<Redirect, Error> 
         }
     };
     // Taken before anything else: a replayed or failed callback cannot be reused.
-    let (pending, next) = session::take_pending(ctx.req, &state.cookies, callback.login_key())
-        .ok_or(Error::NoPendingLogin)?;
+    let (pending, next, uselang) =
+        session::take_pending(ctx.req, &state.cookies, callback.login_key())
+            .ok_or(Error::NoPendingLogin)?;
+    response::remember_login_language(ctx.req, uselang);
     if !callback.finishes(&pending) {
         return Err(Error::BadCallback(
             "it is shaped for another protocol than the sign-in in progress".into(),

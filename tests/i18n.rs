@@ -67,6 +67,15 @@ async fn a_german_browser_gets_german_pages_and_consent_screen() {
             _ => "ui_locales=de",
         };
         assert!(authorize.contains(asked), "{proto:?}: {authorize}");
+        // Spanish asked for: the app has no Spanish pages, the wiki has.
+        let r = step
+            .get(app.at("/login?next=/&uselang=es"))
+            .send()
+            .await
+            .unwrap();
+        let spanish = location(&r);
+        let asked_es = asked.replace("=de", "=es");
+        assert!(spanish.contains(&asked_es), "{proto:?}: {spanish}");
         if proto == Proto::OAuth2 {
             // MediaWiki 1.47 shows its consent screen in that language.
             let dialog = step.get(&authorize).send().await.unwrap();
@@ -116,6 +125,13 @@ async fn a_german_browser_gets_german_pages_and_consent_screen() {
         assert_eq!(page, "user: Alice\nflash: Du bist angemeldet, Alice!");
         let (_, page) = text(&browser, &app.at("/logout")).await;
         assert_eq!(page, "anonymous\nflash: Du bist abgemeldet.");
+        // French asked for at /login: the callback's flash is French too,
+        // though the callback's own request carries no uselang.
+        wiki.set_auto_approve(Some("Alice"));
+        let (status, page) = text(&browser, &app.at("/login?next=/&uselang=fr")).await;
+        assert_eq!(status, 200);
+        assert_eq!(page, "user: Alice\nflash: Vous êtes connecté, Alice !");
+        let _ = text(&browser, &app.at("/logout")).await;
 
         // A page that needs a user (401 without a login redirect): German.
         let (status, page) = text(&browser, &app.at("/me")).await;

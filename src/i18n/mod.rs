@@ -222,6 +222,38 @@ impl Messages {
     }
 }
 
+/// The language to ask the wiki for: what the person asked for, whether or
+/// not this app has messages in it (the wiki has many more languages than
+/// an app): a valid `uselang` as given, else the first language of
+/// `Accept-Language` in its general form (`es-MX` → `es`: MediaWiki knows
+/// every such code, not every regional one); `None` when the request names
+/// none (the wiki then chooses). The app's pages may fall back (`es` →
+/// English) while the wiki speaks Spanish.
+pub(crate) fn wiki_language(
+    uselang: Option<&str>,
+    accept_language: Option<&str>,
+) -> Option<String> {
+    explicit_uselang(uselang).or_else(|| {
+        let first = accepted_languages(accept_language?).into_iter().next()?;
+        let primary = first.split('-').next().unwrap_or_default();
+        (!primary.is_empty()).then(|| primary.to_string())
+    })
+}
+
+/// A `?uselang=` worth keeping: a valid language code (lowercased) or
+/// `qqx`; `None` for anything else.
+pub(crate) fn explicit_uselang(uselang: Option<&str>) -> Option<String> {
+    uselang
+        .filter(|u| u.len() <= MAX_CODE_LEN)
+        .map(str::to_ascii_lowercase)
+        .filter(|code| valid_uselang(code))
+}
+
+/// Whether `code` is a lowercase language code or `qqx`.
+pub(crate) fn valid_uselang(code: &str) -> bool {
+    code == QQX || valid_code(code)
+}
+
 /// The languages of an `Accept-Language` header, best first (lowercase,
 /// valid codes only; `q=0` and `*` left out). Malformed entries are
 /// skipped; at most [`MAX_ACCEPT_ENTRIES`] are read.
@@ -275,17 +307,63 @@ fn parse_quality(q: &str) -> Option<u16> {
     }
 }
 
-/// Whether `number` takes the "one" form in `lang` (CLDR: English and
-/// German 1; French 0 and 1, and what lies between).
-fn plural_is_one(lang: &str, number: &str) -> bool {
-    let Ok(n) = number.trim().parse::<f64>() else {
-        return false;
+/// Which of `{{PLURAL:…}}`'s forms `number` takes in `lang`: the index in
+/// CLDR's order of the language's categories, which is MediaWiki's order of
+/// the forms (a message giving fewer forms uses its last). Integers only
+/// beyond English's "1 is one"; a number that does not parse takes the
+/// last form.
+fn plural_index(lang: &str, number: &str) -> usize {
+    let number = number.trim();
+    let Ok(n) = number.parse::<f64>() else {
+        return usize::MAX;
     };
     let primary = lang.split('-').next().unwrap_or(lang);
-    match primary {
-        "fr" => (0.0..2.0).contains(&n),
-        _ => n == 1.0,
+    // Integer rules below; a fraction is "other" (the last form) there.
+    let int = (n.fract() == 0.0 && (0.0..1e15).contains(&n)).then_some(n as u64);
+    let other = usize::MAX;
+    match (primary, int) {
+        // one (0 and 1, and between), other.
+        ("fr" | "pt", _) => usize::from(!(0.0..2.0).contains(&n)),
+        // one, few, many.
+        ("ru" | "uk" | "be", Some(i)) => match (i % 10, i % 100) {
+            (1, h) if h != 11 => 0,
+            (2..=4, h) if !(12..=14).contains(&h) => 1,
+            _ => 2,
+        },
+        // one, few, many.
+        ("pl", Some(i)) => match (i, i % 10, i % 100) {
+            (1, ..) => 0,
+            (_, 2..=4, h) if !(12..=14).contains(&h) => 1,
+            _ => 2,
+        },
+        // one, few, other.
+        ("cs" | "sk", Some(i)) => match i {
+            1 => 0,
+            2..=4 => 1,
+            _ => 2,
+        },
+        // zero, one, two, few, many, other.
+        ("ar", Some(i)) => match (i, i % 100) {
+            (0, _) => 0,
+            (1, _) => 1,
+            (2, _) => 2,
+            (_, 3..=10) => 3,
+            (_, 11..=99) => 4,
+            _ => 5,
+        },
+        ("ru" | "uk" | "be" | "pl" | "cs" | "sk" | "ar", None) => other,
+        // one, other (English, German and most others).
+        _ => usize::from(n != 1.0),
     }
+}
+
+/// Where the next `{{PLURAL:` starts in `text` (any case, as MediaWiki
+/// reads `{{plural:`), and the length of that opening.
+fn find_plural(text: &str) -> Option<usize> {
+    text.match_indices("{{").map(|(i, _)| i).find(|&i| {
+        text.get(i + 2..i + 9)
+            .is_some_and(|w| w.eq_ignore_ascii_case("plural:"))
+    })
 }
 
 /// `$1…$n` in `text` replaced by `params`, in one pass (a parameter's own
@@ -323,7 +401,7 @@ fn format(lang: &str, template: &str, params: &[&str]) -> String {
     const OPEN: &str = "{{PLURAL:";
     let mut chosen = String::with_capacity(template.len());
     let mut rest = template;
-    while let Some(start) = rest.find(OPEN) {
+    while let Some(start) = find_plural(rest) {
         let Some(len) = rest[start..].find("}}") else {
             break;
         };
@@ -347,7 +425,7 @@ fn format(lang: &str, template: &str, params: &[&str]) -> String {
             })
             .collect();
         let form = explicit.unwrap_or_else(|| {
-            let index = usize::from(!plural_is_one(lang, &number));
+            let index = plural_index(lang, &number);
             plain
                 .get(index)
                 .or(plain.last())
@@ -388,25 +466,31 @@ fn format(lang: &str, template: &str, params: &[&str]) -> String {
 #[derive(Clone)]
 pub struct UserLanguage {
     code: String,
-    /// Whether the request named the language (else the default).
-    asked: bool,
+    /// The language the request asked for, for the wiki (see
+    /// [`wiki_language`]).
+    wiki: Option<String>,
     messages: Arc<Messages>,
 }
 
 impl UserLanguage {
-    /// The language `choose` found, or the default.
-    pub(crate) fn new(chosen: Option<String>, messages: Arc<Messages>) -> UserLanguage {
+    /// The language `choose` found, or the default; `wiki`, what to ask
+    /// the wiki for ([`wiki_language`]).
+    pub(crate) fn new(
+        chosen: Option<String>,
+        wiki: Option<String>,
+        messages: Arc<Messages>,
+    ) -> UserLanguage {
         UserLanguage {
-            asked: chosen.is_some(),
             code: chosen.unwrap_or_else(|| DEFAULT_LANGUAGE.to_string()),
+            wiki,
             messages,
         }
     }
 
-    /// The language to ask the wiki for (its consent screen): the chosen
-    /// one when the request named one, else none (the wiki's own choice).
+    /// The language to ask the wiki for (its consent screen): see
+    /// [`wiki_language`].
     pub(crate) fn for_wiki(&self) -> Option<&str> {
-        self.asked.then_some(self.code.as_str())
+        self.wiki.as_deref()
     }
 
     /// The chosen language's code, e.g. `de` (`en` by default, `qqx` for
@@ -463,6 +547,38 @@ mod tests {
         assert_eq!(format("en", "{{PLURAL:$1|only}}", &["7"]), "only");
         assert_eq!(format("en", "{{PLURAL:$1|a|b", &["7"]), "{{PLURAL:7|a|b");
         assert_eq!(format("en", "$3 $1 $x $", &["a"]), "$3 a $x $");
+        // MediaWiki reads {{plural:…}} too.
+        assert_eq!(format("en", "{{plural:$1|one|many}}", &["2"]), "many");
+        assert_eq!(format("en", "{{Plural:$1|one|many}}", &["1"]), "one");
+    }
+
+    #[test]
+    fn plural_forms_in_cldr_order() {
+        let ru = |n: &str| format("ru", "$1 {{PLURAL:$1|запрос|запроса|запросов}}", &[n]);
+        assert_eq!(ru("1"), "1 запрос");
+        assert_eq!(ru("21"), "21 запрос");
+        assert_eq!(ru("11"), "11 запросов");
+        assert_eq!(ru("3"), "3 запроса");
+        assert_eq!(ru("13"), "13 запросов");
+        assert_eq!(ru("5"), "5 запросов");
+        let pl = |n: &str| format("pl", "{{PLURAL:$1|plik|pliki|plików}}", &[n]);
+        assert_eq!(
+            (pl("1"), pl("22"), pl("12"), pl("5")),
+            (
+                "plik".into(),
+                "pliki".into(),
+                "plików".into(),
+                "plików".into()
+            )
+        );
+        let ar = |n: &str| format("ar", "{{PLURAL:$1|z|o|t|f|m|x}}", &[n]);
+        let got: Vec<String> = ["0", "1", "2", "3", "11", "100", "1.5"].map(ar).to_vec();
+        assert_eq!(got, ["z", "o", "t", "f", "m", "x", "x"]);
+        // Portuguese, like French: 0 is "one".
+        assert_eq!(format("pt", "{{PLURAL:$1|um|muitos}}", &["0"]), "um");
+        // Fewer forms than categories: the last one.
+        assert_eq!(format("ru", "{{PLURAL:$1|a|b}}", &["5"]), "b");
+        assert_eq!(format("de", "{{PLURAL:$1|a|b}}", &["x"]), "b");
     }
 
     #[test]
@@ -498,6 +614,23 @@ mod tests {
         let m = app("en", r#"{"mwoauth-page-home": "Start"}"#);
         assert_eq!(m.text("de", "mwoauth-page-home", &[]), "Startseite");
         assert_eq!(m.text("en", "mwoauth-page-home", &[]), "Start");
+    }
+
+    #[test]
+    fn the_wiki_is_asked_for_what_the_person_asked_for() {
+        let h = Some("de-DE,de;q=0.9,en;q=0.5");
+        assert_eq!(wiki_language(None, None), None);
+        assert_eq!(wiki_language(None, h).as_deref(), Some("de"));
+        // The app has no Spanish; the wiki does.
+        assert_eq!(wiki_language(Some("es"), h).as_deref(), Some("es"));
+        assert_eq!(
+            wiki_language(None, Some("es-MX, de;q=0.1")).as_deref(),
+            Some("es")
+        );
+        assert_eq!(wiki_language(Some("qqx"), h).as_deref(), Some("qqx"));
+        assert_eq!(wiki_language(Some("<script>"), h).as_deref(), Some("de"));
+        assert_eq!(wiki_language(Some("<script>"), None), None);
+        assert_eq!(wiki_language(None, Some("*;q=0.5, de;q=0")), None);
     }
 
     #[test]

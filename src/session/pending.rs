@@ -30,6 +30,10 @@ struct PendingRecord {
     next: String,
     #[serde(rename = "at")]
     created: i64,
+    /// The language `/login` was asked for (`?uselang=`), for the
+    /// callback's pages; absent when the browser's own was used.
+    #[serde(rename = "ul", default, skip_serializing_if = "Option::is_none")]
+    uselang: Option<String>,
 }
 
 /// One slot in use, as the index records it.
@@ -97,6 +101,7 @@ pub(crate) fn store_pending(
     policy: &CookiePolicy,
     login: PendingLogin,
     next: &str,
+    uselang: Option<String>,
 ) {
     let now = now();
     let index = jar.get(PENDING_INDEX).map(|c| c.value().to_string());
@@ -109,6 +114,7 @@ pub(crate) fn store_pending(
         login,
         next: next.to_string(),
         created: now,
+        uselang,
     };
     let value = serde_json::to_string(&record).expect("records serialize");
     // Every slot name has the same length.
@@ -142,13 +148,14 @@ pub(crate) fn store_pending(
 }
 
 /// Takes (reads and removes) the login in progress named by `key`, if it is
-/// there and not expired. Returns the pending state and the `next` path. The
-/// removal survives a catcher: a failed callback has used up its login.
+/// there and not expired. Returns the pending state, the `next` path and
+/// the language `/login` was asked for. The removal survives a catcher: a
+/// failed callback has used up its login.
 pub(crate) fn take_pending(
     req: &rocket::Request<'_>,
     policy: &CookiePolicy,
     key: &str,
-) -> Option<(PendingLogin, String)> {
+) -> Option<(PendingLogin, String, Option<String>)> {
     let jar = req.cookies();
     for slot in 0..PENDING_SLOTS {
         let name = slot_name(slot);
@@ -165,7 +172,8 @@ pub(crate) fn take_pending(
         let age = now().saturating_sub(record.created);
         let fresh = (0..=PENDING_SECONDS).contains(&age);
         let ours = record.v == FORMAT && policy.owns("login in progress", &record.app);
-        return (ours && fresh).then_some((record.login, record.next));
+        let uselang = record.uselang.filter(|u| crate::i18n::valid_uselang(u));
+        return (ours && fresh).then_some((record.login, record.next, uselang));
     }
     None
 }
