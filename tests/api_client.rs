@@ -993,3 +993,34 @@ async fn the_same_controls_over_http() {
         .is_some_and(|u| u.starts_with(UA)));
     wiki.shutdown().await;
 }
+
+/// An api.php URL with a query: MediaWiki would check the signature over
+/// that query as well, so it is refused with the bare URL shown, by
+/// `owner` at once and by `at` at the first request; the bare URL works.
+#[rocket::async_test]
+async fn an_api_url_with_a_query_is_refused_not_signed_wrongly() {
+    let wiki = start().await;
+    let c = wiki.default_consumer();
+    let (at, ats) = wiki.grant("Alice", &c.key).expect("grant");
+    let with_query = format!("{}?uselang=de", wiki.api_url());
+    let err = ApiClient::owner(&with_query, UA, oauth1(&c.key, &c.secret, &at, &ats))
+        .expect_err("refused");
+    assert!(
+        matches!(&err, ApiError::InvalidRequest(m) if m.contains(&format!("as {},", wiki.api_url()))),
+        "{err}"
+    );
+    let api = alice(&wiki);
+    let err = api
+        .at(&with_query)
+        .get(&[("action", "query"), ("meta", "userinfo")])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ApiError::InvalidRequest(_)), "{err}");
+    let me = api
+        .at(&wiki.api_url())
+        .get(&[("action", "query"), ("meta", "userinfo")])
+        .await
+        .unwrap();
+    assert_eq!(me["query"]["userinfo"]["name"], "Alice", "{me}");
+    wiki.shutdown().await;
+}

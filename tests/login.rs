@@ -82,7 +82,8 @@ async fn login_user_api_edit_logout_with(
         .unwrap();
     assert_eq!(info["query"]["userinfo"]["name"], "Alice", "{info}");
     // Parameter names that need percent-encoding are signed as the wiki
-    // checks them (encoded twice in the base string).
+    // checks them (encoded twice in the base string), and names a GET
+    // would lose in PHP (repeated, or with a `.`) go as a POST.
     let (status, body) = text(&client, &app.at("/userinfo-odd-names")).await;
     assert_eq!(status, 200, "{body}");
     let info: serde_json::Value = serde_json::from_str(&body).unwrap();

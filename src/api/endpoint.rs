@@ -15,18 +15,40 @@ pub(crate) struct ApiUrl {
     /// `None` for text that is not such a URL: requests then hand the text to
     /// reqwest as before, which reports what is wrong with it.
     parsed: Option<reqwest::Url>,
+    /// A URL with a query or a fragment: MediaWiki would check a signature
+    /// over that query too, which the requests' own parameters replace, so
+    /// such a URL is refused, with this message, instead of signed wrongly.
+    problem: Option<String>,
 }
 
 impl ApiUrl {
     pub(crate) fn new(text: &str) -> ApiUrl {
-        let parsed = reqwest::Url::parse(text)
-            .ok()
-            .filter(|u| u.query().is_none() && u.fragment().is_none() && !u.cannot_be_a_base());
+        let url = reqwest::Url::parse(text).ok();
+        let problem = url
+            .as_ref()
+            .filter(|u| u.query().is_some() || u.fragment().is_some())
+            .map(|u| {
+                let mut bare = u.clone();
+                bare.set_query(None);
+                bare.set_fragment(None);
+                format!(
+                    "the api.php URL has a query or a fragment; give it bare, as {bare}, and \
+                     the parameters with each request"
+                )
+            });
+        let parsed =
+            url.filter(|u| u.query().is_none() && u.fragment().is_none() && !u.cannot_be_a_base());
         ApiUrl {
             text: text.to_string(),
             base_uri: BaseUri::new(text),
             parsed,
+            problem,
         }
+    }
+
+    /// Why requests cannot be sent to this URL, if they cannot.
+    pub(crate) fn problem(&self) -> Option<&str> {
+        self.problem.as_deref()
     }
 
     /// The URL as given.
@@ -64,6 +86,22 @@ impl ApiUrl {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_url_with_a_query_is_refused_with_the_bare_one_shown() {
+        let api = ApiUrl::new("https://meta.wikimedia.org/w/api.php?x=1");
+        let problem = api.problem().expect("refused");
+        assert!(
+            problem.contains("as https://meta.wikimedia.org/w/api.php,"),
+            "{problem}"
+        );
+        assert!(ApiUrl::new("https://meta.wikimedia.org/w/api.php#top")
+            .problem()
+            .is_some());
+        assert!(ApiUrl::new("https://meta.wikimedia.org/w/api.php")
+            .problem()
+            .is_none());
+    }
 
     /// A GET goes to the URL the text and the query make together, whether
     /// the URL was parsed beforehand or not.

@@ -351,12 +351,16 @@ impl ApiClient {
         if let Some(problem) = crate::config::user_agent_problem(user_agent.trim()) {
             return Err(ApiError::InvalidRequest(format!("user_agent: {problem}")));
         }
+        let api_url = ApiUrl::new(api_url);
+        if let Some(problem) = api_url.problem() {
+            return Err(ApiError::InvalidRequest(problem.to_string()));
+        }
         let http = standalone_http(user_agent)?;
         let (consumer, credentials) = Consumer::owner(&owner);
         let protocol = Protocol::for_api(http.clone(), consumer);
         Ok(ApiClient::new(
             http,
-            Arc::new(ApiUrl::new(api_url)),
+            Arc::new(api_url),
             Arc::new(protocol),
             credentials,
         ))
@@ -382,7 +386,10 @@ impl ApiClient {
     }
 
     /// The same user on another wiki's `api.php` (e.g. Wikidata after signing
-    /// in on Meta), like flask-mwoauth's `request(query, url=…)`.
+    /// in on Meta), like flask-mwoauth's `request(query, url=…)`. Give the
+    /// bare URL: one with a query or a fragment is refused at the first
+    /// request ([`ApiError::InvalidRequest`]), since the wiki would check the
+    /// signature over that query too.
     pub fn at(&self, api_url: &str) -> ApiClient {
         ApiClient {
             api_url: Arc::new(ApiUrl::new(api_url)),
@@ -692,7 +699,9 @@ impl ApiClient {
             }
         }
         let encoded = wire::encode_pairs(all.iter().copied());
-        let post = post || self.api_url.as_str().len() + encoded.len() + 1 > Self::MAX_GET_URL;
+        let post = post
+            || self.api_url.as_str().len() + encoded.len() + 1 > Self::MAX_GET_URL
+            || !php_query_keeps(&all);
         self.send_with_retries(&Payload::Form {
             post,
             params: &all,
@@ -705,6 +714,9 @@ impl ApiClient {
     /// answers maxlag, read-only or 429 (within [`ApiOptions`]' bounds), and
     /// once more at once with a fresh nonce after "Nonce already used".
     async fn send_with_retries(&self, payload: &Payload<'_>) -> Result<Value, ApiError> {
+        if let Some(problem) = self.api_url.problem() {
+            return Err(ApiError::InvalidRequest(problem.to_string()));
+        }
         let before = self.current();
         self.send_with_retries_unredacted(payload)
             .await
@@ -927,4 +939,15 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         .parse::<u64>()
         .ok()
         .map(Duration::from_secs)
+}
+
+/// Whether PHP reads these parameters from a query string as they are:
+/// MediaWiki checks an OAuth 1.0a signature over a GET's parameters as PHP
+/// parsed them (`$_GET`: of a repeated name only the last value; a space,
+/// `.` or `[` in a name rewritten), so a request with such names is sent as
+/// a POST, whose body MediaWiki signs over as sent.
+fn php_query_keeps(params: &[(&str, &str)]) -> bool {
+    params.iter().enumerate().all(|(i, (name, _))| {
+        !name.contains([' ', '.', '[']) && !params[..i].iter().any(|(earlier, _)| earlier == name)
+    })
 }

@@ -121,10 +121,13 @@ async fn userinfo_odd_names(api: MwApi) -> Result<Json<Value>, Error> {
         api.request(&[
             ("action", "query"),
             ("meta", "userinfo"),
-            // (PHP turns spaces and dots in names into `_`, so no wiki
-            // could check a signature over those.)
             ("a:b", "c d"),
             ("n\u{e4}me", "\u{fc}"),
+            // PHP's $_GET keeps the last of a repeated name and rewrites a
+            // `.` or a space in a name: these go as a POST.
+            ("x.y", "1"),
+            ("dup", "1"),
+            ("dup", "2"),
         ])
         .await?,
     ))
