@@ -34,9 +34,19 @@ use crate::user::MwUser;
 /// choose for a value that decrypts, and only values that decrypted are
 /// added) and then compared in full, so a lookup neither hashes nor copies
 /// the whole cookie (≈ 1.5 KB with OAuth 2.0 tokens).
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(crate) struct UserCache {
     map: Mutex<HashMap<u64, CachedRecord, BuildHasherDefault<Keyed>>>,
+}
+
+/// The number of entries only: each holds a session cookie's value.
+impl std::fmt::Debug for UserCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let entries = self.map.lock().map_or(0, |m| m.len());
+        f.debug_struct("UserCache")
+            .field("entries", &entries)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The map's keys are random already ([`UserCache::key`]): mixed, not
@@ -64,7 +74,6 @@ impl Hasher for Keyed {
     }
 }
 
-#[derive(Debug)]
 struct CachedRecord {
     value: Box<str>,
     record: Arc<SessionRecord>,
