@@ -39,10 +39,20 @@ use sha2::{Digest, Sha256};
 
 use super::cookies::CookiePolicy;
 use super::record::Unavailable;
-use super::record::{decode_record, encode_record, SessionRecord};
+use super::record::{decode_record, encode_record, SessionRecord, TooLarge};
 use super::seal::Sealer;
-use super::store::WriteError;
 use crate::user::MwUser;
+
+/// What [`RedisStore::confirm`] did.
+pub(crate) enum Confirmed {
+    /// The record holds the confirmed user (or others wrote it meanwhile:
+    /// the session lives on).
+    Kept,
+    /// The session ended meanwhile: nothing written.
+    Gone,
+    /// The record with the confirmed user is too large for a cookie.
+    TooLarge(TooLarge),
+}
 
 /// What [`RedisStore::begin_refresh`] found.
 pub(crate) enum Found {
@@ -440,37 +450,37 @@ impl RedisStore {
         id: &str,
         user: &MwUser,
         policy: &CookiePolicy,
-    ) -> Result<bool, WriteError> {
+    ) -> Result<Confirmed, Unavailable> {
         let hash = session_hash(id);
         let key = self.key("s", &hash);
         for _ in 0..3 {
             let key = key.clone();
             let raw: Option<Vec<u8>> = self
                 .call("GET", |mut c| async move { c.get(key).await })
-                .await
-                .map_err(|Unavailable| WriteError::Unavailable)?;
+                .await?;
             let Some(now) = raw
                 .as_deref()
                 .and_then(|v| self.open(id, v))
                 .and_then(|json| decode_record(&json, policy))
             else {
                 self.cache.remove(&hash);
-                return Ok(false);
+                return Ok(Confirmed::Gone);
             };
-            let json =
-                encode_record(policy, now.credentials, user).map_err(WriteError::TooLarge)?;
+            let json = match encode_record(policy, now.credentials, user) {
+                Ok(json) => json,
+                Err(too_large) => return Ok(Confirmed::TooLarge(too_large)),
+            };
             let old = raw.unwrap_or_default();
             let written = self
                 .write_when(id, &json, user.central_id, Write::IfUnchanged(&old))
-                .await
-                .map_err(|Unavailable| WriteError::Unavailable)?;
+                .await?;
             if written {
-                return Ok(true);
+                return Ok(Confirmed::Kept);
             }
         }
         // Written by others three times meanwhile: the session lives on; its
         // identity is confirmed again next time.
-        Ok(true)
+        Ok(Confirmed::Kept)
     }
 
     /// Deletes the record of session `id` and tells every instance.

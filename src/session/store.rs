@@ -232,7 +232,16 @@ impl Store {
                                 .await
                                 .map_err(unavailable)?
                         } else {
-                            redis.confirm(&id, user, policy).await?
+                            use super::redis::Confirmed;
+                            match redis
+                                .confirm(&id, user, policy)
+                                .await
+                                .map_err(unavailable)?
+                            {
+                                Confirmed::Kept => true,
+                                Confirmed::Gone => false,
+                                Confirmed::TooLarge(e) => return Err(WriteError::TooLarge(e)),
+                            }
                         };
                         if !written {
                             return Err(WriteError::Gone);
