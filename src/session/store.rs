@@ -165,7 +165,12 @@ impl Store {
             Store::Cookie(sealer, records) => Ok(records.record(jar, policy, sealer)),
             #[cfg(feature = "redis")]
             Store::Redis(redis) => match session_id_ref(jar) {
-                Some(id) => Ok(redis.read(id, policy).await?.map(|(record, _)| record)),
+                // Boxed, here and in `user`: a Redis call's future is large,
+                // and the cookie store's requests would carry (and copy) its
+                // room in theirs.
+                Some(id) => Ok(Box::pin(redis.read(id, policy))
+                    .await?
+                    .map(|(record, _)| record)),
                 None => Ok(None),
             },
         }
@@ -182,7 +187,9 @@ impl Store {
             Store::Cookie(sealer, users) => Ok(users.user(jar, policy, sealer)),
             #[cfg(feature = "redis")]
             Store::Redis(redis) => match session_id_ref(jar) {
-                Some(id) => Ok(redis.read(id, policy).await?.map(|(_, user)| user)),
+                Some(id) => Ok(Box::pin(redis.read(id, policy))
+                    .await?
+                    .map(|(_, user)| user)),
                 None => Ok(None),
             },
         }
