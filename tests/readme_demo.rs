@@ -147,11 +147,13 @@ async fn the_demo_speaks_the_visitors_language() {
         "{body}"
     );
     assert!(body.contains(">Zurück zur Demo</a>"), "{body}");
-    // Signed in: the greeting names the user; the flash is the crate's.
+    // Signed in: the greeting names the user; the flash is the crate's, in
+    // the language /login was asked for (French), while the page it lands
+    // on, which asks for none, follows the browser (German).
     wiki.set_auto_approve(Some("Alice"));
     let body = body_of(&german, app.at("/login?uselang=fr")).await;
     assert!(body.contains("Du bist als Alice angemeldet."), "{body}");
-    assert!(body.contains("Du bist angemeldet, Alice!"), "{body}");
+    assert!(body.contains("Vous êtes connecté, Alice !"), "{body}");
     let body = body_of(&german, app.at("/?uselang=fr")).await;
     assert!(body.contains("<html lang=\"fr\">"), "{body}");
     assert!(
