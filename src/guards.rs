@@ -100,9 +100,6 @@ impl Sentinel for MwUser {
     }
 }
 
-/// The user a `&MwUser` guard lends, kept for the rest of the request.
-struct LentUser(Result<Option<Arc<MwUser>>, Unavailable>);
-
 /// `&MwUser` as a guard: the same user as [`MwUser`], lent for the request
 /// instead of copied (no allocation: the cheapest way for a page to know who
 /// is signed in), or a forward with 401.
@@ -126,15 +123,14 @@ impl<'r> FromRequest<'r> for &'r MwUser {
     type Error = Error;
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Error> {
-        let lent = req
-            .local_cache_async(async { LentUser(stored_user(req).await) })
-            .await;
+        let (lent, signed_out) =
+            session::lent_user(req, session::SESSION_COOKIE, || stored_user(req)).await;
         // Signed out by another guard of this request, before or since a
         // user was lent.
-        if session::removed(req, session::SESSION_COOKIE) {
+        if signed_out {
             return Outcome::Forward(Status::Unauthorized);
         }
-        match &lent.0 {
+        match lent {
             Ok(Some(user)) => Outcome::Success(user),
             Ok(None) => Outcome::Forward(Status::Unauthorized),
             Err(Unavailable) => Outcome::Error(unavailable(req)),

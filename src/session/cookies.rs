@@ -1,8 +1,6 @@
 //! How the crate's cookies are written: their names, paths and attributes,
 //! removals that survive a catcher, and the flash message.
 
-use std::sync::Mutex;
-
 use rocket::http::{Cookie, CookieJar, SameSite};
 
 use crate::config::OAuthVersion;
@@ -119,55 +117,6 @@ impl CookiePolicy {
 
 pub(super) fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
-}
-
-/// Cookies this request removed, by name.
-#[derive(Default)]
-struct Removed(Mutex<Vec<String>>);
-
-/// Removes a cookie in a way that survives a catcher: when a catcher answers
-/// a request, Rocket drops the cookie changes the request made, so the
-/// fairing re-applies the removals noted here ([`reapply_removals`]).
-pub(crate) fn remove(req: &rocket::Request<'_>, policy: &CookiePolicy, name: &str) {
-    req.cookies().remove_private(policy.removal(name.into()));
-    if let Ok(mut names) = req.local_cache(Removed::default).0.lock() {
-        names.push(name.to_string());
-    }
-}
-
-/// Whether this request removed the cookie `name` ([`remove`]): a guard
-/// that signed the user out means it for every later guard of the request.
-pub(crate) fn removed(req: &rocket::Request<'_>, name: &str) -> bool {
-    req.local_cache(Removed::default)
-        .0
-        .lock()
-        .is_ok_and(|names| names.iter().any(|n| n == name))
-}
-
-/// Adds to `response` the removal of every cookie [`remove`]d during the
-/// request that the response does not already set.
-pub(crate) fn reapply_removals(
-    req: &rocket::Request<'_>,
-    policy: &CookiePolicy,
-    response: &mut rocket::Response<'_>,
-) {
-    let names = match req.local_cache(Removed::default).0.lock() {
-        Ok(names) if !names.is_empty() => names.clone(),
-        _ => return,
-    };
-    for name in names {
-        let prefix = format!("{name}=");
-        if response
-            .headers()
-            .get("Set-Cookie")
-            .any(|h| h.starts_with(&prefix))
-        {
-            continue;
-        }
-        let mut cookie = policy.removal(name);
-        cookie.make_removal();
-        response.adjoin_header(cookie);
-    }
 }
 
 /// Adds `Secure` to every cookie of the crate that `response` sets (a

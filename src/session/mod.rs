@@ -38,17 +38,16 @@ mod pending;
 mod record;
 #[cfg(feature = "redis")]
 mod redis;
+mod request;
 mod seal;
 mod store;
 
-pub(crate) use cookies::{
-    app_binding, make_secure, reapply_removals, remove, removed, set_flash, CookiePolicy,
-    SESSION_COOKIE,
-};
+pub(crate) use cookies::{app_binding, make_secure, set_flash, CookiePolicy, SESSION_COOKIE};
 pub(crate) use pending::{store_pending, take_pending};
 #[cfg(fuzzing)]
 pub(crate) use pending::{PENDING_BUDGET, PENDING_SLOTS};
 pub(crate) use record::SessionRecord;
 #[cfg(fuzzing)]
 pub(crate) use record::{compact, cookie_sealer, from_compact, read_session};
+pub(crate) use request::{lent_user, reapply_removals, remove, removed};
 pub(crate) use store::{Refresh, Session, Store, Unavailable, WriteError};

@@ -5,7 +5,8 @@
 use rocket::http::CookieJar;
 use serde::{Deserialize, Serialize};
 
-use super::cookies::{now, remove, CookiePolicy, FORMAT, PENDING_INDEX, PENDING_PREFIX};
+use super::cookies::{now, CookiePolicy, FORMAT, PENDING_INDEX, PENDING_PREFIX};
+use super::request::remove;
 use crate::protocol::PendingLogin;
 
 /// Logins that may be in progress in one browser at once.
