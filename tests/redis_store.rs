@@ -40,6 +40,17 @@ async fn instance(
     (app, h)
 }
 
+/// A local wiki and two app instances on it in Redis mode (the first's
+/// handle too), sharing one consumer.
+async fn two_instances(proto: Proto, redis: &Redis) -> (DevWiki, App, MwOAuthHandle, App) {
+    let wiki = start_wiki().await;
+    let port = free_port();
+    let consumer = consumer_with(&wiki, port, proto, "/");
+    let (app, handle) = instance(&wiki, &consumer, port, proto, redis).await;
+    let (twin, _) = instance(&wiki, &consumer, free_port(), proto, redis).await;
+    (wiki, app, handle, twin)
+}
+
 /// The `mwoauth_session` cookie (`name=value`) a response sets.
 fn session_cookie(r: &reqwest::Response) -> String {
     set_cookies(r)
@@ -87,11 +98,7 @@ fn session_hash(id: &str) -> String {
 #[rocket::async_test]
 async fn logout_makes_every_copy_of_the_cookie_useless_on_every_instance() {
     let Some(redis) = Redis::start() else { return };
-    let wiki = start_wiki().await;
-    let port = free_port();
-    let consumer = consumer_with(&wiki, port, Proto::OAuth1, "/");
-    let (app, _) = instance(&wiki, &consumer, port, Proto::OAuth1, &redis).await;
-    let (twin, _) = instance(&wiki, &consumer, free_port(), Proto::OAuth1, &redis).await;
+    let (wiki, app, _, twin) = two_instances(Proto::OAuth1, &redis).await;
     let cookie = sign_in(&wiki, &app, "Alice").await;
     let value = cookie.strip_prefix("mwoauth_session=").unwrap();
     println!("session cookie value: {} bytes", value.len());
@@ -136,11 +143,7 @@ async fn logout_makes_every_copy_of_the_cookie_useless_on_every_instance() {
 #[rocket::async_test]
 async fn sign_out_everywhere_ends_all_of_a_users_sessions_and_only_those() {
     let Some(redis) = Redis::start() else { return };
-    let wiki = start_wiki().await;
-    let port = free_port();
-    let consumer = consumer_with(&wiki, port, Proto::OAuth2, "/");
-    let (app, handle) = instance(&wiki, &consumer, port, Proto::OAuth2, &redis).await;
-    let (twin, _) = instance(&wiki, &consumer, free_port(), Proto::OAuth2, &redis).await;
+    let (wiki, app, handle, twin) = two_instances(Proto::OAuth2, &redis).await;
     wiki.add_user("Bob");
     let laptop = sign_in(&wiki, &app, "Alice").await;
     let phone = sign_in(&wiki, &twin, "Alice").await;
@@ -171,11 +174,7 @@ async fn sign_out_everywhere_ends_all_of_a_users_sessions_and_only_those() {
 #[rocket::async_test]
 async fn a_request_in_flight_does_not_bring_back_a_session_that_ended() {
     let Some(redis) = Redis::start() else { return };
-    let wiki = start_wiki().await;
-    let port = free_port();
-    let consumer = consumer_with(&wiki, port, Proto::OAuth2, "/");
-    let (app, handle) = instance(&wiki, &consumer, port, Proto::OAuth2, &redis).await;
-    let (twin, _) = instance(&wiki, &consumer, free_port(), Proto::OAuth2, &redis).await;
+    let (wiki, app, handle, twin) = two_instances(Proto::OAuth2, &redis).await;
     let cookie = sign_in(&wiki, &app, "Alice").await;
     let (status, me) = get_with(&cookie, app.at("/me")).await;
     assert_eq!(status, 200);
